@@ -1,0 +1,1 @@
+export { DataverkError } from '@dataverk/core';

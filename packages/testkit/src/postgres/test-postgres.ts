@@ -1,0 +1,25 @@
+/** Which kind of PostgreSQL a {@link TestPostgres} is. */
+export type PostgresBackend = 'env' | 'testcontainers' | 'embedded';
+
+/** A running PostgreSQL for tests, reachable with a superuser. */
+export interface TestPostgres {
+  /** Superuser connection URL, e.g. `postgres://postgres:…@127.0.0.1:54012/postgres`. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly superuser: { readonly user: string; readonly password: string };
+  readonly backend: PostgresBackend;
+  /** Stops the server (when this process started it) and deletes its data. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startPostgres}. */
+export interface StartPostgresOptions {
+  /** Environment to read `DATAVERK_TEST_DATABASE_URL` from. Defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Force a backend instead of choosing the first that applies. */
+  readonly backend?: PostgresBackend;
+  /** Receives PostgreSQL's own log lines (embedded backend). Silent by default. */
+  readonly onLog?: (line: string) => void;
+}

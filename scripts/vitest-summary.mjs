@@ -1,0 +1,35 @@
+// Reads vitest JSON reports and prints the plain closing line CI reads: `N passed, N failed`.
+// Exits non-zero when a report is missing, a test failed, a suite failed to load, or no test ran.
+import { readFileSync } from 'node:fs';
+
+const totals = { passed: 0, failed: 0, skipped: 0, failedSuites: 0 };
+let problem = '';
+for (const arg of process.argv.slice(2)) {
+  const [label, file] = arg.includes('=') ? arg.split('=', 2) : ['', arg];
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    problem ||= `no readable vitest report at ${file} (${error.message})`;
+    continue;
+  }
+  const failedSuites = report.testResults.filter(
+    (suite) => suite.status === 'failed' && suite.assertionResults.length === 0,
+  ).length;
+  const run = {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+    skipped: report.numPendingTests + report.numTodoTests,
+    failedSuites,
+  };
+  for (const key of Object.keys(totals)) totals[key] += run[key];
+  if (label)
+    console.log(
+      `${label}: ${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped, ${failedSuites} files failed to run`,
+    );
+}
+if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
+if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
+if (problem) console.log(`CI problem: ${problem}`);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(problem || totals.failed > 0 ? 1 : 0);
