@@ -1,0 +1,104 @@
+/**
+ * When to renew a lease, when to give up on it and rotate, and how long to wait after a failure.
+ *
+ * The rules follow Vault's own Go client (`api.LifetimeWatcher`), so a lease watched by dataverk
+ * behaves like one watched by Vault Agent or the `vault` CLI:
+ *
+ * 1. **Grace.** A random 10–20 % of the lease duration. It is computed on the first grant and
+ *    recomputed only while the lease keeps growing; once renewals stop growing it (max_ttl is near)
+ *    the last grace stays.
+ * 2. **Sleep.** After a grant of `remaining`, sleep `2/3 × remaining + grace/3` before renewing.
+ *    The grace third is the jitter that keeps a fleet of clients from renewing in lock-step.
+ * 3. **Rotate.** Stop renewing and fetch new credentials now when `remaining ≤ grace`, when the
+ *    planned sleep would land inside the grace (`remaining − sleep ≤ grace`), or when a renewal
+ *    granted less than it asked for (the role's max_ttl caps it).
+ * 4. **Not renewable.** Rotate after the same sleep, `2/3 × duration + grace/3`.
+ * 5. **Failures.** Retry with exponential backoff and equal jitter, never past the point where the
+ *    lease has only its grace left. Go starts at 10 s, which suits hour-long leases; we start at
+ *    the smaller of 10 s and 5 % of the lease so that second-long test leases get several tries.
+ *
+ * Everything here is a pure function of its inputs (time comes in as numbers, randomness as a
+ * function), so the rules are tested without a clock.
+ */
+
+/** Smallest grace, as a fraction of the lease. */
+export const GRACE_MIN_FRACTION = 0.1;
+/** Random part of the grace, as a fraction of the lease (so grace is 10–20 %). */
+export const GRACE_JITTER_FRACTION = 0.1;
+/** Share of the remaining lease to sleep before renewing. */
+export const SLEEP_REMAINING_FRACTION = 2 / 3;
+/** Share of the grace added to the sleep. */
+export const SLEEP_GRACE_FRACTION = 1 / 3;
+/** First retry delay after a failure, at most (Vault's Go client: 10 s). */
+export const RETRY_INITIAL_MAX_MS = 10_000;
+/** First retry delay as a fraction of the lease, when that is smaller than 10 s. */
+export const RETRY_INITIAL_LEASE_FRACTION = 0.05;
+/** First retry delay, at least. */
+export const RETRY_INITIAL_MIN_MS = 100;
+/** Growth of the retry delay per failure. */
+export const RETRY_MULTIPLIER = 2;
+/** Largest retry delay (Vault's Go client: 5 min). */
+export const RETRY_MAX_MS = 5 * 60_000;
+
+/** Random number in [0, 1); injectable so that tests fix the jitter. */
+export type RandomSource = () => number;
+
+/** What to do after Vault granted (or renewed) a lease. */
+export interface LeasePlan {
+  /** `renew` after `delayMs`, or `rotate` after `delayMs` (0: now). */
+  readonly action: 'renew' | 'rotate';
+  readonly delayMs: number;
+  /** Grace to carry into the next plan. */
+  readonly graceMs: number;
+}
+
+/** Grace for a lease of `durationMs`: 10–20 % of it. */
+export function graceFor(durationMs: number, random: RandomSource): number {
+  if (durationMs <= 0) return 0;
+  return durationMs * (GRACE_MIN_FRACTION + GRACE_JITTER_FRACTION * random());
+}
+
+/**
+ * Plans the next step after a grant of `remainingMs`.
+ *
+ * @param grant.remainingMs - lease time left as granted now (Vault's `lease_duration`).
+ * @param grant.priorMs - the previous grant's duration (0 for a first grant).
+ * @param grant.graceMs - the grace in force (0 for a first grant).
+ * @param grant.requestedMs - what the renewal asked for; a smaller grant means max_ttl is near.
+ * @param grant.renewable - whether Vault will renew this lease.
+ *
+ * @example
+ * const first = planAfterGrant({ remainingMs: 3_000, priorMs: 0, graceMs: 0, renewable: true }, Math.random);
+ * // first.action === 'renew', first.delayMs ≈ 2_100–2_200
+ */
+export function planAfterGrant(
+  grant: { remainingMs: number; priorMs: number; graceMs: number; requestedMs?: number; renewable: boolean },
+  random: RandomSource,
+): LeasePlan {
+  const graceMs = grant.remainingMs > grant.priorMs ? graceFor(grant.remainingMs, random) : grant.graceMs;
+  const sleepMs = SLEEP_REMAINING_FRACTION * grant.remainingMs + SLEEP_GRACE_FRACTION * graceMs;
+  if (!grant.renewable) return { action: 'rotate', delayMs: sleepMs, graceMs };
+  const capped = grant.requestedMs !== undefined && grant.remainingMs < grant.requestedMs;
+  if (capped || grant.remainingMs <= graceMs || grant.remainingMs - sleepMs <= graceMs) {
+    return { action: 'rotate', delayMs: 0, graceMs };
+  }
+  return { action: 'renew', delayMs: sleepMs, graceMs };
+}
+
+/**
+ * Delay before retry number `attempt` (1 for the first retry) of a failed Vault call, with equal
+ * jitter, capped so that the retry still happens while more than the grace remains.
+ *
+ * @param leaseMs - the lease's full duration, which scales the first delay.
+ * @param untilGraceMs - time left before the lease enters its grace; 0 or less means retry now-ish.
+ */
+export function retryDelay(attempt: number, leaseMs: number, untilGraceMs: number, random: RandomSource): number {
+  const initial = Math.max(
+    RETRY_INITIAL_MIN_MS,
+    Math.min(RETRY_INITIAL_MAX_MS, leaseMs * RETRY_INITIAL_LEASE_FRACTION),
+  );
+  const ceiling = Math.min(RETRY_MAX_MS, initial * RETRY_MULTIPLIER ** Math.max(0, attempt - 1));
+  const jittered = ceiling / 2 + (ceiling / 2) * random();
+  const bound = Math.max(RETRY_INITIAL_MIN_MS, untilGraceMs);
+  return Math.min(jittered, bound);
+}
