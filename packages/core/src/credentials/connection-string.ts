@@ -1,0 +1,72 @@
+import { DataverkError } from '../errors.js';
+
+/** The parts of a `postgres://` connection string that credentials do not replace. */
+export interface ConnectionTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly ssl: boolean | { readonly rejectUnauthorized: boolean };
+  /** Query parameters other than `sslmode`, as given. */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+const DEFAULT_PORT = 5432;
+const SSL_BY_MODE: Readonly<Record<string, ConnectionTarget['ssl']>> = {
+  disable: false,
+  allow: false,
+  prefer: true,
+  require: true,
+  'verify-ca': true,
+  'verify-full': true,
+  'no-verify': { rejectUnauthorized: false },
+};
+
+/**
+ * Reads host, port, database, TLS mode and other parameters from a `postgres://` or
+ * `postgresql://` URL whose `user:pass` is a placeholder (or absent). Percent-encoding is decoded.
+ * The error names the setting and never echoes the URL, which may hold a real password.
+ *
+ * @example
+ * parseConnectionTarget('postgresql://user:pass@db:5432/sales?sslmode=require', 'postgres_database');
+ * // { host: 'db', port: 5432, database: 'sales', ssl: true, options: {} }
+ */
+export function parseConnectionTarget(connectionString: string, name: string): ConnectionTarget {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    throw new ConnectionStringInvalidError(name, 'is not a URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConnectionStringInvalidError(name, `uses ${url.protocol}// instead of postgres:// or postgresql://`);
+  }
+  if (url.hostname === '') throw new ConnectionStringInvalidError(name, 'has no host');
+  const options: Record<string, string> = {};
+  let ssl: ConnectionTarget['ssl'] = false;
+  for (const [key, value] of url.searchParams) {
+    if (key === 'sslmode') {
+      const mode = SSL_BY_MODE[value];
+      if (mode === undefined) throw new ConnectionStringInvalidError(name, `has an unknown sslmode '${value}'`);
+      ssl = mode;
+    } else {
+      options[key] = value;
+    }
+  }
+  return {
+    host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')),
+    port: url.port === '' ? DEFAULT_PORT : Number(url.port),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+    ssl,
+    options,
+  };
+}
+
+/** `db_connection_strings[name]` cannot be used as a PostgreSQL URL. */
+export class ConnectionStringInvalidError extends DataverkError {
+  constructor(name: string, problem: string) {
+    super(
+      'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
+      `db_connection_strings.${name} ${problem}; expected postgresql://user:pass@host:5432/database`,
+    );
+  }
+}

@@ -1,0 +1,117 @@
+import { inspect } from 'node:util';
+import type { DatabaseSecret } from '../vault/vault-client.js';
+import type { ConnectionTarget } from './connection-string.js';
+import type { DatabaseCredentials } from './credential-provider.js';
+
+const REDACTED = '[redacted]';
+
+/**
+ * Credentials of one lease: the connection target with Vault's user and password. The password is
+ * a getter over a private field, so it is not copied by spreading, and `toString`, `toJSON` and
+ * `util.inspect` show `[redacted]` in its place.
+ */
+class LeasedCredentials implements DatabaseCredentials {
+  readonly name: string;
+  readonly user: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly ssl: ConnectionTarget['ssl'];
+  readonly options: Readonly<Record<string, string>>;
+  readonly leaseId: string;
+  readonly leaseDuration: number;
+  readonly renewable: boolean;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly #password: string;
+
+  constructor(name: string, target: ConnectionTarget, secret: DatabaseSecret, issuedAt: number, expiresAt: number) {
+    this.name = name;
+    this.user = secret.username;
+    this.#password = secret.password;
+    this.host = target.host;
+    this.port = target.port;
+    this.database = target.database;
+    this.ssl = target.ssl;
+    this.options = target.options;
+    this.leaseId = secret.leaseId;
+    this.leaseDuration = secret.leaseDuration;
+    this.renewable = secret.renewable;
+    this.issuedAt = issuedAt;
+    this.expiresAt = expiresAt;
+    Object.freeze(this);
+  }
+
+  get password(): string {
+    return this.#password;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      user: this.user,
+      password: REDACTED,
+      host: this.host,
+      port: this.port,
+      database: this.database,
+      ssl: this.ssl,
+      leaseId: this.leaseId,
+      leaseDuration: this.leaseDuration,
+      renewable: this.renewable,
+      issuedAt: new Date(this.issuedAt).toISOString(),
+      expiresAt: Number.isFinite(this.expiresAt) ? new Date(this.expiresAt).toISOString() : 'never',
+    };
+  }
+
+  toString(): string {
+    return `DatabaseCredentials(${this.name}: ${this.user}@${this.host}:${this.port}/${this.database}, lease ${this.leaseId || 'static'})`;
+  }
+
+  [inspect.custom](): string {
+    return `DatabaseCredentials ${inspect(this.toJSON())}`;
+  }
+}
+
+/**
+ * Builds {@link DatabaseCredentials} for `name` from a Vault secret and its connection target.
+ *
+ * @example
+ * const creds = databaseCredentials('postgres_database', target, secret, Date.now());
+ * `${creds}`; // 'DatabaseCredentials(postgres_database: v-app-ro-x@db:5432/sales, lease database/creds/ro/…)'
+ */
+export function databaseCredentials(
+  name: string,
+  target: ConnectionTarget,
+  secret: DatabaseSecret,
+  issuedAt: number,
+): DatabaseCredentials {
+  // Static credentials without a TTL never expire as far as we know; Vault rotates them on its own.
+  const expiresAt = secret.leaseDuration > 0 ? issuedAt + secret.leaseDuration * 1000 : Number.POSITIVE_INFINITY;
+  return new LeasedCredentials(name, target, secret, issuedAt, expiresAt);
+}
+
+/** The same credentials with a lease end moved by a renewal. */
+export function renewedCredentials(
+  credentials: DatabaseCredentials,
+  leaseDuration: number,
+  renewedAt: number,
+): DatabaseCredentials {
+  const secret: DatabaseSecret = {
+    path: '',
+    username: credentials.user,
+    password: credentials.password,
+    leaseId: credentials.leaseId,
+    leaseDuration,
+    renewable: credentials.renewable,
+    warnings: [],
+  };
+  const target: ConnectionTarget = credentials;
+  const renewed = new LeasedCredentials(
+    credentials.name,
+    target,
+    secret,
+    credentials.issuedAt,
+    renewedAt + leaseDuration * 1000,
+  );
+  return renewed;
+}

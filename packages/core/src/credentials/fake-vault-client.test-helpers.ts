@@ -1,0 +1,105 @@
+import type { Clock } from '../clock/clock.js';
+import type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from '../vault/vault-client.js';
+
+interface FakeLease {
+  readonly issuedAt: number;
+  expiresAt: number;
+  readonly maxAt: number;
+  revoked: boolean;
+}
+
+/** An error shaped like the client's Vault errors: a `status` and a message naming the path. */
+export class FakeVaultError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A VaultClient for timing unit tests: leases live on the test's clock, renewals are capped at a
+ * max TTL like Vault's, and `failWith` makes every call fail until cleared. Integration tests use
+ * the Vault dev server instead.
+ */
+export class FakeVaultClient implements VaultClient {
+  readonly address = 'http://fake-vault.invalid';
+  readonly calls: string[] = [];
+  readonly leases = new Map<string, FakeLease>();
+  failWith: FakeVaultError | undefined;
+  #serial = 0;
+
+  constructor(
+    readonly clock: Clock,
+    readonly ttlSeconds: number,
+    readonly maxTtlSeconds: number,
+    readonly renewable = true,
+  ) {}
+
+  async read(path: string): Promise<VaultResponse> {
+    throw new FakeVaultError(404, `no fake for ${path}`);
+  }
+
+  async write(): Promise<undefined> {
+    return undefined;
+  }
+
+  async readDatabaseCredentials(path: string): Promise<DatabaseSecret> {
+    this.#call(`read ${path}`);
+    const n = ++this.#serial;
+    const leaseId = `${path}/lease-${n}`;
+    const now = this.clock.now();
+    this.leases.set(leaseId, {
+      issuedAt: now,
+      expiresAt: now + this.ttlSeconds * 1000,
+      maxAt: now + this.maxTtlSeconds * 1000,
+      revoked: false,
+    });
+    return {
+      path,
+      leaseId,
+      leaseDuration: this.ttlSeconds,
+      renewable: this.renewable,
+      warnings: [],
+      username: `v-user-${n}`,
+      password: `secret-password-${n}`,
+    };
+  }
+
+  async renewLease(leaseId: string, incrementSeconds = this.ttlSeconds): Promise<VaultLease> {
+    this.#call(`renew ${leaseId}`);
+    const lease = this.leases.get(leaseId);
+    const now = this.clock.now();
+    if (lease === undefined || lease.revoked || now >= lease.expiresAt)
+      throw new FakeVaultError(400, 'lease not found');
+    if (now >= lease.maxAt) throw new FakeVaultError(400, 'past the max TTL, cannot renew');
+    lease.expiresAt = Math.min(now + incrementSeconds * 1000, lease.maxAt);
+    return { leaseId, leaseDuration: Math.floor((lease.expiresAt - now) / 1000), renewable: true, warnings: [] };
+  }
+
+  async revokeLease(leaseId: string): Promise<void> {
+    this.#call(`revoke ${leaseId}`);
+    const lease = this.leases.get(leaseId);
+    if (lease !== undefined) lease.revoked = true;
+  }
+
+  async close(): Promise<void> {
+    this.calls.push('close');
+  }
+
+  /** Leases neither revoked nor past their end. */
+  liveLeases(): string[] {
+    const now = this.clock.now();
+    return [...this.leases].filter(([, l]) => !l.revoked && now < l.expiresAt).map(([id]) => id);
+  }
+
+  count(prefix: string): number {
+    return this.calls.filter((call) => call.startsWith(prefix)).length;
+  }
+
+  #call(call: string): void {
+    this.calls.push(call);
+    if (this.failWith !== undefined) throw this.failWith;
+  }
+}
