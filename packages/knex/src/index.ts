@@ -1,1 +1,2 @@
-export { DataverkError } from '@dataverk/core';
+export type { DataverkKnexOptions } from './dataverk-config.js';
+export { dataverkConfig } from './dataverk-config.js';

@@ -1,1 +1,2 @@
-export { DataverkError } from '@dataverk/core';
+export type { DataverkPostgresDialectOptions } from './dataverk-postgres-dialect.js';
+export { DataverkPostgresDialect } from './dataverk-postgres-dialect.js';

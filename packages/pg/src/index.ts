@@ -1,1 +1,5 @@
-export { DataverkError } from '@dataverk/core';
+export type { CreatePoolOptions, DataverkPool } from './create-pool.js';
+export { createPool } from './create-pool.js';
+export type { LeasedClient } from './dataverk-pg-client.js';
+export { INVALID_PASSWORD } from './dataverk-pg-client.js';
+export { StaleConnectionError } from './errors.js';

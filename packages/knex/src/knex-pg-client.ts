@@ -1,0 +1,95 @@
+import { createRequire } from 'node:module';
+import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+
+const require = createRequire(import.meta.url);
+// knex's own PostgreSQL client; knex ships no types for the deep path, only for the base class.
+const KnexPostgresClient = require('knex/lib/dialects/postgres/index.js') as typeof Knex.Client;
+
+/** The PostgreSQL error code for a failed password check (also: expired `VALID UNTIL`, dropped role). */
+const INVALID_PASSWORD = '28P01';
+
+/** A knex pg connection tagged with the lease it logged in with. */
+export interface LeasedConnection extends pg.Client {
+  __dataverkLeaseId?: string;
+  __knex__disposed?: unknown;
+}
+
+/** The connection settings our `connection` function hands knex, with the lease they came from. */
+export interface LeasedConnectionSettings extends pg.ClientConfig {
+  readonly leaseId: string;
+}
+
+interface ClientInternals {
+  connectionSettings: LeasedConnectionSettings;
+  connectionConfigExpirationChecker: (() => boolean) | null;
+  connectionConfigProvider: () => Promise<LeasedConnectionSettings & { expirationChecker?: () => boolean }>;
+  pool: { free: { resource: LeasedConnection }[] } | undefined;
+}
+
+/**
+ * Makes knex's PostgreSQL client (`dialect: 'postgresql'`, driver `pg`) aware of leases:
+ *
+ * - each connection records its lease and reports it to the provider (`retain`/`release`);
+ * - a connect refused with `28P01` invalidates the credentials and retries once with fresh ones
+ *   (knex's pool would otherwise fail the query that asked for the connection);
+ * - on rotation, idle connections of the old lease are closed at once; a connection released after
+ *   its lease was superseded is closed, so that knex's validate-on-acquire discards it.
+ */
+export function leaseAwareKnexClient(name: string, provider: CredentialProvider): typeof Knex.Client {
+  class DataverkKnexPgClient extends KnexPostgresClient {
+    constructor(config: Knex.Config) {
+      super(config);
+      const onRotated = (event: CredentialEvents['rotated']) => {
+        if (event.name === name) this.#closeIdleStale();
+      };
+      provider.on('rotated', onRotated);
+      this.on('destroyed' as never, () => provider.off('rotated', onRotated));
+    }
+
+    override async acquireRawConnection(): Promise<LeasedConnection> {
+      try {
+        return await this.#connectAndTag();
+      } catch (error) {
+        if ((error as { code?: string }).code !== INVALID_PASSWORD) throw error;
+        const internals = this as unknown as ClientInternals;
+        provider.invalidate(name, internals.connectionSettings.leaseId);
+        const fresh = await internals.connectionConfigProvider();
+        internals.connectionConfigExpirationChecker = fresh.expirationChecker ?? null;
+        const { expirationChecker: _checker, ...settings } = fresh;
+        internals.connectionSettings = settings;
+        return this.#connectAndTag();
+      }
+    }
+
+    override releaseConnection(connection: LeasedConnection): Promise<void> {
+      const released = super.releaseConnection(connection);
+      if (!isCurrent(provider, name, connection)) void connection.end().catch(() => {});
+      return released;
+    }
+
+    async #connectAndTag(): Promise<LeasedConnection> {
+      const leaseId = (this as unknown as ClientInternals).connectionSettings.leaseId;
+      const connection = (await super.acquireRawConnection()) as LeasedConnection;
+      connection.__dataverkLeaseId = leaseId;
+      provider.retain(name, leaseId);
+      connection.once('end', () => provider.release(name, leaseId));
+      return connection;
+    }
+
+    #closeIdleStale(): void {
+      for (const { resource } of (this as unknown as ClientInternals).pool?.free ?? []) {
+        // Ending marks it disposed (knex's own 'end' handler), so validate-on-acquire discards it.
+        if (!isCurrent(provider, name, resource)) void resource.end().catch(() => {});
+      }
+    }
+  }
+  return DataverkKnexPgClient as unknown as typeof Knex.Client;
+}
+
+/** True while the connection's lease is the current one and not inside the safety margin. */
+export function isCurrent(provider: CredentialProvider, name: string, connection: LeasedConnection): boolean {
+  const leaseId = connection.__dataverkLeaseId;
+  return leaseId !== undefined && connection.__knex__disposed === undefined && provider.isCurrent(name, leaseId);
+}
