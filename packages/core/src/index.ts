@@ -2,7 +2,56 @@ export type { Clock, ClockTimer } from './clock/clock.js';
 export { systemClock } from './clock/clock.js';
 export { ManualClock } from './clock/manual-clock.js';
 export type { CredentialEvents, CredentialProvider, DatabaseCredentials } from './credentials/credential-provider.js';
-export { DataverkError } from './errors.js';
+export type { MissingPlaceholder, VaultErrorDetails } from './errors.js';
+export {
+  DataverkError,
+  SecretSourceConfigError,
+  SettingsConnectionStringError,
+  SettingsConnectionStringMissingError,
+  SettingsFileMissingError,
+  SettingsMissingPlaceholderError,
+  SettingsNotJsonError,
+  SettingsNotObjectError,
+  SettingsPlaceholderSyntaxError,
+  SettingsVaultPathMissingError,
+  VaultAddressMissingError,
+  VaultAuthMissingError,
+  VaultConfigError,
+  VaultError,
+  VaultInvalidRequestError,
+  VaultLoginError,
+  VaultNotFoundError,
+  VaultPermissionDeniedError,
+  VaultRateLimitedError,
+  VaultRequestError,
+  VaultResponseInvalidError,
+  VaultSealedError,
+  VaultUnavailableError,
+} from './errors.js';
 export type { LeasePlan, RandomSource } from './lease/lease-timing.js';
 export { graceFor, planAfterGrant, retryDelay } from './lease/lease-timing.js';
+export { dataverkKvPath } from './secrets/dataverk-kv-path.js';
+export type { DefaultSecretSourcesOptions } from './secrets/default-secret-sources.js';
+export { defaultSecretSources } from './secrets/default-secret-sources.js';
+export { EnvSecretSource } from './secrets/env-secret-source.js';
+export { FileSecretSource } from './secrets/file-secret-source.js';
+export type { SecretSource } from './secrets/secret-source.js';
+export { VaultKvSecretSource } from './secrets/vault-kv-secret-source.js';
+export type { FindSettingsFileOptions } from './settings/find-settings-file.js';
+export { findSettingsFile } from './settings/find-settings-file.js';
+export type { LoadSettingsOptions } from './settings/load-settings.js';
+export { loadSettings } from './settings/load-settings.js';
+export type { DatabaseSettings } from './settings/resolve-database-settings.js';
+export { resolveDatabaseSettings } from './settings/resolve-database-settings.js';
+export type { DataverkSettings, JsonObject, JsonValue } from './settings/settings-types.js';
+export type { ResolveVaultAuthOptions } from './vault/auth/resolve-vault-auth.js';
+export { resolveVaultAuth } from './vault/auth/resolve-vault-auth.js';
+export type { VaultAuthMethod, VaultAuthOptions, VaultCall } from './vault/auth/vault-auth-method.js';
+export type { VaultClientOptions } from './vault/create-vault-client.js';
+export { createVaultClient } from './vault/create-vault-client.js';
+export type { Environment } from './vault/environment.js';
+export type { KvSecret } from './vault/read-kv-secret.js';
+export { readKvSecret } from './vault/read-kv-secret.js';
 export type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from './vault/vault-client.js';
+export type { VaultConnectionOptions, VaultLogger } from './vault/vault-connection.js';
+export type { VaultRequest, VaultTransport } from './vault/vault-transport.js';

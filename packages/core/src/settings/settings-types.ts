@@ -1,0 +1,24 @@
+/** Any JSON value, as `JSON.parse` returns it. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject;
+
+/** A JSON object. */
+export interface JsonObject {
+  readonly [key: string]: JsonValue;
+}
+
+/**
+ * The parsed `settings.json`, placeholders replaced. The keys dataverk reads are typed; every other
+ * key is kept as it was in the file.
+ *
+ * @example
+ * const settings: DataverkSettings = await loadSettings();
+ * settings.db_connection_strings?.postgres_database; // 'postgresql://user:pass@db:5432/sales'
+ */
+export type DataverkSettings = JsonObject & {
+  /** Connection string per database name. */
+  readonly db_connection_strings?: { readonly [name: string]: JsonValue };
+  /** Vault path of the credentials per database name, e.g. `database/creds/readonly`. */
+  readonly db_vault_path?: { readonly [name: string]: JsonValue };
+  /** Directory of secret files (one file per name) used with `DATAVERK_SECRETS_FROM_FILES`. */
+  readonly secret_path?: JsonValue;
+};

@@ -1,0 +1,81 @@
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { VaultAuthMissingError } from '../../errors.js';
+import { type Environment, envValue } from '../environment.js';
+import { appRoleAuth } from './approle-auth.js';
+import { kubernetesAuth, serviceAccountJwtPath } from './kubernetes-auth.js';
+import { staticTokenAuth } from './static-token-auth.js';
+import type { VaultAuthMethod, VaultAuthOptions } from './vault-auth-method.js';
+
+/** Options of {@link resolveVaultAuth}. */
+export interface ResolveVaultAuthOptions {
+  /** A token to use as is; wins over everything but `auth`. */
+  readonly token?: string;
+  /** An explicit method; wins over everything. */
+  readonly auth?: VaultAuthOptions;
+  /** Default `process.env`. */
+  readonly env?: Environment;
+  /** Where `.vault-token` is; default `$HOME` of `env`, else the OS home directory. */
+  readonly homeDir?: string;
+}
+
+/**
+ * Picks how to authenticate, first that applies: explicit `auth`/`token` option → `VAULT_TOKEN` →
+ * `~/.vault-token` (what `vault login` writes) → Kubernetes (when `K8S_SERVICEACCOUNT_PATH`,
+ * `VAULT_AUTH_PATH`, `VKS_AUTH_PATH` or `VAULT_ROLE` is set, or the default service-account token
+ * exists) → AppRole (`VAULT_ROLE_ID`, with `VAULT_SECRET_ID`). Throws `VaultAuthMissingError`,
+ * listing what it looked at, when none applies.
+ *
+ * @example
+ * const method = await resolveVaultAuth({ env: { VAULT_TOKEN: 'hvs.x' } });
+ * method.description; // 'VAULT_TOKEN'
+ */
+export async function resolveVaultAuth(options: ResolveVaultAuthOptions = {}): Promise<VaultAuthMethod> {
+  const env = options.env ?? process.env;
+  if (options.auth !== undefined) return explicitAuth(options.auth, env);
+  if (options.token !== undefined && options.token !== '') return staticTokenAuth(options.token, 'the token option');
+  const fromEnv = envValue(env, 'VAULT_TOKEN')?.trim();
+  if (fromEnv) return staticTokenAuth(fromEnv, 'VAULT_TOKEN');
+  const tokenFile = join(options.homeDir ?? envValue(env, 'HOME') ?? homedir(), '.vault-token');
+  const fromFile = await readFile(tokenFile, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
+  if (fromFile !== '') return staticTokenAuth(fromFile, tokenFile);
+  const jwtPath = serviceAccountJwtPath(env);
+  if (kubernetesConfigured(env) || (await isFile(jwtPath))) return kubernetesAuth({ env });
+  const roleId = envValue(env, 'VAULT_ROLE_ID');
+  if (roleId !== undefined) return appRoleAuth({ roleId, secretId: envValue(env, 'VAULT_SECRET_ID') });
+  throw new VaultAuthMissingError([
+    'no token option',
+    'VAULT_TOKEN not set',
+    `no ${tokenFile}`,
+    `no Kubernetes service-account token at ${jwtPath}`,
+    'VAULT_ROLE_ID not set',
+  ]);
+}
+
+function explicitAuth(auth: VaultAuthOptions, env: Environment): VaultAuthMethod {
+  switch (auth.method) {
+    case 'token':
+      return staticTokenAuth(auth.token, 'the auth option');
+    case 'kubernetes':
+      return kubernetesAuth({ ...auth, env });
+    case 'approle':
+      return appRoleAuth(auth);
+  }
+}
+
+function kubernetesConfigured(env: Environment): boolean {
+  return ['K8S_SERVICEACCOUNT_PATH', 'VAULT_AUTH_PATH', 'VKS_AUTH_PATH', 'VAULT_ROLE'].some(
+    (name) => envValue(env, name) !== undefined,
+  );
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+}

@@ -1,0 +1,107 @@
+import { VaultPermissionDeniedError } from '../errors.js';
+import type { VaultCall } from './auth/vault-auth-method.js';
+import { type RetryPolicy, withRetries } from './retry-policy.js';
+import { toVaultError } from './to-vault-error.js';
+import type { TokenSession } from './token-session.js';
+import type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from './vault-client.js';
+import { VaultHttpFailure } from './vault-http-failure.js';
+import { parseDatabaseSecret, parseEnvelope, parseLease } from './vault-response.js';
+import type { VaultRequest, VaultTransport } from './vault-transport.js';
+
+/** What {@link DataverkVaultClient} is built from; `createVaultClient` assembles it. */
+export interface DataverkVaultClientParts {
+  readonly address: string;
+  readonly transport: VaultTransport;
+  readonly retry: RetryPolicy;
+  readonly requestTimeoutMs: number;
+  /** Built by the client, since the session logs in through the client's {@link VaultCall}. */
+  readonly session: (call: VaultCall) => TokenSession;
+}
+
+/**
+ * The {@link VaultClient} `createVaultClient()` returns: every call carries the session's token,
+ * reads are retried (network errors, 429, 5xx), a 403 triggers one fresh login and one retry when
+ * the auth method can log in, responses are validated and failures are typed `VaultError`s.
+ */
+export class DataverkVaultClient implements VaultClient {
+  readonly address: string;
+  readonly #transport: VaultTransport;
+  readonly #retry: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #session: TokenSession;
+
+  constructor(parts: DataverkVaultClientParts) {
+    this.address = parts.address;
+    this.#transport = parts.transport;
+    this.#retry = parts.retry;
+    this.#timeoutMs = parts.requestTimeoutMs;
+    this.#session = parts.session(this.#call);
+  }
+
+  async read(path: string): Promise<VaultResponse> {
+    const clean = trimPath(path);
+    return parseEnvelope(await this.#authed({ method: 'GET', path: clean }, true), clean);
+  }
+
+  async write(path: string, body: Readonly<Record<string, unknown>>): Promise<VaultResponse | undefined> {
+    const clean = trimPath(path);
+    const answer = await this.#authed({ method: 'POST', path: clean, body }, false);
+    return answer === undefined ? undefined : parseEnvelope(answer, clean);
+  }
+
+  async readDatabaseCredentials(path: string): Promise<DatabaseSecret> {
+    const clean = trimPath(path);
+    return parseDatabaseSecret(await this.#authed({ method: 'GET', path: clean }, true), clean);
+  }
+
+  async renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease> {
+    const path = 'sys/leases/renew';
+    const body = { lease_id: leaseId, ...(incrementSeconds === undefined ? {} : { increment: incrementSeconds }) };
+    return parseLease(await this.#authed({ method: 'POST', path, body }, false), path);
+  }
+
+  async revokeLease(leaseId: string, options: { readonly sync?: boolean } = {}): Promise<void> {
+    const body = { lease_id: leaseId, sync: options.sync ?? true };
+    await this.#authed({ method: 'POST', path: 'sys/leases/revoke', body }, false);
+  }
+
+  async close(options: { readonly revokeToken?: boolean } = {}): Promise<void> {
+    const token = await this.#session.close();
+    if (options.revokeToken !== true || token === undefined) return;
+    // Revoking the token also revokes every lease created with it (Vault's token hierarchy).
+    await this.#call({ method: 'POST', path: 'auth/token/revoke-self', token }, { retry: false });
+  }
+
+  /** Sends with the session's token; on 403 logs in again once (login methods only) and retries once. */
+  async #authed(request: Omit<VaultRequest, 'token'>, retry: boolean): Promise<unknown> {
+    const token = await this.#session.token();
+    try {
+      return await this.#call({ ...request, token }, { retry, hint: await this.#session.deniedHint() });
+    } catch (error) {
+      if (!(error instanceof VaultPermissionDeniedError)) throw error;
+      const fresh = await this.#session.replace(token);
+      if (fresh === undefined) throw error;
+      return this.#call({ ...request, token: fresh }, { retry });
+    }
+  }
+
+  readonly #call: VaultCall = async (request, options) => {
+    try {
+      const send = () => this.#transport.send(request);
+      return await (options.retry ? withRetries(send, this.#retry) : send());
+    } catch (error) {
+      if (!(error instanceof VaultHttpFailure)) throw error;
+      throw toVaultError(error, {
+        method: request.method,
+        path: request.path,
+        address: this.address,
+        timeoutMs: this.#timeoutMs,
+        ...(options.hint === undefined ? {} : { hint: options.hint }),
+      });
+    }
+  };
+}
+
+function trimPath(path: string): string {
+  return path.replace(/^\/+/, '').replace(/^v1\//, '');
+}

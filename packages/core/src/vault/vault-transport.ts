@@ -1,0 +1,93 @@
+import nodeVault from 'node-vault';
+import type { VaultConnection } from './vault-connection.js';
+import { VaultHttpFailure } from './vault-http-failure.js';
+
+/** One HTTP call to Vault. `path` is relative to `/v1/`. */
+export interface VaultRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Sent as `X-Vault-Token`; omitted for logins. */
+  readonly token?: string;
+  readonly body?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Sends requests to Vault and returns the parsed JSON body (or `undefined` for an empty 2xx); rejects
+ * with a {@link VaultHttpFailure}. `createVaultClient` builds one over `node-vault`; tests may supply
+ * their own.
+ */
+export interface VaultTransport {
+  send(request: VaultRequest): Promise<unknown>;
+}
+
+/** node-vault keeps these (read from `process.env` when not given); they are not in its type definitions. */
+type NodeVaultClient = nodeVault.client & { pathPrefix: string; namespace: string };
+
+/**
+ * A transport over `node-vault` 0.12 (axios underneath). node-vault reads `VAULT_ADDR`,
+ * `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_PREFIX` and `VAULT_SKIP_VERIFY` from `process.env` on its
+ * own; we override every one of them so that only our resolved settings (and injected `env`) count.
+ * Its debug logger would print request bodies (JWTs, secret ids), so we give it a silent one.
+ *
+ * @example
+ * const transport = nodeVaultTransport(resolveVaultConnection());
+ * await transport.send({ method: 'GET', path: 'sys/health' });
+ */
+export function nodeVaultTransport(connection: VaultConnection): VaultTransport {
+  const client = nodeVault({
+    endpoint: connection.address,
+    debug: () => {},
+    requestOptions: {
+      // axios `timeout`; node-vault passes it on every call (config.requestOptions is merged into each).
+      timeout: connection.requestTimeoutMs,
+      // Always explicit: otherwise node-vault turns verification off for ANY value of VAULT_SKIP_VERIFY.
+      strictSSL: !connection.skipVerify,
+      ...(connection.caCert === undefined ? {} : { ca: connection.caCert }),
+    },
+  }) as NodeVaultClient;
+  client.token = '';
+  client.namespace = connection.namespace ?? '';
+  client.pathPrefix = '';
+  return {
+    async send(request) {
+      const options = { headers: headersFor(request) };
+      try {
+        const body: unknown =
+          request.method === 'GET'
+            ? await client.read(request.path, options)
+            : await client.write(request.path, request.body ?? {}, options);
+        return body === '' || body === null ? undefined : body;
+      } catch (error) {
+        throw failureFrom(error);
+      }
+    },
+  };
+}
+
+function headersFor(request: VaultRequest): Record<string, string> {
+  const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
+  if (request.token !== undefined && request.token !== '') headers['X-Vault-Token'] = request.token;
+  return headers;
+}
+
+/**
+ * node-vault rejects with `{ response: { statusCode, body } }` for HTTP errors and with axios'
+ * error for network failures. axios' error holds the request config, token header included, so we
+ * keep only its code.
+ */
+function failureFrom(error: unknown): VaultHttpFailure {
+  if (typeof error !== 'object' || error === null) return new VaultHttpFailure({ networkCode: 'UNKNOWN' });
+  const response = (error as { response?: { statusCode?: unknown; body?: unknown } }).response;
+  if (response !== undefined && typeof response.statusCode === 'number') {
+    return new VaultHttpFailure({ status: response.statusCode, errors: errorsOf(response.body) });
+  }
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return new VaultHttpFailure({ networkCode: 'TIMEOUT' });
+  return new VaultHttpFailure({ networkCode: typeof code === 'string' ? code : 'UNKNOWN' });
+}
+
+function errorsOf(body: unknown): readonly string[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const errors = (body as { errors?: unknown }).errors;
+  return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === 'string') : [];
+}
