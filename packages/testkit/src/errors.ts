@@ -21,3 +21,21 @@ export class TestBackendConfigError extends TestkitError {
     super('TESTKIT_BACKEND_CONFIG_INVALID', `${variable} ${reason}`);
   }
 }
+
+/** A Vault admin call (setting up a test Vault) was refused; names the call and Vault's errors, never a token. */
+export class VaultAdminError extends TestkitError {
+  readonly status: number;
+  readonly errors: readonly string[];
+  constructor(call: string, status: number, errors: readonly string[]) {
+    super('TESTKIT_VAULT_ADMIN_FAILED', `${call} answered ${status}: ${errors.join('; ') || '(no errors)'}`);
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+/** A Vault test backend cannot do what was asked (e.g. Kubernetes auth without a Kubernetes API). */
+export class VaultBackendUnsupportedError extends TestkitError {
+  constructor(backend: string, feature: string, why: string) {
+    super('TESTKIT_VAULT_UNSUPPORTED', `${feature} is not available on the ${backend} Vault backend: ${why}`);
+  }
+}

@@ -1,7 +1,32 @@
-export { TestBackendConfigError, TestBackendStartError, TestkitError } from './errors.js';
-export { DATABASE_URL_VARIABLE } from './postgres/env-postgres.js';
+export {
+  TestBackendConfigError,
+  TestBackendStartError,
+  TestkitError,
+  VaultAdminError,
+  VaultBackendUnsupportedError,
+} from './errors.js';
+export { DATABASE_URL_VARIABLE, envPostgres } from './postgres/env-postgres.js';
 export { startPostgres } from './postgres/start-postgres.js';
 export type { PostgresBackend, StartPostgresOptions, TestPostgres } from './postgres/test-postgres.js';
 export type { DockerAvailability } from './support/docker-available.js';
 export { dockerAvailability } from './support/docker-available.js';
 export { freePort } from './support/free-port.js';
+export { DEV_SERVER_VERSION, VaultDevServer, type VaultDevServerOptions } from './vault/dev-server/vault-dev-server.js';
+export { VAULT_ADDR_VARIABLE, VAULT_TOKEN_VARIABLE } from './vault/env-vault.js';
+export { type ServiceAccountClaims, ServiceAccountJwtSigner } from './vault/service-account-jwt.js';
+export { startVault, vaultBackendAvailability } from './vault/start-vault.js';
+export type {
+  AppRoleSpec,
+  DatabaseRoleSpec,
+  KubernetesAuth,
+  KubernetesAuthSpec,
+  LeaseHistoryEntry,
+  RecordedVaultRequest,
+  StartVaultOptions,
+  TestVault,
+  VaultAdmin,
+  VaultBackend,
+  VaultFaults,
+} from './vault/test-vault.js';
+export { VAULT_IMAGE } from './vault/testcontainers-vault.js';
+export { HttpVaultAdmin, type HttpVaultAdminOptions } from './vault/vault-admin.js';

@@ -10,6 +10,11 @@ export interface TestPostgres {
   readonly database: string;
   readonly superuser: { readonly user: string; readonly password: string };
   readonly backend: PostgresBackend;
+  /**
+   * How other containers on the same Docker network reach this server (testcontainers backend
+   * only): a Vault container joins `name` and connects to `host:port`.
+   */
+  readonly dockerNetwork?: { readonly name: string; readonly host: string; readonly port: number };
   /** Stops the server (when this process started it) and deletes its data. Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -3,6 +3,8 @@ import { postgresUrl } from './connection-url.js';
 import type { TestPostgres } from './test-postgres.js';
 
 const IMAGE = 'postgres:17-alpine';
+/** The port PostgreSQL listens on inside its container. */
+const POSTGRES_PORT = 5432;
 
 /**
  * Starts PostgreSQL in Docker through `@testcontainers/postgresql`, loaded only when Docker answers
@@ -28,6 +30,7 @@ export async function testcontainersPostgres(): Promise<TestPostgres> {
     database: container.getDatabase(),
   };
   let stopped = false;
+  const network = container.getNetworkNames()[0];
   return {
     url: postgresUrl(parts),
     host: parts.host,
@@ -35,6 +38,9 @@ export async function testcontainersPostgres(): Promise<TestPostgres> {
     database: parts.database,
     superuser: { user: parts.user, password: parts.password },
     backend: 'testcontainers',
+    ...(network === undefined
+      ? {}
+      : { dockerNetwork: { name: network, host: container.getIpAddress(network), port: POSTGRES_PORT } }),
     stop: async () => {
       if (stopped) return;
       stopped = true;

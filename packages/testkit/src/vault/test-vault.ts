@@ -116,6 +116,44 @@ export interface VaultFaults {
   /** Requests served, per `METHOD path` with ids replaced by `:id` (e.g. `GET database/creds/:role`). */
   requestCounts(): Readonly<Record<string, number>>;
   resetCounts(): void;
+  /**
+   * Every database lease the server issued, in issue order: the server-side record of when each
+   * lease's credentials were valid. Use it to prove no query ran under a role after its lease ended.
+   */
+  leaseHistory(): readonly LeaseHistoryEntry[];
+  /** Requests served since start (or the last `resetCounts`), oldest first; never holds tokens. */
+  requestLog(): readonly RecordedVaultRequest[];
+}
+
+/** One database lease as the dev server saw it. Times are epoch milliseconds. */
+export interface LeaseHistoryEntry {
+  readonly leaseId: string;
+  /** e.g. `database/creds/readonly`. */
+  readonly path: string;
+  readonly username: string;
+  readonly issuedAt: number;
+  /** The latest expiry, after renewals. */
+  readonly expiresAt: number;
+  /** When the lease ended (its revocation began); absent while it is live. */
+  readonly endedAt?: number;
+  readonly endReason?: 'expired' | 'revoked';
+  /** When the revocation statements finished. */
+  readonly revocationCompletedAt?: number;
+  /** Why the revocation statements failed, when they did (the role may still exist). */
+  readonly revocationError?: string;
+}
+
+/** One request the dev server answered. */
+export interface RecordedVaultRequest {
+  readonly method: string;
+  /** Path after `/v1/`. */
+  readonly path: string;
+  /** The path with ids replaced by `:placeholders`, as in `requestCounts`. */
+  readonly template: string;
+  /** `X-Vault-Namespace`, when sent. */
+  readonly namespace?: string;
+  readonly status: number;
+  readonly at: number;
 }
 
 /** A running Vault for tests, with the database engine pointed at the test PostgreSQL. */

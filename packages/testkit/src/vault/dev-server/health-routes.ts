@@ -1,0 +1,60 @@
+import type { BackendRequest } from './logical-backend.js';
+import { field } from './request-fields.js';
+import type { RouteTable } from './route-table.js';
+import { type HandlerResult, raw } from './vault-response.js';
+
+/** What `sys/health` and `sys/seal-status` report. */
+export interface ServerStatus {
+  readonly sealed: boolean;
+  readonly version: string;
+  readonly clusterName: string;
+  readonly clusterId: string;
+}
+
+/**
+ * `sys/health` (api-docs/system/health) and `sys/seal-status` (api-docs/system/seal-status).
+ * The dev server is always initialized and active, so the status is `activecode` (200) or, sealed,
+ * `sealedcode` (503); HEAD answers the same code without a body.
+ */
+export function addHealthRoutes(routes: RouteTable<BackendRequest>, status: () => ServerStatus): void {
+  routes
+    .add('health', { read: (request) => health(request, status()) })
+    .add('seal-status', { read: () => raw(200, sealStatus(status())) });
+}
+
+function health(request: BackendRequest, status: ServerStatus): HandlerResult {
+  const code = status.sealed
+    ? field.integer(request.data, 'sealedcode', 503)
+    : field.integer(request.data, 'activecode', 200);
+  const body = {
+    initialized: true,
+    sealed: status.sealed,
+    standby: status.sealed,
+    performance_standby: false,
+    replication_performance_mode: 'disabled',
+    replication_dr_mode: 'disabled',
+    server_time_utc: Math.floor(Date.now() / 1000),
+    version: status.version,
+    cluster_name: status.clusterName,
+    cluster_id: status.clusterId,
+  };
+  return raw(code, request.method === 'HEAD' ? undefined : body);
+}
+
+function sealStatus(status: ServerStatus): Record<string, unknown> {
+  return {
+    type: 'shamir',
+    initialized: true,
+    sealed: status.sealed,
+    t: 1,
+    n: 1,
+    progress: 0,
+    nonce: '',
+    version: status.version,
+    build_date: '2024-01-01T00:00:00Z',
+    migration: false,
+    recovery_seal: false,
+    storage_type: 'inmem',
+    ...(status.sealed ? {} : { cluster_name: status.clusterName, cluster_id: status.clusterId }),
+  };
+}

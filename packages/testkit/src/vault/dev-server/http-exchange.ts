@@ -1,0 +1,112 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { VaultErrorReply } from './vault-error-reply.js';
+import { operationOf, type RequestData, type VaultRequest } from './vault-request.js';
+import { envelope, type HandlerResult } from './vault-response.js';
+
+/** Largest body the dev server reads (Vault's default `max_request_size` is 32 MiB). */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** An HTTP request reduced to what the dev server reads; header names are lower case. */
+export interface HttpRequestParts {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/** An HTTP answer: status and, unless empty, a JSON text. */
+export interface HttpReply {
+  readonly status: number;
+  readonly json?: string;
+}
+
+/** Reads a request Node's HTTP server parsed. */
+export async function readIncoming(incoming: IncomingMessage): Promise<HttpRequestParts> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new VaultErrorReply(413, ['http: request body too large']);
+    chunks.push(chunk as Buffer);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = first;
+  }
+  return { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers, body: Buffer.concat(chunks) };
+}
+
+/**
+ * Decodes `/v1/...` requests: method to operation, JSON body (or query for reads), `X-Vault-Token`
+ * (or `Authorization: Bearer`) and `X-Vault-Namespace`. `X-Vault-Request` is ignored.
+ */
+export function decodeVaultRequest(parts: HttpRequestParts): VaultRequest {
+  const url = new URL(parts.url, 'http://dev-server');
+  if (!url.pathname.startsWith('/v1/')) throw VaultErrorReply.notFound();
+  const method = parts.method.toUpperCase();
+  const operation = operationOf(method, url.searchParams.get('list'));
+  if (operation === undefined) throw new VaultErrorReply(405, []);
+  const body = parseBody(parts.body);
+  const query = Object.fromEntries([...url.searchParams].filter(([key]) => key !== 'list'));
+  const authorization = parts.headers.authorization ?? '';
+  const bearer = authorization.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : undefined;
+  return {
+    method,
+    operation,
+    path: decodeURI(url.pathname.slice('/v1/'.length)).replace(/^\/+|\/+$/g, ''),
+    data: operation === 'read' || operation === 'list' ? { ...query, ...body } : body,
+    token: nonEmpty(parts.headers['x-vault-token']) ?? nonEmpty(bearer),
+    namespace: nonEmpty(parts.headers['x-vault-namespace']),
+  };
+}
+
+/** Renders a handler result: Vault's envelope, or no body for 202/204. */
+export function encodeResult(result: HandlerResult, requestId: string, mountType: string): HttpReply {
+  if (result.kind === 'empty') return { status: result.status };
+  if (result.kind === 'raw') {
+    return result.body === undefined
+      ? { status: result.status }
+      : { status: result.status, json: JSON.stringify(result.body) };
+  }
+  return { status: result.status ?? 200, json: JSON.stringify(envelope(result, requestId, mountType)) };
+}
+
+/** Renders `{"errors": [...]}` with the reply's status. */
+export function encodeError(reply: VaultErrorReply): HttpReply {
+  return { status: reply.status, json: JSON.stringify({ errors: reply.errors }) };
+}
+
+/** The headers Vault sends with every answer. */
+export function replyHeaders(reply: HttpReply): Record<string, string | number> {
+  return {
+    'Cache-Control': 'no-store',
+    ...(reply.json === undefined
+      ? {}
+      : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(reply.json) }),
+  };
+}
+
+/** Writes a reply through Node's HTTP server. */
+export function writeReply(response: ServerResponse, reply: HttpReply): void {
+  response.writeHead(reply.status, replyHeaders(reply));
+  response.end(reply.json);
+}
+
+function parseBody(raw: Buffer): RequestData {
+  const text = raw.toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error('json: cannot unmarshal into a map');
+    }
+    return parsed as RequestData;
+  } catch (error) {
+    throw VaultErrorReply.badRequest(`failed to parse JSON input: ${(error as Error).message}`);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -1,0 +1,77 @@
+import { rfc3339 } from './go-time-format.js';
+
+/** One version of a kv v2 secret. */
+export interface KvVersion {
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+  deletedAt: number | undefined;
+  destroyed: boolean;
+}
+
+/** Default `max_versions` when neither the key nor the engine sets one. */
+const DEFAULT_MAX_VERSIONS = 10;
+
+/** A kv v2 key: its versions and metadata (api-docs/secret/kv/kv-v2, "Read Secret Metadata"). */
+export class KvV2Key {
+  readonly versions = new Map<number, KvVersion>();
+  readonly createdAt = Date.now();
+  updatedAt = Date.now();
+  currentVersion = 0;
+  oldestVersion = 0;
+  maxVersions = 0;
+  casRequired = false;
+  deleteVersionAfter = '0s';
+  customMetadata: Readonly<Record<string, string>> | null = null;
+
+  /** Adds a version, dropping the oldest beyond `max_versions`. */
+  write(data: Readonly<Record<string, unknown>>, engineMaxVersions: number): number {
+    const version = this.currentVersion + 1;
+    this.currentVersion = version;
+    this.updatedAt = Date.now();
+    this.versions.set(version, { data, createdAt: this.updatedAt, deletedAt: undefined, destroyed: false });
+    const keep = this.maxVersions || engineMaxVersions || DEFAULT_MAX_VERSIONS;
+    for (const old of [...this.versions.keys()].sort((a, b) => a - b)) {
+      if (this.versions.size <= keep) break;
+      this.versions.delete(old);
+    }
+    this.oldestVersion = Math.min(...this.versions.keys());
+    return version;
+  }
+
+  /** `metadata` of one version as returned with `data/` reads and writes. */
+  versionMetadata(version: number): Record<string, unknown> {
+    const entry = this.versions.get(version);
+    return {
+      created_time: entry === undefined ? '' : rfc3339(entry.createdAt),
+      custom_metadata: this.customMetadata,
+      deletion_time: entry?.deletedAt === undefined ? '' : rfc3339(entry.deletedAt),
+      destroyed: entry?.destroyed ?? false,
+      version,
+    };
+  }
+
+  /** `data` of `GET metadata/:path`. */
+  metadata(engineMaxVersions: number): Record<string, unknown> {
+    const versions = Object.fromEntries(
+      [...this.versions].map(([number, entry]) => [
+        String(number),
+        {
+          created_time: rfc3339(entry.createdAt),
+          deletion_time: entry.deletedAt === undefined ? '' : rfc3339(entry.deletedAt),
+          destroyed: entry.destroyed,
+        },
+      ]),
+    );
+    return {
+      cas_required: this.casRequired,
+      created_time: rfc3339(this.createdAt),
+      current_version: this.currentVersion,
+      custom_metadata: this.customMetadata,
+      delete_version_after: this.deleteVersionAfter,
+      max_versions: this.maxVersions || engineMaxVersions,
+      oldest_version: this.oldestVersion,
+      updated_time: rfc3339(this.updatedAt),
+      versions,
+    };
+  }
+}

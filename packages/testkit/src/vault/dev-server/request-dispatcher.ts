@@ -1,0 +1,57 @@
+import { capabilitiesFor } from './acl-policy.js';
+import type { BackendRequest } from './logical-backend.js';
+import type { MountEntry, MountTable } from './mount-table.js';
+import type { PolicyStore } from './policy-store.js';
+import type { TokenStore } from './token-store.js';
+import { VaultErrorReply } from './vault-error-reply.js';
+import type { VaultRequest } from './vault-request.js';
+import type { HandlerResult } from './vault-response.js';
+
+/**
+ * Vault's request path for one decoded request: find the mount, check the token and its policies
+ * (unless the path is unauthenticated), then hand the request to the mount's backend.
+ */
+export class RequestDispatcher {
+  readonly #mounts: MountTable;
+  readonly #tokens: TokenStore;
+  readonly #policies: PolicyStore;
+
+  constructor(deps: { mounts: MountTable; tokens: TokenStore; policies: PolicyStore }) {
+    this.#mounts = deps.mounts;
+    this.#tokens = deps.tokens;
+    this.#policies = deps.policies;
+  }
+
+  /** `path` with ids replaced by the route's `:placeholders` (e.g. `database/creds/:role`). */
+  template(path: string): string {
+    const entry = this.#mounts.resolve(path);
+    if (entry === undefined) return path;
+    const template = entry.backend.routes.template(relativeTo(entry, path));
+    return template === undefined ? path : `${entry.routePath}${template}`.replace(/\/$/, '');
+  }
+
+  async dispatch(request: VaultRequest): Promise<{ result: HandlerResult; mountType: string }> {
+    const entry = this.#mounts.resolve(request.path);
+    const relativePath = entry === undefined ? request.path : relativeTo(entry, request.path);
+    const caller = this.#tokens.lookup(request.token);
+    if (entry === undefined || !isUnauthenticated(entry, relativePath)) {
+      if (caller === undefined) throw VaultErrorReply.invalidToken();
+      const aclPath = request.operation === 'list' ? `${request.path}/` : request.path;
+      const acl = this.#policies.aclFor(caller.policies);
+      if (!acl.allows(aclPath, capabilitiesFor(request.operation))) throw VaultErrorReply.permissionDenied();
+    }
+    if (entry === undefined) throw VaultErrorReply.noHandler(request.path);
+    const backendRequest: BackendRequest = { ...request, mountPath: entry.routePath, relativePath, caller };
+    return { result: await entry.backend.routes.dispatch(backendRequest), mountType: entry.type };
+  }
+}
+
+function relativeTo(entry: MountEntry, path: string): string {
+  return path.length < entry.routePath.length ? '' : path.slice(entry.routePath.length);
+}
+
+function isUnauthenticated(entry: MountEntry, relativePath: string): boolean {
+  return (entry.backend.unauthenticatedPaths ?? []).some((pattern) =>
+    pattern.endsWith('*') ? relativePath.startsWith(pattern.slice(0, -1)) : relativePath === pattern,
+  );
+}

@@ -1,0 +1,25 @@
+import { addHealthRoutes, type ServerStatus } from './health-routes.js';
+import type { BackendRequest, LogicalBackend } from './logical-backend.js';
+import { addMountRoutes, type BackendFactory } from './mount-routes.js';
+import type { MountTable } from './mount-table.js';
+import { addPolicyRoutes } from './policy-routes.js';
+import type { PolicyStore } from './policy-store.js';
+import { RouteTable } from './route-table.js';
+
+/** The `sys/` backend: health, mounts, policies (and, added by the server, leases). */
+export class SystemBackend implements LogicalBackend {
+  readonly type = 'system';
+  readonly routes = new RouteTable<BackendRequest>();
+  readonly unauthenticatedPaths = ['health', 'seal-status', 'internal/ui/mounts', 'internal/ui/mounts/*'];
+
+  constructor(deps: {
+    readonly status: () => ServerStatus;
+    readonly mounts: MountTable;
+    readonly policies: PolicyStore;
+    readonly factory: BackendFactory;
+  }) {
+    addHealthRoutes(this.routes, deps.status);
+    addMountRoutes(this.routes, deps);
+    addPolicyRoutes(this.routes, deps.policies);
+  }
+}

@@ -1,0 +1,230 @@
+import { type CancelTimer, scheduleAt } from './deadline-timer.js';
+import { rfc3339 } from './go-time-format.js';
+import { base62 } from './random-id.js';
+import { calculateTtl, PastMaxTtlError, remainingSeconds } from './ttl-calculation.js';
+import { VaultErrorReply } from './vault-error-reply.js';
+import type { AuthBlock } from './vault-response.js';
+
+/** A token as the store knows it. Read-only to everybody but the store. */
+export interface TokenEntry {
+  readonly id: string;
+  readonly accessor: string;
+  readonly policies: readonly string[];
+  readonly displayName: string;
+  readonly meta: Readonly<Record<string, string>> | null;
+  /** The path that created it (`auth/token/create`, `auth/kubernetes/login`, …). */
+  readonly path: string;
+  readonly parent: string | undefined;
+  readonly issuedAt: number;
+  /** TTL at creation in seconds; 0 for a token that never expires (root). */
+  readonly creationTtl: number;
+  readonly explicitMaxTtl: number;
+  /** Max TTL of the auth backend role; 0 = system max. */
+  readonly backendMaxTtl: number;
+  readonly renewable: boolean;
+  /** TTL granted by the last creation or renewal, in seconds (the auth block's `lease_duration`). */
+  readonly grantedTtl: number;
+  readonly expiresAt: number | undefined;
+  readonly lastRenewalAt: number | undefined;
+}
+
+/** What creating a token needs. */
+export interface TokenSpec {
+  readonly policies: readonly string[];
+  readonly noDefaultPolicy?: boolean;
+  readonly displayName: string;
+  readonly meta?: Readonly<Record<string, string>> | null;
+  readonly path: string;
+  readonly parent?: string;
+  readonly ttl: number;
+  readonly explicitMaxTtl?: number;
+  readonly backendMaxTtl?: number;
+  readonly renewable?: boolean;
+}
+
+type MutableEntry = { -readonly [K in keyof TokenEntry]: TokenEntry[K] };
+
+/**
+ * Service tokens with Vault's lifetime rules: a TTL, renewal capped by the max TTL, revocation of a
+ * token's children, and listeners told of every revoked token so that its leases end with it.
+ */
+export class TokenStore {
+  readonly #tokens = new Map<string, MutableEntry>();
+  readonly #timers = new Map<string, CancelTimer>();
+  readonly #onRevoked: ((tokenId: string) => Promise<void>)[] = [];
+
+  /** Adds the root token (no TTL, `root` policy). */
+  addRoot(id: string): TokenEntry {
+    const entry: MutableEntry = {
+      ...this.#base(id),
+      policies: ['root'],
+      displayName: 'root',
+      path: 'auth/token/root',
+      parent: undefined,
+      creationTtl: 0,
+      explicitMaxTtl: 0,
+      backendMaxTtl: 0,
+      renewable: false,
+      grantedTtl: 0,
+      expiresAt: undefined,
+      meta: null,
+    };
+    this.#tokens.set(id, entry);
+    return entry;
+  }
+
+  /** Creates a service token; `warnings` carries Vault's max-TTL capping warning. */
+  create(spec: TokenSpec): { entry: TokenEntry; warnings: string[] } {
+    const now = Date.now();
+    const { ttl, warnings } = calculateTtl({
+      increment: 0,
+      backendTtl: spec.ttl,
+      backendMaxTtl: spec.backendMaxTtl ?? 0,
+      explicitMaxTtl: spec.explicitMaxTtl ?? 0,
+      now,
+    });
+    const policies = new Set(spec.policies.map((name) => name.toLowerCase()));
+    if (!spec.noDefaultPolicy) policies.add('default');
+    const entry: MutableEntry = {
+      ...this.#base(`hvs.${base62(24)}`),
+      policies: [...policies].sort(),
+      displayName: spec.displayName,
+      meta: spec.meta ?? null,
+      path: spec.path,
+      parent: spec.parent,
+      creationTtl: ttl,
+      explicitMaxTtl: spec.explicitMaxTtl ?? 0,
+      backendMaxTtl: spec.backendMaxTtl ?? 0,
+      renewable: spec.renewable ?? true,
+      grantedTtl: ttl,
+      expiresAt: now + ttl * 1000,
+    };
+    this.#tokens.set(entry.id, entry);
+    this.#arm(entry);
+    return { entry, warnings };
+  }
+
+  /** The live token with this id, or `undefined` (unknown, revoked or expired). */
+  lookup(id: string | undefined): TokenEntry | undefined {
+    if (id === undefined || id === '') return undefined;
+    const entry = this.#tokens.get(id);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= Date.now()) return undefined;
+    return entry;
+  }
+
+  /** `auth/token/renew-self`: extends the TTL by `increment` (or the creation TTL), capped at the max TTL. */
+  renew(id: string, increment: number): { entry: TokenEntry; warnings: string[] } {
+    const entry = this.#tokens.get(id);
+    if (entry === undefined) throw VaultErrorReply.badRequest('invalid lease ID');
+    if (entry.expiresAt === undefined || !entry.renewable) throw VaultErrorReply.badRequest('lease is not renewable');
+    const now = Date.now();
+    try {
+      const { ttl, warnings } = calculateTtl({
+        increment,
+        backendTtl: entry.creationTtl,
+        backendMaxTtl: entry.backendMaxTtl,
+        explicitMaxTtl: entry.explicitMaxTtl,
+        issuedAt: entry.issuedAt,
+        now,
+      });
+      entry.expiresAt = now + ttl * 1000;
+      entry.grantedTtl = ttl;
+      entry.lastRenewalAt = now;
+      this.#arm(entry);
+      return { entry, warnings };
+    } catch (error) {
+      if (error instanceof PastMaxTtlError) throw VaultErrorReply.internal(error.message);
+      throw error;
+    }
+  }
+
+  /** Revokes a token and its children; listeners end their leases first, as Vault does. */
+  async revoke(id: string): Promise<void> {
+    const entry = this.#tokens.get(id);
+    if (entry === undefined) return;
+    for (const child of [...this.#tokens.values()].filter((token) => token.parent === id)) {
+      await this.revoke(child.id);
+    }
+    this.#timers.get(id)?.();
+    this.#timers.delete(id);
+    this.#tokens.delete(id);
+    for (const listener of this.#onRevoked) await listener(id);
+  }
+
+  /** Makes a token invalid at once, as if its TTL had passed, and revokes it (and its leases). */
+  expireNow(id: string): void {
+    const entry = this.#tokens.get(id);
+    if (entry === undefined) return;
+    entry.expiresAt = Date.now() - 1;
+    void this.revoke(id).catch(() => {});
+  }
+
+  /** Called with the id of every token revoked (by call, expiry or parent). */
+  onRevoked(listener: (tokenId: string) => Promise<void>): void {
+    this.#onRevoked.push(listener);
+  }
+
+  /** Stops expiry timers; tokens stay as they are. */
+  stop(): void {
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+  }
+
+  /** The `auth` block Vault answers a login, token creation or renewal with. */
+  authBlock(entry: TokenEntry, orphan = entry.parent === undefined): AuthBlock {
+    return {
+      client_token: entry.id,
+      accessor: entry.accessor,
+      policies: entry.policies,
+      token_policies: entry.policies,
+      metadata: entry.meta,
+      lease_duration: entry.grantedTtl,
+      renewable: entry.renewable,
+      entity_id: '',
+      token_type: 'service',
+      orphan,
+      mfa_requirement: null,
+      num_uses: 0,
+    };
+  }
+
+  /** `data` of `auth/token/lookup-self`. */
+  lookupData(entry: TokenEntry): Record<string, unknown> {
+    const now = Date.now();
+    return {
+      accessor: entry.accessor,
+      creation_time: Math.floor(entry.issuedAt / 1000),
+      creation_ttl: entry.creationTtl,
+      display_name: entry.displayName,
+      entity_id: '',
+      expire_time: entry.expiresAt === undefined ? null : rfc3339(entry.expiresAt),
+      explicit_max_ttl: entry.explicitMaxTtl,
+      id: entry.id,
+      issue_time: rfc3339(entry.issuedAt),
+      ...(entry.lastRenewalAt === undefined
+        ? {}
+        : { last_renewal: rfc3339(entry.lastRenewalAt), last_renewal_time: Math.floor(entry.lastRenewalAt / 1000) }),
+      meta: entry.meta,
+      num_uses: 0,
+      orphan: entry.parent === undefined,
+      path: entry.path,
+      policies: entry.policies,
+      renewable: entry.renewable,
+      ttl: entry.expiresAt === undefined ? 0 : remainingSeconds(entry.expiresAt, now),
+      type: 'service',
+    };
+  }
+
+  #base(id: string): Pick<MutableEntry, 'id' | 'accessor' | 'issuedAt' | 'lastRenewalAt'> {
+    return { id, accessor: base62(24), issuedAt: Date.now(), lastRenewalAt: undefined };
+  }
+
+  #arm(entry: MutableEntry): void {
+    this.#timers.get(entry.id)?.();
+    if (entry.expiresAt === undefined) return;
+    this.#timers.set(
+      entry.id,
+      scheduleAt(entry.expiresAt, () => void this.revoke(entry.id).catch(() => {})),
+    );
+  }
+}

@@ -1,0 +1,205 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { VaultFaults } from '../test-vault.js';
+import { DevServerFaults } from './faults.js';
+import {
+  decodeVaultRequest,
+  encodeError,
+  encodeResult,
+  type HttpReply,
+  type HttpRequestParts,
+  readIncoming,
+  writeReply,
+} from './http-exchange.js';
+import { KvV1Engine } from './kv-v1-engine.js';
+import { KvV2Engine } from './kv-v2-engine.js';
+import { serveListMethod } from './list-method-shim.js';
+import type { LogicalBackend } from './logical-backend.js';
+import type { BackendFactory } from './mount-routes.js';
+import { MountTable } from './mount-table.js';
+import { PolicyStore } from './policy-store.js';
+import { base62, uuid } from './random-id.js';
+import { RequestDispatcher } from './request-dispatcher.js';
+import { SystemBackend } from './system-backend.js';
+import { TokenAuthBackend } from './token-auth-backend.js';
+import { TokenStore } from './token-store.js';
+import { VaultErrorReply } from './vault-error-reply.js';
+
+/** The version the dev server reports in `sys/health`. */
+export const DEV_SERVER_VERSION = '1.18.0+dataverk.dev-server';
+
+/** Paths that answer while sealed (they report the seal themselves). */
+const SEAL_EXEMPT = new Set(['sys/health', 'sys/seal-status']);
+
+/** Options of {@link VaultDevServer.start}. */
+export interface VaultDevServerOptions {
+  /** Root token; a random `hvs.` token by default. */
+  readonly rootToken?: string;
+  /** Interface to listen on, default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port, default a free one. */
+  readonly port?: number;
+}
+
+/**
+ * An in-process HTTP server that answers like HashiCorp Vault for the endpoints dataverk uses. It
+ * starts in dev mode: unsealed, a root token, kv v2 at `secret/`, token auth at `auth/token/`.
+ *
+ * @example
+ * const vault = await VaultDevServer.start();
+ * await fetch(`${vault.address}/v1/sys/health`);
+ * await vault.stop();
+ */
+export class VaultDevServer {
+  readonly #http: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #mounts = new MountTable();
+  readonly #tokens = new TokenStore();
+  readonly #policies = new PolicyStore();
+  readonly #dispatcher: RequestDispatcher;
+  readonly #faults: DevServerFaults;
+  readonly #rootToken: string;
+  readonly #clusterId = uuid();
+  #address = '';
+  #stopping: Promise<void> | undefined;
+
+  private constructor(options: VaultDevServerOptions) {
+    this.#rootToken = options.rootToken ?? `hvs.${base62(24)}`;
+    this.#tokens.addRoot(this.#rootToken);
+    this.#faults = new DevServerFaults({
+      expireLease: async () => {
+        throw new VaultErrorReply(400, ['lease not found']);
+      },
+      expireToken: (token) => this.#tokens.expireNow(token),
+      leaseHistory: () => [],
+      dropConnections: () => this.#dropConnections(),
+    });
+    this.#mountDefaults();
+    this.#dispatcher = new RequestDispatcher({ mounts: this.#mounts, tokens: this.#tokens, policies: this.#policies });
+    this.#http = createServer((request, response) => void this.#serveIncoming(request, response));
+    serveListMethod(this.#http, (request) => this.#serve(request));
+    this.#http.on('connection', (socket) => this.#accept(socket));
+  }
+
+  /** Starts a dev server listening on a free loopback port. */
+  static async start(options: VaultDevServerOptions = {}): Promise<VaultDevServer> {
+    const server = new VaultDevServer(options);
+    await server.#listen(options.host ?? '127.0.0.1', options.port ?? 0);
+    return server;
+  }
+
+  /** e.g. `http://127.0.0.1:41234`. */
+  get address(): string {
+    return this.#address;
+  }
+
+  get rootToken(): string {
+    return this.#rootToken;
+  }
+
+  get faults(): VaultFaults {
+    return this.#faults;
+  }
+
+  /** Stops timers, closes database pools and the HTTP server. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#tokens.stop();
+      await this.#mounts.stop();
+      this.#http.close();
+      this.#http.closeAllConnections();
+    })();
+    return this.#stopping;
+  }
+
+  #mountDefaults(): void {
+    const factory: BackendFactory = {
+      secretEngine: (type, options) => this.#secretEngine(type, options),
+      authMethod: () => undefined,
+      unmounted: async () => {},
+    };
+    const status = () => ({
+      sealed: this.#faults.sealed,
+      version: DEV_SERVER_VERSION,
+      clusterName: 'vault-cluster-dev-server',
+      clusterId: this.#clusterId,
+    });
+    const system = new SystemBackend({ status, mounts: this.#mounts, policies: this.#policies, factory });
+    this.#mounts.add('sys', { type: 'system', backend: system, description: 'system endpoints' });
+    this.#mounts.add('auth/token', { type: 'token', backend: new TokenAuthBackend(this.#tokens) });
+    this.#mounts.add('secret', { type: 'kv', options: { version: '2' }, backend: new KvV2Engine() });
+  }
+
+  #secretEngine(type: string, options: Readonly<Record<string, string>> | null): LogicalBackend | undefined {
+    if (type === 'kv') return options?.version === '2' ? new KvV2Engine() : new KvV1Engine();
+    return undefined;
+  }
+
+  async #serveIncoming(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+    let reply: HttpReply;
+    try {
+      reply = await this.#serve(await readIncoming(incoming));
+    } catch (error) {
+      reply = encodeError(error instanceof VaultErrorReply ? error : VaultErrorReply.internal(describe(error)));
+    }
+    if (!response.destroyed) writeReply(response, reply);
+  }
+
+  /** One request through the fault switches and Vault's request handling; never throws. */
+  async #serve(parts: HttpRequestParts): Promise<HttpReply> {
+    const at = Date.now();
+    let method = parts.method;
+    let path = parts.url;
+    let template = path;
+    let namespace: string | undefined;
+    let reply: HttpReply;
+    try {
+      const request = decodeVaultRequest(parts);
+      ({ method, path, namespace } = request);
+      template = this.#dispatcher.template(path);
+      this.#faults.count(method, template);
+      if (this.#faults.latencyMs > 0) await sleep(this.#faults.latencyMs);
+      const injected = this.#faults.takeFailure(path);
+      if (injected !== undefined) throw injected;
+      if (this.#faults.sealed && !SEAL_EXEMPT.has(path)) throw VaultErrorReply.sealed();
+      const { result, mountType } = await this.#dispatcher.dispatch(request);
+      reply = encodeResult(result, uuid(), mountType);
+    } catch (error) {
+      reply = encodeError(error instanceof VaultErrorReply ? error : VaultErrorReply.internal(describe(error)));
+    }
+    const status = reply.status;
+    this.#faults.record({ method, path, template, ...(namespace === undefined ? {} : { namespace }), status, at });
+    return reply;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#faults.refusing) {
+      socket.resetAndDestroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  #dropConnections(): void {
+    for (const socket of this.#sockets) socket.resetAndDestroy();
+    this.#sockets.clear();
+  }
+
+  #listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, () => {
+        const address = this.#http.address() as AddressInfo;
+        this.#address = `http://${host}:${address.port}`;
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,56 @@
+import { createSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+
+/** The issuer a projected Kubernetes service-account token carries. */
+export const KUBERNETES_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+/** Claims of a service-account JWT to mint. */
+export interface ServiceAccountClaims {
+  readonly serviceAccount: string;
+  readonly namespace: string;
+  /** Lifetime in seconds, default 3600. */
+  readonly ttlSeconds?: number;
+  readonly audience?: string;
+}
+
+/**
+ * An RS256 key pair standing in for a Kubernetes cluster's service-account signing key: the public
+ * half goes to Vault as `pem_keys`, the private half mints projected service-account tokens.
+ *
+ * @example
+ * const signer = ServiceAccountJwtSigner.generate();
+ * const jwt = signer.mint({ serviceAccount: 'app', namespace: 'team' });
+ */
+export class ServiceAccountJwtSigner {
+  readonly #privateKey: KeyObject;
+  readonly publicKeyPem: string;
+
+  private constructor(privateKey: KeyObject, publicKeyPem: string) {
+    this.#privateKey = privateKey;
+    this.publicKeyPem = publicKeyPem;
+  }
+
+  static generate(): ServiceAccountJwtSigner {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return new ServiceAccountJwtSigner(privateKey, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  }
+
+  mint(claims: ServiceAccountClaims): string {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = {
+      aud: [claims.audience ?? KUBERNETES_ISSUER],
+      exp: now + (claims.ttlSeconds ?? 3600),
+      iat: now,
+      nbf: now,
+      iss: KUBERNETES_ISSUER,
+      sub: `system:serviceaccount:${claims.namespace}:${claims.serviceAccount}`,
+      'kubernetes.io': {
+        namespace: claims.namespace,
+        serviceaccount: { name: claims.serviceAccount, uid: randomUUID() },
+      },
+    };
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const signingInput = `${encode({ alg: 'RS256', typ: 'JWT', kid: 'dev-server' })}.${encode(payload)}`;
+    const signature = createSign('RSA-SHA256').update(signingInput).sign(this.#privateKey).toString('base64url');
+    return `${signingInput}.${signature}`;
+  }
+}

@@ -1,0 +1,210 @@
+import { VaultBackendUnsupportedError } from '../errors.js';
+import type { TestPostgres } from '../postgres/test-postgres.js';
+import { ServiceAccountJwtSigner } from './service-account-jwt.js';
+import type {
+  AppRoleSpec,
+  DatabaseRoleSpec,
+  KubernetesAuth,
+  KubernetesAuthSpec,
+  VaultAdmin,
+  VaultBackend,
+} from './test-vault.js';
+import { callVault, dataOf } from './vault-http.js';
+
+/** Options of {@link HttpVaultAdmin}. */
+export interface HttpVaultAdminOptions {
+  readonly address: string;
+  readonly rootToken: string;
+  readonly backend: VaultBackend;
+  readonly postgres: TestPostgres;
+  /** Where Vault reaches PostgreSQL, when that differs from the test's view (Vault in a container). */
+  readonly postgresAddressForVault?: { readonly host: string; readonly port: number };
+}
+
+/**
+ * {@link VaultAdmin} over Vault's HTTP API with the root token, so the same calls set up the dev
+ * server, a Vault container and a Vault you run.
+ *
+ * @example
+ * const admin = new HttpVaultAdmin({ address, rootToken, backend: 'env', postgres });
+ * await admin.writeKv('secret', 'app/db', { password: 'x' });
+ */
+export class HttpVaultAdmin implements VaultAdmin {
+  readonly #options: HttpVaultAdminOptions;
+  readonly #target: { readonly address: string; readonly token: string };
+
+  constructor(options: HttpVaultAdminOptions) {
+    this.#options = options;
+    this.#target = { address: options.address, token: options.rootToken };
+  }
+
+  async enableKv(mount: string, version: 1 | 2): Promise<void> {
+    const existing = await this.#mountInfo(mount);
+    if (existing !== undefined) {
+      if (existing.type === 'kv' && kvVersion(existing) === version) return;
+      await callVault(this.#target, 'DELETE', `sys/mounts/${mount}`);
+    }
+    await callVault(this.#target, 'POST', `sys/mounts/${mount}`, {
+      body: { type: 'kv', options: { version: String(version) } },
+    });
+  }
+
+  async writeKv(mount: string, path: string, data: Readonly<Record<string, string>>): Promise<void> {
+    const info = await this.#mountInfo(mount);
+    if (info !== undefined && kvVersion(info) === 2) {
+      await callVault(this.#target, 'POST', `${mount}/data/${path}`, { body: { data } });
+    } else {
+      await callVault(this.#target, 'POST', `${mount}/${path}`, { body: data });
+    }
+  }
+
+  async configureDatabase(options: { readonly mount?: string; readonly name?: string } = {}): Promise<void> {
+    const mount = options.mount ?? 'database';
+    if ((await this.#mountInfo(mount)) === undefined) {
+      await callVault(this.#target, 'POST', `sys/mounts/${mount}`, { body: { type: 'database' } });
+    }
+    const postgres = this.#options.postgres;
+    const where = this.#options.postgresAddressForVault ?? { host: postgres.host, port: postgres.port };
+    await callVault(this.#target, 'POST', `${mount}/config/${options.name ?? 'postgres'}`, {
+      body: {
+        plugin_name: 'postgresql-database-plugin',
+        connection_url: `postgresql://{{username}}:{{password}}@${where.host}:${where.port}/${encodeURIComponent(postgres.database)}?sslmode=disable`,
+        username: postgres.superuser.user,
+        password: postgres.superuser.password,
+        allowed_roles: '*',
+        verify_connection: true,
+      },
+    });
+  }
+
+  async writeDatabaseRole(
+    role: string,
+    spec: DatabaseRoleSpec,
+    options: { readonly mount?: string; readonly connection?: string } = {},
+  ): Promise<void> {
+    await callVault(this.#target, 'POST', `${options.mount ?? 'database'}/roles/${role}`, {
+      body: {
+        db_name: options.connection ?? 'postgres',
+        creation_statements: spec.creationStatements,
+        ...(spec.revocationStatements === undefined ? {} : { revocation_statements: spec.revocationStatements }),
+        ...(spec.renewStatements === undefined ? {} : { renew_statements: spec.renewStatements }),
+        default_ttl: spec.defaultTtl,
+        max_ttl: spec.maxTtl,
+      },
+    });
+  }
+
+  async writeStaticRole(
+    role: string,
+    spec: { readonly username: string; readonly rotationPeriod: number },
+    options: { readonly mount?: string; readonly connection?: string } = {},
+  ): Promise<void> {
+    await callVault(this.#target, 'POST', `${options.mount ?? 'database'}/static-roles/${role}`, {
+      body: {
+        db_name: options.connection ?? 'postgres',
+        username: spec.username,
+        rotation_period: spec.rotationPeriod,
+      },
+    });
+  }
+
+  async writePolicy(name: string, hcl: string): Promise<void> {
+    await callVault(this.#target, 'PUT', `sys/policies/acl/${name}`, { body: { policy: hcl } });
+  }
+
+  async createToken(
+    options: {
+      readonly policies?: readonly string[];
+      readonly ttl?: string;
+      readonly explicitMaxTtl?: string;
+      readonly renewable?: boolean;
+    } = {},
+  ): Promise<string> {
+    const answer = await callVault(this.#target, 'POST', 'auth/token/create', {
+      body: {
+        ...(options.policies === undefined ? {} : { policies: options.policies }),
+        ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+        ...(options.explicitMaxTtl === undefined ? {} : { explicit_max_ttl: options.explicitMaxTtl }),
+        ...(options.renewable === undefined ? {} : { renewable: options.renewable }),
+      },
+    });
+    const auth = answer.body?.auth as { client_token?: unknown } | undefined;
+    return String(auth?.client_token ?? '');
+  }
+
+  async enableKubernetesAuth(spec: KubernetesAuthSpec): Promise<KubernetesAuth> {
+    if (this.#options.backend !== 'dev-server') {
+      throw new VaultBackendUnsupportedError(
+        this.#options.backend,
+        'Kubernetes auth',
+        'real Vault checks service-account JWTs with the Kubernetes TokenReview API, and no Kubernetes API runs here',
+      );
+    }
+    const mount = spec.mount ?? 'kubernetes';
+    await this.#enableAuth(mount, 'kubernetes');
+    const signer = ServiceAccountJwtSigner.generate();
+    await callVault(this.#target, 'POST', `auth/${mount}/config`, {
+      body: { kubernetes_host: 'https://kubernetes.default.svc', pem_keys: [signer.publicKeyPem] },
+    });
+    await callVault(this.#target, 'POST', `auth/${mount}/role/${spec.role}`, {
+      body: {
+        bound_service_account_names: spec.boundServiceAccountNames,
+        bound_service_account_namespaces: spec.boundServiceAccountNamespaces,
+        token_policies: spec.policies ?? [],
+        ...(spec.tokenTtl === undefined ? {} : { token_ttl: spec.tokenTtl }),
+        ...(spec.tokenMaxTtl === undefined ? {} : { token_max_ttl: spec.tokenMaxTtl }),
+      },
+    });
+    return { mount, role: spec.role, mintJwt: (claims) => signer.mint(claims) };
+  }
+
+  async enableAppRole(spec: AppRoleSpec): Promise<{ readonly roleId: string; readonly secretId: string }> {
+    const mount = spec.mount ?? 'approle';
+    await this.#enableAuth(mount, 'approle');
+    await callVault(this.#target, 'POST', `auth/${mount}/role/${spec.role}`, {
+      body: {
+        token_policies: spec.policies ?? [],
+        ...(spec.tokenTtl === undefined ? {} : { token_ttl: spec.tokenTtl }),
+        ...(spec.tokenMaxTtl === undefined ? {} : { token_max_ttl: spec.tokenMaxTtl }),
+      },
+    });
+    const roleId = dataOf(await callVault(this.#target, 'GET', `auth/${mount}/role/${spec.role}/role-id`)).role_id;
+    const secretId = dataOf(
+      await callVault(this.#target, 'POST', `auth/${mount}/role/${spec.role}/secret-id`),
+    ).secret_id;
+    return { roleId: String(roleId), secretId: String(secretId) };
+  }
+
+  async revokeLease(leaseId: string): Promise<void> {
+    await callVault(this.#target, 'PUT', 'sys/leases/revoke', { body: { lease_id: leaseId, sync: true } });
+  }
+
+  async lookupLease(
+    leaseId: string,
+  ): Promise<{ readonly id: string; readonly expireTime: string; readonly ttl: number } | undefined> {
+    const answer = await callVault(this.#target, 'PUT', 'sys/leases/lookup', {
+      body: { lease_id: leaseId },
+      allow: [400],
+    });
+    if (answer.status === 400) return undefined;
+    const data = dataOf(answer);
+    return { id: String(data.id), expireTime: String(data.expire_time), ttl: Number(data.ttl) };
+  }
+
+  async #mountInfo(mount: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const table = dataOf(await callVault(this.#target, 'GET', 'sys/mounts'));
+    const entry = table[`${mount.replace(/\/+$/, '')}/`];
+    return typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : undefined;
+  }
+
+  async #enableAuth(mount: string, type: string): Promise<void> {
+    const table = dataOf(await callVault(this.#target, 'GET', 'sys/auth'));
+    if (table[`${mount}/`] !== undefined) return;
+    await callVault(this.#target, 'POST', `sys/auth/${mount}`, { body: { type } });
+  }
+}
+
+function kvVersion(info: Readonly<Record<string, unknown>>): 1 | 2 {
+  const options = info.options as { version?: unknown } | null | undefined;
+  return options?.version === '2' ? 2 : 1;
+}
