@@ -54,7 +54,7 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<D
   });
   const settings = parseSettings(text, file);
   const placeholders = findPlaceholders(settings);
-  if (placeholders.size === 0) return settings;
+  if (placeholders.size === 0) return substitutePlaceholders(settings, new Map()); // still turns $$ into $
   let created: VaultClient | undefined;
   const vault = () => {
     if (options.vault !== undefined) return options.vault;
