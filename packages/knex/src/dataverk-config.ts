@@ -1,4 +1,4 @@
-import type { CredentialProvider } from '@dataverk/core';
+import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import type { Knex } from 'knex';
 import {
   isCurrent,
@@ -9,7 +9,8 @@ import {
 
 /** Options of {@link dataverkConfig}: any knex config except what dataverk sets, plus the provider. */
 export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection'> {
-  readonly provider: CredentialProvider;
+  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  readonly provider?: CredentialProvider;
 }
 
 /**
@@ -30,8 +31,8 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  * const rows = await db('sales').select('*');
  * await db.destroy();
  */
-export function dataverkConfig(name: string, options: DataverkKnexOptions): Knex.Config {
-  const { provider, pool, ...rest } = options;
+export function dataverkConfig(name: string, options: DataverkKnexOptions = {}): Knex.Config {
+  const { provider = defaultProvider(), pool, ...rest } = options;
   const userValidate = pool?.validate as ((connection: LeasedConnection) => unknown) | undefined;
   return {
     ...rest,

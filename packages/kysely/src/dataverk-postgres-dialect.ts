@@ -1,10 +1,11 @@
-import type { CredentialProvider } from '@dataverk/core';
+import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import { type CreatePoolOptions, createPool } from '@dataverk/pg';
 import { PostgresDialect, type PostgresDialectConfig } from 'kysely';
 
 /** Options of {@link DataverkPostgresDialect}. */
 export interface DataverkPostgresDialectOptions {
-  readonly provider: CredentialProvider;
+  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  readonly provider?: CredentialProvider;
   /** pg pool options (size, timeouts…); the connection parameters come from the provider. */
   readonly pool?: Omit<CreatePoolOptions, 'provider'>;
   /** `pg-cursor`'s `Cursor` class, needed for `.stream()`. */
@@ -25,11 +26,11 @@ export interface DataverkPostgresDialectOptions {
  * await db.destroy();
  */
 export class DataverkPostgresDialect extends PostgresDialect {
-  constructor(name: string, options: DataverkPostgresDialectOptions) {
+  constructor(name: string, options: DataverkPostgresDialectOptions = {}) {
     const { provider, pool, cursor, onCreateConnection } = options;
     super({
       // A function, so that the pool is made when Kysely initialises the driver, not at import.
-      pool: async () => createPool(name, { ...pool, provider }),
+      pool: async () => createPool(name, { ...pool, provider: provider ?? defaultProvider() }),
       ...(cursor === undefined ? {} : { cursor }),
       ...(onCreateConnection === undefined ? {} : { onCreateConnection }),
     });

@@ -1,12 +1,12 @@
-import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
+import { type CredentialEvents, type CredentialProvider, defaultProvider } from '@dataverk/core';
 import pg from 'pg';
 import { INVALID_PASSWORD, type LeasedClient, leasedClientClass } from './dataverk-pg-client.js';
 import { StaleConnectionError } from './errors.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
 export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString' | 'Client'> {
-  /** Where credentials come from. */
-  readonly provider: CredentialProvider;
+  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  readonly provider?: CredentialProvider;
 }
 
 /** A `pg.Pool` that only ever hands out connections on current credentials. */
@@ -43,8 +43,8 @@ type ConnectCallback = (
  * const { rows } = await pool.query('SELECT current_user');
  * await pool.end();
  */
-export function createPool(name: string, options: CreatePoolOptions): DataverkPool {
-  const { provider, ...poolConfig } = options;
+export function createPool(name: string, options: CreatePoolOptions = {}): DataverkPool {
+  const { provider = defaultProvider(), ...poolConfig } = options;
   return new DataverkPgPool(name, provider, poolConfig);
 }
 

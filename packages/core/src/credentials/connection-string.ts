@@ -1,4 +1,4 @@
-import { DataverkError } from '../errors.js';
+import { SettingsConnectionStringError } from '../errors.js';
 
 /** The parts of a `postgres://` connection string that credentials do not replace. */
 export interface ConnectionTarget {
@@ -24,7 +24,8 @@ const SSL_BY_MODE: Readonly<Record<string, ConnectionTarget['ssl']>> = {
 /**
  * Reads host, port, database, TLS mode and other parameters from a `postgres://` or
  * `postgresql://` URL whose `user:pass` is a placeholder (or absent). Percent-encoding is decoded.
- * The error names the setting and never echoes the URL, which may hold a real password.
+ * The error names the setting and shows no part of the URL: in a malformed one, a real user or
+ * password can land in any part (`user:pass@host` parses with scheme `user:`).
  *
  * @example
  * parseConnectionTarget('postgresql://user:pass@db:5432/sales?sslmode=require', 'postgres_database');
@@ -35,18 +36,22 @@ export function parseConnectionTarget(connectionString: string, name: string): C
   try {
     url = new URL(connectionString);
   } catch {
-    throw new ConnectionStringInvalidError(name, 'is not a URL');
+    throw new SettingsConnectionStringError(name, 'is not a URL');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConnectionStringInvalidError(name, `uses ${url.protocol}// instead of postgres:// or postgresql://`);
+    throw new SettingsConnectionStringError(name, 'does not start with postgres:// or postgresql://');
   }
-  if (url.hostname === '') throw new ConnectionStringInvalidError(name, 'has no host');
+  if (url.hostname === '') throw new SettingsConnectionStringError(name, 'has no host');
   const options: Record<string, string> = {};
   let ssl: ConnectionTarget['ssl'] = false;
   for (const [key, value] of url.searchParams) {
     if (key === 'sslmode') {
       const mode = SSL_BY_MODE[value];
-      if (mode === undefined) throw new ConnectionStringInvalidError(name, `has an unknown sslmode '${value}'`);
+      if (mode === undefined)
+        throw new SettingsConnectionStringError(
+          name,
+          'has an unknown sslmode (use disable, prefer, require, verify-ca, verify-full or no-verify)',
+        );
       ssl = mode;
     } else {
       options[key] = value;
@@ -59,14 +64,4 @@ export function parseConnectionTarget(connectionString: string, name: string): C
     ssl,
     options,
   };
-}
-
-/** `db_connection_strings[name]` cannot be used as a PostgreSQL URL. */
-export class ConnectionStringInvalidError extends DataverkError {
-  constructor(name: string, problem: string) {
-    super(
-      'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
-      `db_connection_strings.${name} ${problem}; expected postgresql://user:pass@host:5432/database`,
-    );
-  }
 }

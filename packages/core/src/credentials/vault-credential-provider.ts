@@ -13,7 +13,8 @@ export type DatabaseSettingsResolver = (name: string) => Promise<{ connectionStr
 
 /** Options of {@link VaultCredentialProvider}. */
 export interface VaultCredentialProviderOptions {
-  readonly vault: VaultClient;
+  /** The Vault client, or a function making it on first use (so that a missing VAULT_ADDR surfaces there). */
+  readonly vault: VaultClient | (() => VaultClient);
   /** Looks up `db_connection_strings[name]` and `db_vault_path[name]`. */
   readonly resolve: DatabaseSettingsResolver;
   readonly clock?: Clock;
@@ -71,7 +72,8 @@ interface NameState {
  * await provider.close({ revoke: true });
  */
 export class VaultCredentialProvider implements CredentialProvider {
-  readonly #vault: VaultClient;
+  readonly #makeVault: () => VaultClient;
+  #vaultClient: VaultClient | undefined;
   readonly #resolve: DatabaseSettingsResolver;
   readonly #clock: Clock;
   readonly #random: RandomSource;
@@ -84,7 +86,8 @@ export class VaultCredentialProvider implements CredentialProvider {
 
   constructor(options: VaultCredentialProviderOptions) {
     this.#options = Object.freeze({ ...options });
-    this.#vault = options.vault;
+    const vault = options.vault;
+    this.#makeVault = typeof vault === 'function' ? vault : () => vault;
     this.#resolve = options.resolve;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
@@ -165,7 +168,12 @@ export class VaultCredentialProvider implements CredentialProvider {
     const live = this.#ledger.drain();
     if (options.revoke) for (const { leaseId, name } of live) this.#revoke(leaseId, name, 'close');
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-    if (this.#options.ownsVaultClient ?? true) await this.#vault.close();
+    if (this.#options.ownsVaultClient ?? true) await this.#vaultClient?.close();
+  }
+
+  get #vault(): VaultClient {
+    this.#vaultClient ??= this.#makeVault();
+    return this.#vaultClient;
   }
 
   #state(name: string): NameState {
