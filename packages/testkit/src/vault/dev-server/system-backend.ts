@@ -1,4 +1,6 @@
 import { addHealthRoutes, type ServerStatus } from './health-routes.js';
+import type { LeaseManager } from './lease-manager.js';
+import { addLeaseRoutes } from './lease-routes.js';
 import type { BackendRequest, LogicalBackend } from './logical-backend.js';
 import { addMountRoutes, type BackendFactory } from './mount-routes.js';
 import type { MountTable } from './mount-table.js';
@@ -6,7 +8,7 @@ import { addPolicyRoutes } from './policy-routes.js';
 import type { PolicyStore } from './policy-store.js';
 import { RouteTable } from './route-table.js';
 
-/** The `sys/` backend: health, mounts, policies (and, added by the server, leases). */
+/** The `sys/` backend: health, mounts, policies and leases. */
 export class SystemBackend implements LogicalBackend {
   readonly type = 'system';
   readonly routes = new RouteTable<BackendRequest>();
@@ -17,9 +19,11 @@ export class SystemBackend implements LogicalBackend {
     readonly mounts: MountTable;
     readonly policies: PolicyStore;
     readonly factory: BackendFactory;
+    readonly leases: LeaseManager;
   }) {
     addHealthRoutes(this.routes, deps.status);
     addMountRoutes(this.routes, deps);
     addPolicyRoutes(this.routes, deps.policies);
+    addLeaseRoutes(this.routes, deps.leases);
   }
 }

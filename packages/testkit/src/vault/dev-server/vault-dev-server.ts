@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VaultFaults } from '../test-vault.js';
+import { DatabaseEngine } from './database-engine.js';
 import { DevServerFaults } from './faults.js';
 import {
   decodeVaultRequest,
@@ -14,6 +15,7 @@ import {
 } from './http-exchange.js';
 import { KvV1Engine } from './kv-v1-engine.js';
 import { KvV2Engine } from './kv-v2-engine.js';
+import { LeaseManager } from './lease-manager.js';
 import { serveListMethod } from './list-method-shim.js';
 import type { LogicalBackend } from './logical-backend.js';
 import type { BackendFactory } from './mount-routes.js';
@@ -57,6 +59,7 @@ export class VaultDevServer {
   readonly #mounts = new MountTable();
   readonly #tokens = new TokenStore();
   readonly #policies = new PolicyStore();
+  readonly #leases = new LeaseManager();
   readonly #dispatcher: RequestDispatcher;
   readonly #faults: DevServerFaults;
   readonly #rootToken: string;
@@ -67,12 +70,11 @@ export class VaultDevServer {
   private constructor(options: VaultDevServerOptions) {
     this.#rootToken = options.rootToken ?? `hvs.${base62(24)}`;
     this.#tokens.addRoot(this.#rootToken);
+    this.#tokens.onRevoked((tokenId) => this.#leases.revokeByToken(tokenId));
     this.#faults = new DevServerFaults({
-      expireLease: async () => {
-        throw new VaultErrorReply(400, ['lease not found']);
-      },
+      expireLease: (leaseId) => this.#leases.expireNow(leaseId),
       expireToken: (token) => this.#tokens.expireNow(token),
-      leaseHistory: () => [],
+      leaseHistory: () => this.#leases.history(),
       dropConnections: () => this.#dropConnections(),
     });
     this.#mountDefaults();
@@ -102,9 +104,10 @@ export class VaultDevServer {
     return this.#faults;
   }
 
-  /** Stops timers, closes database pools and the HTTP server. Safe to call twice. */
+  /** Revokes live leases (their statements run), stops timers, closes pools and the HTTP server. Safe to call twice. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#leases.stop();
       this.#tokens.stop();
       await this.#mounts.stop();
       this.#http.close();
@@ -117,7 +120,7 @@ export class VaultDevServer {
     const factory: BackendFactory = {
       secretEngine: (type, options) => this.#secretEngine(type, options),
       authMethod: () => undefined,
-      unmounted: async () => {},
+      unmounted: (routePath) => this.#leases.revokePrefix(routePath),
     };
     const status = () => ({
       sealed: this.#faults.sealed,
@@ -125,7 +128,13 @@ export class VaultDevServer {
       clusterName: 'vault-cluster-dev-server',
       clusterId: this.#clusterId,
     });
-    const system = new SystemBackend({ status, mounts: this.#mounts, policies: this.#policies, factory });
+    const system = new SystemBackend({
+      status,
+      mounts: this.#mounts,
+      policies: this.#policies,
+      factory,
+      leases: this.#leases,
+    });
     this.#mounts.add('sys', { type: 'system', backend: system, description: 'system endpoints' });
     this.#mounts.add('auth/token', { type: 'token', backend: new TokenAuthBackend(this.#tokens) });
     this.#mounts.add('secret', { type: 'kv', options: { version: '2' }, backend: new KvV2Engine() });
@@ -133,6 +142,7 @@ export class VaultDevServer {
 
   #secretEngine(type: string, options: Readonly<Record<string, string>> | null): LogicalBackend | undefined {
     if (type === 'kv') return options?.version === '2' ? new KvV2Engine() : new KvV1Engine();
+    if (type === 'database') return new DatabaseEngine(this.#leases);
     return undefined;
   }
 

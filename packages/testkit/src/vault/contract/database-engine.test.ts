@@ -1,0 +1,118 @@
+import { beforeAll, expect, it } from 'vitest';
+import { superuserQuery, tryQueryAs, validUntil } from './postgres-probe.test-helpers.js';
+import { describeEachVaultBackend, vaultFetch } from './vault-backends.test-helpers.js';
+
+const TABLE = 'vault_contract_db_items';
+const CREATE = [
+  `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+  `GRANT SELECT ON ${TABLE} TO "{{name}}";`,
+];
+
+describeEachVaultBackend('database secrets engine', ({ vault, postgres }) => {
+  beforeAll(async () => {
+    await superuserQuery(postgres, `CREATE TABLE IF NOT EXISTS ${TABLE} (id int)`);
+    await vault().admin.configureDatabase();
+    await vault().admin.writeDatabaseRole('contract-reader', {
+      creationStatements: CREATE,
+      defaultTtl: 60,
+      maxTtl: 120,
+    });
+  });
+
+  it('creates a real PostgreSQL role under a lease (api-docs/secret/databases, generate credentials)', async () => {
+    const before = Date.now();
+    const { status, body } = await vaultFetch(vault(), 'GET', 'database/creds/contract-reader');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ lease_duration: 60, renewable: true, mount_type: 'database', auth: null });
+    expect(String(body.lease_id)).toMatch(/^database\/creds\/contract-reader\/[A-Za-z0-9]{24}$/);
+    const { username, password } = body.data as { username: string; password: string };
+    expect(username).toMatch(/^v-root-contract-[A-Za-z0-9]{20}-\d{10}$/);
+    expect(await tryQueryAs(postgres, username, password, `SELECT * FROM ${TABLE}`)).toBe('ok');
+    // {{expiration}} is the lease end plus Vault's 5 s buffer (builtin/logical/database/path_creds_create.go).
+    const until = await validUntil(postgres, username);
+    expect(until).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 64_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 66_000);
+  });
+
+  it('reads back the role it stored (api-docs/secret/databases, read role)', async () => {
+    const { status, body } = await vaultFetch(vault(), 'GET', 'database/roles/contract-reader');
+    expect(status).toBe(200);
+    expect(body.data).toMatchObject({
+      db_name: 'postgres',
+      creation_statements: CREATE,
+      default_ttl: 60,
+      max_ttl: 120,
+      revocation_statements: [],
+      renew_statements: [],
+    });
+  });
+
+  it('never shows the connection password (api-docs/secret/databases, read connection)', async () => {
+    const { status, body, text } = await vaultFetch(vault(), 'GET', 'database/config/postgres');
+    expect(status).toBe(200);
+    expect(body.data).toMatchObject({ plugin_name: 'postgresql-database-plugin', allowed_roles: ['*'] });
+    expect(text).not.toContain(postgres.superuser.password);
+  });
+
+  it('answers 400 for an unknown role (api-docs/secret/databases, generate credentials)', async () => {
+    const { status, body } = await vaultFetch(vault(), 'GET', 'database/creds/no-such-role');
+    expect(status).toBe(400);
+    expect(body.errors).toEqual(['unknown role: no-such-role']);
+  });
+
+  it('runs custom renew statements on renewal (api-docs/secret/databases, renew_statements)', async () => {
+    await vault().admin.writeDatabaseRole('contract-renew', {
+      creationStatements: CREATE,
+      renewStatements: [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}' CONNECTION LIMIT 7;`],
+      defaultTtl: 30,
+      maxTtl: 300,
+    });
+    const creds = await vaultFetch(vault(), 'GET', 'database/creds/contract-renew');
+    const username = (creds.body.data as { username: string }).username;
+    const renewed = await vaultFetch(vault(), 'PUT', 'sys/leases/renew', {
+      body: { lease_id: creds.body.lease_id, increment: 100 },
+    });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body.lease_duration).toBe(100);
+    const rows = await superuserQuery<{ limit: number }>(
+      postgres,
+      'SELECT rolconnlimit AS limit FROM pg_roles WHERE rolname = $1',
+      [username],
+    );
+    expect(rows[0]?.limit).toBe(7);
+    expect(await validUntil(postgres, username)).toBeGreaterThan(Date.now() + 100_000);
+  });
+
+  it('sets and rotates a static role password (api-docs/secret/databases, static roles)', async () => {
+    await superuserQuery(postgres, 'DROP ROLE IF EXISTS vault_contract_static');
+    await superuserQuery(postgres, "CREATE ROLE vault_contract_static LOGIN PASSWORD 'initial-password'");
+    await vault().admin.writeStaticRole('contract-static', { username: 'vault_contract_static', rotationPeriod: 3600 });
+    const { status, body } = await vaultFetch(vault(), 'GET', 'database/static-creds/contract-static');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ lease_id: '', renewable: false, lease_duration: 0 });
+    const data = body.data as { username: string; password: string; rotation_period: number; ttl: number };
+    expect(data).toMatchObject({ username: 'vault_contract_static', rotation_period: 3600 });
+    expect(data.ttl).toBeGreaterThan(3500);
+    expect(data.ttl).toBeLessThanOrEqual(3600);
+    expect(await tryQueryAs(postgres, 'vault_contract_static', data.password)).toBe('ok');
+    expect(await tryQueryAs(postgres, 'vault_contract_static', 'initial-password')).toBe('28P01');
+    const rotated = await vaultFetch(vault(), 'POST', 'database/rotate-role/contract-static');
+    expect(rotated.status).toBe(204);
+    expect(await tryQueryAs(postgres, 'vault_contract_static', data.password)).toBe('28P01');
+  });
+
+  it('gives a token with a policy its own credentials and 403 to one without (docs/concepts/policies)', async () => {
+    await vault().admin.writePolicy(
+      'contract-db-reader',
+      'path "database/creds/contract-reader" { capabilities = ["read"] }',
+    );
+    const allowed = await vault().admin.createToken({ policies: ['contract-db-reader'], ttl: '10m' });
+    const denied = await vault().admin.createToken({ policies: ['default'], ttl: '10m' });
+    const ok = await vaultFetch(vault(), 'GET', 'database/creds/contract-reader', { token: allowed });
+    expect(ok.status).toBe(200);
+    expect((ok.body.data as { username: string }).username).toMatch(/^v-token-contract-/);
+    const refused = await vaultFetch(vault(), 'GET', 'database/creds/contract-reader', { token: denied });
+    expect(refused.status).toBe(403);
+    expect(String(refused.body.errors)).toMatch(/permission denied/);
+  });
+});
