@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VaultFaults } from '../test-vault.js';
+import { AppRoleAuthBackend } from './approle-auth-backend.js';
 import { DatabaseEngine } from './database-engine.js';
 import { DevServerFaults } from './faults.js';
 import {
@@ -13,6 +14,7 @@ import {
   readIncoming,
   writeReply,
 } from './http-exchange.js';
+import { KubernetesAuthBackend } from './kubernetes-auth-backend.js';
 import { KvV1Engine } from './kv-v1-engine.js';
 import { KvV2Engine } from './kv-v2-engine.js';
 import { LeaseManager } from './lease-manager.js';
@@ -119,7 +121,7 @@ export class VaultDevServer {
   #mountDefaults(): void {
     const factory: BackendFactory = {
       secretEngine: (type, options) => this.#secretEngine(type, options),
-      authMethod: () => undefined,
+      authMethod: (type) => this.#authMethod(type),
       unmounted: (routePath) => this.#leases.revokePrefix(routePath),
     };
     const status = () => ({
@@ -143,6 +145,12 @@ export class VaultDevServer {
   #secretEngine(type: string, options: Readonly<Record<string, string>> | null): LogicalBackend | undefined {
     if (type === 'kv') return options?.version === '2' ? new KvV2Engine() : new KvV1Engine();
     if (type === 'database') return new DatabaseEngine(this.#leases);
+    return undefined;
+  }
+
+  #authMethod(type: string): LogicalBackend | undefined {
+    if (type === 'kubernetes') return new KubernetesAuthBackend(this.#tokens);
+    if (type === 'approle') return new AppRoleAuthBackend(this.#tokens);
     return undefined;
   }
 
