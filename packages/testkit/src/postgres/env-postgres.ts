@@ -6,7 +6,11 @@ export const DATABASE_URL_VARIABLE = 'DATAVERK_TEST_DATABASE_URL';
 
 /**
  * Uses a PostgreSQL somebody else runs, given as a superuser URL. `stop()` does nothing: we did not
- * start it.
+ * start it. Test files use it for the run's PostgreSQL that the global setup started.
+ *
+ * @example
+ * const postgres = envPostgres(inject('postgres').url);
+ * const vault = await startVault({ postgres });
  */
 export function envPostgres(rawUrl: string): TestPostgres {
   let url: URL;

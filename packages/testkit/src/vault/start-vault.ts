@@ -30,7 +30,14 @@ export async function startVault(options: StartVaultOptions): Promise<TestVault>
   }
 }
 
-/** Which Vault backends this run can use, each with the reason (for test output). */
+/**
+ * Which Vault backends this run can use, each with the reason, for test output and for suites that
+ * run against every backend available.
+ *
+ * @example
+ * const backends = await vaultBackendAvailability();
+ * if (!backends.testcontainers.available) console.log(`testcontainers skipped: ${backends.testcontainers.reason}`);
+ */
 export async function vaultBackendAvailability(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Readonly<Record<VaultBackend, { readonly available: boolean; readonly reason: string }>>> {

@@ -191,6 +191,18 @@ export class HttpVaultAdmin implements VaultAdmin {
     return { id: String(data.id), expireTime: String(data.expire_time), ttl: Number(data.ttl) };
   }
 
+  /**
+   * Revokes every lease of every database mount (`sys/leases/revoke-prefix`, sync), so that a Vault
+   * we are about to throw away leaves no roles behind in the test PostgreSQL.
+   */
+  async revokeDatabaseLeases(): Promise<void> {
+    const table = dataOf(await callVault(this.#target, 'GET', 'sys/mounts'));
+    for (const [path, info] of Object.entries(table)) {
+      if ((info as { type?: unknown } | null)?.type !== 'database') continue;
+      await callVault(this.#target, 'PUT', `sys/leases/revoke-prefix/${path}`, { body: { sync: true } });
+    }
+  }
+
   async #mountInfo(mount: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     const table = dataOf(await callVault(this.#target, 'GET', 'sys/mounts'));
     const entry = table[`${mount.replace(/\/+$/, '')}/`];

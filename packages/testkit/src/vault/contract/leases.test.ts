@@ -69,7 +69,7 @@ describeEachVaultBackend('leases', ({ vault, postgres }) => {
     ]);
   });
 
-  it('revokes the lease at its expire time: role dropped, logins refused (api-docs/secret/databases)', async () => {
+  it.concurrent('revokes the lease at its expire time: role dropped, logins refused (api-docs/secret/databases)', async () => {
     const creds = await issue('lease-short');
     const expiresAt = creds.issuedAt + creds.leaseDuration * 1000;
     expect(await tryQueryAs(postgres, creds.username, creds.password)).toBe('ok');
@@ -83,7 +83,7 @@ describeEachVaultBackend('leases', ({ vault, postgres }) => {
     expect(String(renew.body.errors)).toMatch(/lease not found|lease expired/);
   });
 
-  it('leaves open sessions running without privileges after the default revocation (api-docs/secret/databases/postgresql)', async () => {
+  it.concurrent('leaves open sessions running without privileges after the default revocation (api-docs/secret/databases/postgresql)', async () => {
     const creds = await issue('lease-short');
     const session = await loginAs(postgres, creds.username, creds.password);
     if (typeof session === 'string') throw new Error(`login failed: ${session}`);
@@ -153,7 +153,7 @@ describeEachVaultBackend('leases', ({ vault, postgres }) => {
     expect(await waitForRoleDropped(postgres, creds.username, 3_000)).toBeDefined();
   });
 
-  it('keeps a renewed lease past its first TTL (api-docs/system/leases, renew lease)', async () => {
+  it.concurrent('keeps a renewed lease past its first TTL (api-docs/system/leases, renew lease)', async () => {
     const creds = await issue('lease-capped');
     await sleep(1_000);
     await vaultFetch(vault(), 'PUT', 'sys/leases/renew', { body: { lease_id: creds.leaseId, increment: 2 } });

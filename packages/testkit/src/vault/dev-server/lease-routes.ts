@@ -14,7 +14,7 @@ export function addLeaseRoutes(routes: RouteTable<BackendRequest>, leases: Lease
   const renew = (request: BackendRequest, params: RouteParams) => renewLease(leases, request, params);
   const revoke = (request: BackendRequest, params: RouteParams) => revokeLease(leases, request, params);
   const revokePrefix = async (request: BackendRequest, params: RouteParams, force: boolean) => {
-    const sync = force || field.boolean(request.data, 'sync', true);
+    const sync = force || field.boolean(request.data, 'sync', false);
     const done = leases.revokePrefix(params.prefix ?? '');
     if (!sync) return accepted();
     await done;
