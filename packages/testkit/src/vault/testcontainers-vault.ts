@@ -50,20 +50,26 @@ export async function testcontainersVault(postgres: TestPostgres): Promise<TestV
   }
   const container = await builder.start();
   const address = container.getAddress();
+  const admin = new HttpVaultAdmin({
+    address,
+    rootToken: token,
+    backend: 'testcontainers',
+    postgres,
+    postgresAddressForVault,
+  });
   let stopping: Promise<void> | undefined;
   return {
     address,
     rootToken: token,
     backend: 'testcontainers',
-    admin: new HttpVaultAdmin({
-      address,
-      rootToken: token,
-      backend: 'testcontainers',
-      postgres,
-      postgresAddressForVault,
-    }),
+    admin,
     stop: () => {
-      stopping ??= container.stop().then(() => {});
+      // The PostgreSQL outlives this Vault: revoke its leases so that their roles do not pile up.
+      stopping ??= admin
+        .revokeDatabaseLeases()
+        .catch(() => {})
+        .then(() => container.stop())
+        .then(() => {});
       return stopping;
     },
   };
