@@ -126,6 +126,28 @@ describe('responses and faults', () => {
   });
 });
 
+describe('database credentials', () => {
+  it('reads, renews and revokes a dynamic database lease', async () => {
+    await vault.admin.configureDatabase();
+    await vault.admin.writeDatabaseRole('readonly', {
+      creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+      defaultTtl: 60,
+      maxTtl: 120,
+    });
+    const client = createVaultClient({ address: vault.address, token: vault.rootToken, env: {} });
+    const secret = await client.readDatabaseCredentials('database/creds/readonly');
+    expect(secret).toMatchObject({ path: 'database/creds/readonly', leaseDuration: 60, renewable: true });
+    expect(secret.leaseId).toMatch(/^database\/creds\/readonly\//);
+    expect(secret.username).not.toBe('');
+    const renewed = await client.renewLease(secret.leaseId, 60);
+    expect(renewed).toMatchObject({ leaseId: secret.leaseId, renewable: true });
+    expect(renewed.leaseDuration).toBeGreaterThan(0);
+    await client.revokeLease(secret.leaseId);
+    expect(await vault.admin.lookupLease(secret.leaseId)).toBeUndefined();
+    await client.close();
+  });
+});
+
 describe('process life', () => {
   it('a client with a renewal timer pending and never closed does not keep Node running', async () => {
     const token = await vault.admin.createToken({ policies: ['app'], ttl: '1h' });
