@@ -1,7 +1,17 @@
 export type { Clock, ClockTimer } from './clock/clock.js';
 export { systemClock } from './clock/clock.js';
 export { ManualClock } from './clock/manual-clock.js';
+export type { ConnectionTarget } from './credentials/connection-string.js';
+export { parseConnectionTarget } from './credentials/connection-string.js';
+export { CredentialsUnavailableError, ProviderClosedError } from './credentials/credential-errors.js';
 export type { CredentialEvents, CredentialProvider, DatabaseCredentials } from './credentials/credential-provider.js';
+export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
+export { settingsResolver } from './credentials/settings-resolver.js';
+export type {
+  DatabaseSettingsResolver,
+  VaultCredentialProviderOptions,
+} from './credentials/vault-credential-provider.js';
+export { VaultCredentialProvider } from './credentials/vault-credential-provider.js';
 export type { MissingPlaceholder, VaultErrorDetails } from './errors.js';
 export {
   DataverkError,
@@ -55,10 +65,3 @@ export { readKvSecret } from './vault/read-kv-secret.js';
 export type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from './vault/vault-client.js';
 export type { VaultConnectionOptions, VaultLogger } from './vault/vault-connection.js';
 export type { VaultRequest, VaultTransport } from './vault/vault-transport.js';
-export { CredentialsUnavailableError, ProviderClosedError } from './credentials/credential-errors.js';
-export type { ConnectionTarget } from './credentials/connection-string.js';
-export { parseConnectionTarget } from './credentials/connection-string.js';
-export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
-export { settingsResolver } from './credentials/settings-resolver.js';
-export type { DatabaseSettingsResolver, VaultCredentialProviderOptions } from './credentials/vault-credential-provider.js';
-export { VaultCredentialProvider } from './credentials/vault-credential-provider.js';
