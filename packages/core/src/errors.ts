@@ -1,5 +1,6 @@
 /**
- * Every error `@dataverk/core` throws. One file so that the stable `code`s are in one place; each
+ * Every error `@dataverk/core` throws. One file (longer than our ~300-line norm, on purpose) so
+ * that all stable `code`s are in one place to review and match on; each
  * message names the file, setting, placeholder or Vault path at fault, says what to do, and never
  * contains a secret (password, token, secret_id, JWT or secret value).
  */

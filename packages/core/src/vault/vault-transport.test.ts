@@ -148,8 +148,14 @@ describe('TLS', () => {
       env: { VAULT_ADDR: server.address, VAULT_CACERT: tls.certPath },
     });
     expect((await trusted.read('kv/a')).data).toEqual({ a: 1 });
+    // node-vault on its own turns verification off for ANY value of process.env.VAULT_SKIP_VERIFY, "false" too.
+    const saved = process.env.VAULT_SKIP_VERIFY;
+    process.env.VAULT_SKIP_VERIFY = 'false';
     const untrusted = createVaultClient({ token: 't', maxAttempts: 1, env: { VAULT_ADDR: server.address } });
-    const error = await caught(() => untrusted.read('kv/a'));
+    const error = await caught(() => untrusted.read('kv/a')).finally(() => {
+      if (saved === undefined) delete process.env.VAULT_SKIP_VERIFY;
+      else process.env.VAULT_SKIP_VERIFY = saved;
+    });
     expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE', reason: 'network' });
     expect((error as Error).message).toMatch(
       /could not be reached \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
