@@ -21,11 +21,17 @@ export interface LeasedConnectionSettings extends pg.ClientConfig {
   readonly leaseId: string;
 }
 
+/** tarn's idle list (3.x): what its own reaping cycle (`check()`) removes and destroys. */
+interface TarnInternals {
+  free: { resource: LeasedConnection; settle(): void }[];
+  _destroy(resource: LeasedConnection): Promise<unknown>;
+}
+
 interface ClientInternals {
   connectionSettings: LeasedConnectionSettings;
   connectionConfigExpirationChecker: (() => boolean) | null;
   connectionConfigProvider: () => Promise<LeasedConnectionSettings & { expirationChecker?: () => boolean }>;
-  pool: { free: { resource: LeasedConnection }[] } | undefined;
+  pool: TarnInternals | undefined;
 }
 
 /**
@@ -34,8 +40,8 @@ interface ClientInternals {
  * - each connection records its lease and reports it to the provider (`retain`/`release`);
  * - a connect refused with `28P01` invalidates the credentials and retries once with fresh ones
  *   (knex's pool would otherwise fail the query that asked for the connection);
- * - on rotation, idle connections of the old lease are closed at once; a connection released after
- *   its lease was superseded is closed, so that knex's validate-on-acquire discards it.
+ * - on rotation, idle connections of the old lease are destroyed at once, and so is a connection
+ *   released after its lease was superseded.
  */
 export function leaseAwareKnexClient(name: string, provider: CredentialProvider): typeof Knex.Client {
   class DataverkKnexPgClient extends KnexPostgresClient {
@@ -65,7 +71,7 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
 
     override releaseConnection(connection: LeasedConnection): Promise<void> {
       const released = super.releaseConnection(connection);
-      if (!isCurrent(provider, name, connection)) void connection.end().catch(() => {});
+      if (!isCurrent(provider, name, connection)) this.#closeIdleStale();
       return released;
     }
 
@@ -78,10 +84,19 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
       return connection;
     }
 
+    /**
+     * Takes idle connections of a superseded lease out of tarn's free list and destroys them, the
+     * way tarn's own reaping does, so that their lease is released now rather than at idle timeout.
+     */
     #closeIdleStale(): void {
-      for (const { resource } of (this as unknown as ClientInternals).pool?.free ?? []) {
-        // Ending marks it disposed (knex's own 'end' handler), so validate-on-acquire discards it.
-        if (!isCurrent(provider, name, resource)) void resource.end().catch(() => {});
+      const pool = (this as unknown as ClientInternals).pool;
+      if (pool === undefined) return;
+      const stale = pool.free.filter((item) => !isCurrent(provider, name, item.resource));
+      if (stale.length === 0) return;
+      pool.free = pool.free.filter((item) => !stale.includes(item));
+      for (const item of stale) {
+        item.settle();
+        void pool._destroy(item.resource);
       }
     }
   }

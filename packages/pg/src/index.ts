@@ -1,3 +1,5 @@
+export type { ClientOptions } from './client.js';
+export { Client, Dataverk } from './client.js';
 export type { CreatePoolOptions, DataverkPool } from './create-pool.js';
 export { createPool } from './create-pool.js';
 export type { LeasedClient } from './dataverk-pg-client.js';

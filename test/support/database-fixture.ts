@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
+import { envPostgres, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+/** Revocation as Vault's PostgreSQL plugin does it by default (sessions left open), or terminating sessions. */
+export type Revocation = 'vault-default' | 'terminate-sessions';
+
+export interface DatabaseFixture {
+  readonly postgres: TestPostgres;
+  readonly vault: TestVault;
+  readonly provider: VaultCredentialProvider;
+  /** A table every leased role may read and write. */
+  readonly table: string;
+  readonly name: string;
+  readonly vaultPath: string;
+  /** Runs SQL as the superuser. */
+  admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  close(): Promise<void>;
+}
+
+const SETTINGS_NAME = 'postgres_database';
+
+/**
+ * The test PostgreSQL of this run, a Vault (dev server here) whose database engine manages it, a
+ * table, a role with GRANTs in its creation statements, and a credential provider for it.
+ */
+export async function databaseFixture(options: {
+  ttl: number;
+  maxTtl: number;
+  revocation?: Revocation;
+}): Promise<DatabaseFixture> {
+  const postgres = envPostgres(inject('postgres').url);
+  const vault = await startVault({ postgres });
+  const suffix = randomBytes(4).toString('hex');
+  const table = `probe_${suffix}`;
+  const role = `app_${suffix}`;
+  const admin = async (sql: string, params?: unknown[]) => {
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      return await client.query(sql, params);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE TABLE ${table} (id serial PRIMARY KEY, note text)`);
+  await vault.admin.configureDatabase();
+  await vault.admin.writeDatabaseRole(role, {
+    creationStatements: [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      `GRANT SELECT, INSERT ON ${table} TO "{{name}}";`,
+      `GRANT USAGE ON SEQUENCE ${table}_id_seq TO "{{name}}";`,
+    ],
+    ...(options.revocation === 'terminate-sessions' ? { revocationStatements: terminatingRevocation(table) } : {}),
+    defaultTtl: options.ttl,
+    maxTtl: options.maxTtl,
+  });
+  const vaultPath = `database/creds/${role}`;
+  const provider = new VaultCredentialProvider({
+    vault: createVaultClient({ address: vault.address, token: vault.rootToken }),
+    resolve: async () => ({
+      connectionString: `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`,
+      vaultPath,
+    }),
+  });
+  return {
+    postgres,
+    vault,
+    provider,
+    table,
+    name: SETTINGS_NAME,
+    vaultPath,
+    admin,
+    close: async () => {
+      await provider.close({ revoke: true });
+      await vault.stop();
+    },
+  };
+}
+
+function terminatingRevocation(table: string): string[] {
+  return [
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,
+    `REVOKE ALL PRIVILEGES ON ${table} FROM "{{name}}";`,
+    `REVOKE ALL PRIVILEGES ON SEQUENCE ${table}_id_seq FROM "{{name}}";`,
+    `DROP ROLE IF EXISTS "{{name}}";`,
+  ];
+}

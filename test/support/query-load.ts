@@ -1,0 +1,109 @@
+/** One query of a load run, as the client saw it and as the server reported it. */
+export interface QueryOutcome {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly ok: boolean;
+  /** `current_user` as the server reported it. */
+  readonly user?: string;
+  /** The server's `clock_timestamp()` while it ran the query (ms since epoch). */
+  readonly serverAt?: number;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+}
+
+/** A query under test: resolves to the server's `current_user` and `clock_timestamp()`. */
+export type ProbeQuery = () => Promise<{ user: string; serverAt: number }>;
+
+/** Shape of the traffic: steady, or bursts followed by a lone caller while the rest sit idle. */
+export interface LoadShape {
+  readonly concurrency: number;
+  readonly durationMs: number;
+  /** With bursts: `burstMs` at full concurrency, then `quietMs` with one caller. */
+  readonly burstMs?: number;
+  readonly quietMs?: number;
+}
+
+/**
+ * Runs `probe` from `concurrency` workers for `durationMs` and records every outcome. With
+ * `burstMs`/`quietMs` all workers run during a burst and only worker 0 during the quiet part: the
+ * pattern that leaves pooled connections idle across a rotation (DESIGN §6).
+ */
+export async function runQueryLoad(probe: ProbeQuery, shape: LoadShape): Promise<QueryOutcome[]> {
+  const outcomes: QueryOutcome[] = [];
+  const start = Date.now();
+  const end = start + shape.durationMs;
+  const cycle = (shape.burstMs ?? 0) + (shape.quietMs ?? 0);
+  const active = (worker: number, now: number) =>
+    worker === 0 || cycle === 0 || (now - start) % cycle < (shape.burstMs ?? 0);
+  const worker = async (id: number) => {
+    while (Date.now() < end) {
+      if (!active(id, Date.now())) {
+        await sleep(20);
+        continue;
+      }
+      const startedAt = Date.now();
+      try {
+        const { user, serverAt } = await probe();
+        outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user, serverAt });
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        outcomes.push({
+          startedAt,
+          endedAt: Date.now(),
+          ok: false,
+          errorCode: code ?? 'none',
+          errorMessage: message ?? String(error),
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: shape.concurrency }, (_, id) => worker(id)));
+  return outcomes;
+}
+
+/** Counts for a test's output and assertions. */
+export function summarise(outcomes: readonly QueryOutcome[]) {
+  const failed = outcomes.filter((o) => !o.ok);
+  const users = new Set(outcomes.flatMap((o) => (o.user === undefined ? [] : [o.user])));
+  const latencies = outcomes
+    .filter((o) => o.ok)
+    .map((o) => o.endedAt - o.startedAt)
+    .sort((a, b) => a - b);
+  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    total: outcomes.length,
+    ok: outcomes.length - failed.length,
+    failed: failed.length,
+    users: users.size,
+    p50: p(0.5),
+    p99: p(0.99),
+    failures: failed.slice(0, 5).map((o) => `${o.errorCode}: ${o.errorMessage}`),
+  };
+}
+
+/** A lease as the server recorded it. */
+export interface ServerLease {
+  readonly username: string;
+  readonly endedAt?: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Queries that the server ran under a role after that role's lease had ended, judged by the
+ * server's own clock and the Vault server's lease record, not by what the client believed.
+ */
+export function queriesAfterLeaseEnd(
+  outcomes: readonly QueryOutcome[],
+  leases: readonly ServerLease[],
+): QueryOutcome[] {
+  const endByUser = new Map(leases.map((lease) => [lease.username, lease.endedAt ?? lease.expiresAt]));
+  return outcomes.filter((o) => {
+    if (!o.ok || o.user === undefined || o.serverAt === undefined) return false;
+    const end = endByUser.get(o.user);
+    return end !== undefined && o.serverAt > end;
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
