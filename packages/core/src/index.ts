@@ -3,7 +3,6 @@ export { systemClock } from './clock/clock.js';
 export { ManualClock } from './clock/manual-clock.js';
 export type { ConnectionTarget } from './credentials/connection-string.js';
 export { parseConnectionTarget } from './credentials/connection-string.js';
-export { CredentialsUnavailableError, ProviderClosedError } from './credentials/credential-errors.js';
 export type { CredentialEvents, CredentialProvider, DatabaseCredentials } from './credentials/credential-provider.js';
 export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
 export { settingsResolver } from './credentials/settings-resolver.js';
@@ -14,7 +13,9 @@ export type {
 export { VaultCredentialProvider } from './credentials/vault-credential-provider.js';
 export type { MissingPlaceholder, VaultErrorDetails } from './errors.js';
 export {
+  CredentialsUnavailableError,
   DataverkError,
+  ProviderClosedError,
   SecretSourceConfigError,
   SettingsConnectionStringError,
   SettingsConnectionStringMissingError,

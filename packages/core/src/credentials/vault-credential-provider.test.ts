@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
-import { CredentialsUnavailableError } from './credential-errors.js';
+import { CredentialsUnavailableError } from '../errors.js';
 import type { CredentialEvents } from './credential-provider.js';
 import { FakeVaultClient, FakeVaultError } from './fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';

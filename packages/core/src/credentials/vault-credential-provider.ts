@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
+import { CredentialsUnavailableError, ProviderClosedError } from '../errors.js';
 import { planAfterGrant, type RandomSource, retryDelay } from '../lease/lease-timing.js';
 import type { VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
-import { CredentialsUnavailableError, ProviderClosedError } from './credential-errors.js';
 import type { CredentialEvents, CredentialProvider, DatabaseCredentials } from './credential-provider.js';
 import { databaseCredentials, renewedCredentials } from './database-credentials.js';
 import { LeaseLedger } from './lease-ledger.js';
