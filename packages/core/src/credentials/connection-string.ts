@@ -41,7 +41,7 @@ export function parseConnectionTarget(connectionString: string, name: string): C
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new SettingsConnectionStringError(name, 'does not start with postgres:// or postgresql://');
   }
-  if (url.hostname === '') throw new SettingsConnectionStringError(name, 'has no host');
+  if (url.hostname === '') throw new SettingsConnectionStringError(name, 'has no host (postgresql://…@HOST:5432/…)');
   const options: Record<string, string> = {};
   let ssl: ConnectionTarget['ssl'] = false;
   for (const [key, value] of url.searchParams) {

@@ -1,8 +1,5 @@
-import {
-  SettingsConnectionStringError,
-  SettingsConnectionStringMissingError,
-  SettingsVaultPathMissingError,
-} from '../errors.js';
+import { parseConnectionTarget } from '../credentials/connection-string.js';
+import { SettingsConnectionStringMissingError, SettingsVaultPathMissingError } from '../errors.js';
 import type { DataverkSettings, JsonValue } from './settings-types.js';
 
 /** Where one database's connection and credentials are, from settings. */
@@ -28,7 +25,7 @@ export function resolveDatabaseSettings(settings: DataverkSettings, name: string
   if (connectionString === undefined) {
     throw new SettingsConnectionStringMissingError(name, namesIn(settings.db_connection_strings));
   }
-  checkPostgresUrl(connectionString, name);
+  parseConnectionTarget(connectionString, name); // validates; the provider parses it again when it connects
   const vaultPath = entry(settings.db_vault_path, name)?.trim().replace(/^\/+/, '');
   if (vaultPath === undefined || vaultPath === '') {
     throw new SettingsVaultPathMissingError(name, namesIn(settings.db_vault_path));
@@ -48,19 +45,4 @@ function namesIn(table: JsonValue | undefined): readonly string[] {
 
 function isTable(value: JsonValue | undefined): value is { readonly [key: string]: JsonValue } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkPostgresUrl(connectionString: string, name: string): void {
-  let url: URL;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    throw new SettingsConnectionStringError(name, 'is not a URL');
-  }
-  // No part of the value is shown: in a malformed URL, user and password can land in any part
-  // (`user:pass@host` parses with scheme `user:`; `jdbc:postgresql://u:p@h/db` keeps them in the path).
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new SettingsConnectionStringError(name, 'does not start with postgres:// or postgresql://');
-  }
-  if (url.hostname === '') throw new SettingsConnectionStringError(name, 'has no host (postgresql://…@HOST:5432/…)');
 }
