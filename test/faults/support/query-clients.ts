@@ -1,0 +1,73 @@
+import {
+  type CredentialProvider,
+  createVaultClient,
+  type VaultClientOptions,
+  VaultCredentialProvider,
+} from '@dataverk/core';
+import { dataverkConfig } from '@dataverk/knex';
+import { createPool } from '@dataverk/pg';
+import knex from 'knex';
+import { probeSql } from '../../rotation/rotation-scenario.js';
+import type { DatabaseFixture } from '../../support/database-fixture.js';
+import type { ProbeQuery } from '../../support/query-load.js';
+
+/** The adapters every Vault fault runs through. */
+export type Adapter = 'pg' | 'knex';
+export const ADAPTERS: readonly Adapter[] = ['pg', 'knex'];
+
+/** A pool of one adapter, reduced to the probe query and its shutdown. */
+export interface QueryClient {
+  readonly query: ProbeQuery;
+  close(): Promise<void>;
+}
+
+/** A createPool or knex pool over `provider`, running the rotation probe (a write reporting who and when). */
+export function queryClient(
+  adapter: Adapter,
+  fixture: Pick<DatabaseFixture, 'name' | 'table'>,
+  provider: CredentialProvider,
+  max = 8,
+): QueryClient {
+  const sql = probeSql(fixture.table);
+  if (adapter === 'pg') {
+    const pool = createPool(fixture.name, { provider, max });
+    return {
+      query: async () => (await pool.query<{ user: string; serverAt: number }>(sql)).rows[0]!,
+      close: () => pool.end(),
+    };
+  }
+  // knex warns with the stack of every failed acquire; the tests count failures themselves.
+  const log = { warn: () => {} };
+  const db = knex(
+    dataverkConfig(fixture.name, { provider, pool: { min: 0, max }, acquireConnectionTimeout: 20_000, log }),
+  );
+  return {
+    query: async () => (await db.raw<{ rows: { user: string; serverAt: number }[] }>(sql)).rows[0]!,
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * A provider of its own over the fixture's Vault (root token) and PostgreSQL, so that a test starts
+ * cold and may tune the Vault client (timeouts, retries).
+ */
+export function ownProvider(
+  fixture: DatabaseFixture,
+  vault: Omit<VaultClientOptions, 'token'> = {},
+): VaultCredentialProvider {
+  return new VaultCredentialProvider({
+    vault: createVaultClient({ address: fixture.vault.address, token: fixture.vault.rootToken, ...vault }),
+    resolve: async () => ({
+      connectionString: `postgresql://user:pass@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
+      vaultPath: fixture.vaultPath,
+    }),
+  });
+}
+
+/** Records unhandled rejections while a test runs. */
+export function watchUnhandledRejections(): { readonly seen: unknown[]; stop(): void } {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', listener);
+  return { seen, stop: () => process.off('unhandledRejection', listener) };
+}

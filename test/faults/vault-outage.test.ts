@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
+import { countRequests } from '../support/request-counts.js';
+import {
+  codeHistogram,
+  failureLatency,
+  failuresAround,
+  firstSuccessAfter,
+  report,
+  sleep,
+  startedBetween,
+  startLoad,
+} from './support/fault-load.js';
+import { ADAPTERS, ownProvider, queryClient, watchUnhandledRejections } from './support/query-clients.js';
+
+const TTL_S = 3;
+const OUTAGE_MS = 7_000;
+const AFTER_MS = 5_000;
+/** Client and server judge a lease's end a few ms apart; queries that close to it are not judged. */
+const EDGE_MS = 400;
+
+describe.each(ADAPTERS)('Vault down for longer than a lease (%s)', (adapter) => {
+  let fixture: DatabaseFixture;
+  beforeAll(async () => {
+    fixture = await databaseFixture({ ttl: TTL_S, maxTtl: 120 });
+  });
+  afterAll(async () => {
+    fixture?.vault.faults?.refuseConnections(false);
+    await fixture?.close();
+  });
+
+  it('serves while the lease is valid, then fails fast naming Vault, then resumes without a restart', async () => {
+    const faults = fixture.vault.faults!;
+    const provider = ownProvider(fixture);
+    const client = queryClient(adapter, fixture, provider);
+    const unhandled = watchUnhandledRejections();
+    await client.query();
+    const load = startLoad(client.query, { concurrency: 8 });
+    await sleep(1_000);
+
+    faults.refuseConnections(true);
+    const down = Date.now();
+    // No renewal can land from now on: the lease the provider holds now is the last valid one.
+    const validUntil = (await provider.getCredentials(fixture.name)).expiresAt;
+    await sleep(OUTAGE_MS);
+    faults.resetCounts();
+    faults.refuseConnections(false);
+    const up = Date.now();
+    await sleep(AFTER_MS);
+    const outcomes = await load.stop();
+    await client.close();
+    await provider.close({ revoke: true });
+    unhandled.stop();
+
+    const whileValid = startedBetween(outcomes, down, validUntil - EDGE_MS);
+    const afterExpiry = startedBetween(outcomes, validUntil + EDGE_MS, up);
+    const recovered = firstSuccessAfter(outcomes, up);
+    const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - up;
+    const { inside, outside } = failuresAround(outcomes, { from: validUntil - EDGE_MS, to: up }, recoveryMs);
+    const namingVault = afterExpiry.filter((o) => !o.ok && /Vault/.test(o.errorMessage ?? ''));
+    report(`vault-down-longer-than-lease/${adapter}`, {
+      window: `${validUntil - down} ms after outage start until Vault returned (${up - validUntil} ms without valid credentials)`,
+      queries: outcomes.length,
+      okWhileValid: `${whileValid.filter((o) => o.ok).length}/${whileValid.length}`,
+      failedAfterExpiry: `${afterExpiry.filter((o) => !o.ok).length}/${afterExpiry.length}`,
+      failuresInside: inside.length,
+      failuresOutside: outside.length,
+      codes: codeHistogram(outcomes),
+      failP99Ms: failureLatency(afterExpiry, 0.99),
+      recoveryMs,
+      requestsAfterReturn: countRequests(faults.requestCounts(), /database\/creds|sys\/leases/),
+    });
+
+    expect(unhandled.seen).toEqual([]);
+    expect(validUntil - down).toBeGreaterThan(500);
+    expect(whileValid.length).toBeGreaterThan(10);
+    expect(whileValid.filter((o) => !o.ok)).toEqual([]);
+    expect(afterExpiry.length).toBeGreaterThan(10);
+    // No query succeeds on a lease Vault has ended; every one fails, quickly, naming Vault.
+    expect(afterExpiry.filter((o) => o.ok)).toEqual([]);
+    expect(namingVault.length).toBe(afterExpiry.length);
+    expect(failureLatency(afterExpiry, 0.99)).toBeLessThan(3_000);
+    // Back without a restart, and no failure after that.
+    expect(recoveryMs).toBeLessThan(AFTER_MS - 1_000);
+    expect(outside).toEqual([]);
+  });
+});
