@@ -272,6 +272,23 @@ describe('token renewal on the lease timing rules', () => {
     await vault.close();
   });
 
+  it('a fixed token whose lookup failed because Vault was down is looked up again, and then renewed', async () => {
+    const transport = new FakeTransport()
+      .on('GET auth/token/lookup-self', { body: { data: { ttl: 30, renewable: true } } })
+      .on('GET auth/token/lookup-self', { network: 'ECONNREFUSED' }, 3)
+      .on('POST auth/token/renew-self', authBody('fixed', 30))
+      .on('GET kv/x', { body: { data: {} } });
+    const { vault, clock, sleeps } = client(transport, { token: 'fixed', random: () => 0 });
+    expect(await caught(() => vault.read('kv/x'))).toBeInstanceOf(VaultUnavailableError);
+    expect(transport.count('GET kv/x')).toBe(0); // one round of retries, not two
+    expect(sleeps).toHaveLength(2);
+    await vault.read('kv/x');
+    expect(transport.count('GET auth/token/lookup-self')).toBe(4);
+    await clock.advance(21_000);
+    expect(transport.count('POST auth/token/renew-self')).toBe(1);
+    await vault.close();
+  });
+
   it('close({ revokeToken }) revokes a login token, not a fixed one', async () => {
     const transport = new FakeTransport()
       .on(APPROLE, authBody('tok', 60))

@@ -77,7 +77,13 @@ describe('nodeVaultTransport over HTTP (node-vault 0.12 + axios)', () => {
     });
     const error = await caught(() => refused.read('kv/a'));
     expect(error).toBeInstanceOf(VaultUnavailableError);
-    expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE', reason: 'network', attempts: 2, path: 'kv/a' });
+    // The fixed token's TTL lookup is the first request; it fails and is not taken as "no TTL".
+    expect(error).toMatchObject({
+      code: 'VAULT_UNAVAILABLE',
+      reason: 'network',
+      attempts: 2,
+      path: 'auth/token/lookup-self',
+    });
     expect((error as Error).message).toContain('Vault at http://127.0.0.1:1 could not be reached (ECONNREFUSED)');
     expectNoSecret(error, ['hvs.secret-token']);
     const server = await stubbed(() => 'hang');

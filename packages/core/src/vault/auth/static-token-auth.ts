@@ -1,11 +1,14 @@
-import { VaultError } from '../../errors.js';
+import { VaultError, VaultRateLimitedError, VaultSealedError, VaultUnavailableError } from '../../errors.js';
 import { parseLookupSelf } from '../vault-response.js';
 import type { VaultAuthMethod } from './vault-auth-method.js';
 
 /**
  * A token given to us (option, `VAULT_TOKEN`, `~/.vault-token`). Its "login" looks up its TTL so
- * that a renewable token is kept alive; a failed lookup (e.g. a policy without `lookup-self`) just
- * means no renewal. It cannot be replaced, so a 403 with it surfaces to the caller.
+ * that a renewable token is kept alive; a refused lookup (e.g. a policy without `lookup-self`) just
+ * means no renewal. A lookup that failed because Vault was down, sealed or rate-limiting is thrown,
+ * so that the next request looks up again: taken as "no TTL", it would leave a renewable token
+ * unrenewed for good (and the request behind it would wait out a second round of retries).
+ * It cannot be replaced, so a 403 with it surfaces to the caller.
  *
  * @example
  * const method = staticTokenAuth(process.env.VAULT_TOKEN!, 'VAULT_TOKEN');
@@ -24,9 +27,17 @@ export function staticTokenAuth(token: string, description: string): VaultAuthMe
         const body = await call({ method: 'GET', path: 'auth/token/lookup-self', token }, { retry: true });
         return parseLookupSelf(body, token);
       } catch (error) {
-        if (error instanceof VaultError) return { token, ttlSeconds: 0, renewable: false };
+        if (error instanceof VaultError && !isTransient(error)) return { token, ttlSeconds: 0, renewable: false };
         throw error;
       }
     },
   };
+}
+
+function isTransient(error: VaultError): boolean {
+  return (
+    error instanceof VaultUnavailableError ||
+    error instanceof VaultSealedError ||
+    error instanceof VaultRateLimitedError
+  );
 }
