@@ -1,0 +1,141 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { CredentialsUnavailableError, VaultUnavailableError } from '@dataverk/core';
+import { freePort } from '@dataverk/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
+import { countRequests } from '../support/request-counts.js';
+import { codeHistogram, failuresAround, firstSuccessAfter, report, sleep, startLoad } from './support/fault-load.js';
+import { ADAPTERS, ownProvider, queryClient, watchUnhandledRejections } from './support/query-clients.js';
+
+const REQUEST_TIMEOUT_MS = 400;
+
+/** A TCP server that accepts connections and never answers: a Vault behind a black hole. */
+async function silentServer(): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    address: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Time a first query takes to fail, and its error. */
+async function firstQueryFailure(query: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
+  const started = Date.now();
+  try {
+    await query();
+  } catch (error) {
+    return { ms: Date.now() - started, error };
+  }
+  throw new Error('the query succeeded although Vault cannot be reached');
+}
+
+describe('Vault unreachable at start', () => {
+  let fixture: DatabaseFixture;
+  beforeAll(async () => {
+    fixture = await databaseFixture({ ttl: 5, maxTtl: 60 });
+  });
+  afterAll(async () => {
+    fixture?.vault.faults?.refuseConnections(false);
+    await fixture?.close();
+  });
+
+  it.each(ADAPTERS)(
+    'nothing listening: the first query fails at once with an error naming Vault (%s)',
+    async (adapter) => {
+      const address = `http://127.0.0.1:${await freePort('127.0.0.1')}`;
+      const provider = ownProvider(fixture, { address, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+      const client = queryClient(adapter, fixture, provider);
+      const unhandled = watchUnhandledRejections();
+      const { ms, error } = await firstQueryFailure(client.query);
+      await client.close();
+      await provider.close();
+      await sleep(50);
+      unhandled.stop();
+      report(`vault-refused-at-start/${adapter}`, { failedAfterMs: ms, error: (error as Error).name });
+      expect(error).toBeInstanceOf(CredentialsUnavailableError);
+      expect((error as Error).message).toMatch(
+        /Vault at http:\/\/127\.0\.0\.1:\d+ could not be reached \(ECONNREFUSED\)/,
+      );
+      expect((error as Error).cause).toBeInstanceOf(VaultUnavailableError);
+      // 3 attempts, two jittered waits of at most 250 and 500 ms.
+      expect(ms).toBeLessThan(2_500);
+      expect(unhandled.seen).toEqual([]);
+    },
+  );
+
+  it.each(ADAPTERS)(
+    'a Vault that never answers: the error comes within the request timeout, per try (%s)',
+    async (adapter) => {
+      const silent = await silentServer();
+      const provider = ownProvider(fixture, { address: silent.address, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+      const client = queryClient(adapter, fixture, provider);
+      const unhandled = watchUnhandledRejections();
+      const { ms, error } = await firstQueryFailure(client.query);
+      await client.close();
+      await provider.close();
+      await silent.close();
+      await sleep(50);
+      unhandled.stop();
+      report(`vault-silent-at-start/${adapter}`, {
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        attempts: 3,
+        failedAfterMs: ms,
+        error: (error as Error).name,
+      });
+      expect(error).toBeInstanceOf(CredentialsUnavailableError);
+      expect((error as Error).message).toMatch(`did not answer within ${REQUEST_TIMEOUT_MS} ms`);
+      expect(ms).toBeGreaterThanOrEqual(3 * REQUEST_TIMEOUT_MS - 50);
+      expect(ms).toBeLessThan(3 * REQUEST_TIMEOUT_MS + 750 + 1_500);
+      expect(unhandled.seen).toEqual([]);
+    },
+  );
+
+  it.each(ADAPTERS)('Vault refusing connections for 3 s from the start: recovers by itself (%s)', async (adapter) => {
+    const faults = fixture.vault.faults!;
+    faults.refuseConnections(true);
+    const provider = ownProvider(fixture);
+    const client = queryClient(adapter, fixture, provider);
+    const unhandled = watchUnhandledRejections();
+    const down = Date.now();
+    const load = startLoad(client.query, { concurrency: 8 });
+    await sleep(3_000);
+    faults.resetCounts();
+    faults.refuseConnections(false);
+    const up = Date.now();
+    await sleep(4_000);
+    const outcomes = await load.stop();
+    await client.close();
+    await provider.close({ revoke: true });
+    unhandled.stop();
+    const recovered = firstSuccessAfter(outcomes, up);
+    const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - up;
+    const { inside, outside } = failuresAround(outcomes, { from: down, to: up }, recoveryMs);
+    const creds = countRequests(faults.requestCounts(), /^GET database\/creds\//);
+    report(`vault-unreachable-at-start/${adapter}`, {
+      window: `${up - down} ms refused from start`,
+      queries: outcomes.length,
+      failuresInside: inside.length,
+      failuresOutside: outside.length,
+      codes: codeHistogram(outcomes),
+      recoveryMs,
+      credsReadsAfterReturn: creds,
+    });
+    expect(inside.length).toBeGreaterThan(0);
+    expect(inside.every((o) => o.errorCode === 'DATAVERK_CREDENTIALS_UNAVAILABLE')).toBe(true);
+    // The provider's backoff after 3 s of failures: a next try within ~1.5 s, with margin.
+    expect(recoveryMs).toBeLessThan(3_000);
+    expect(outside).toEqual([]);
+    expect(creds).toBe(1);
+    expect(unhandled.seen).toEqual([]);
+  });
+});
