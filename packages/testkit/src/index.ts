@@ -8,6 +8,8 @@ export {
 export { DATABASE_URL_VARIABLE, envPostgres } from './postgres/env-postgres.js';
 export { startPostgres } from './postgres/start-postgres.js';
 export type { PostgresBackend, StartPostgresOptions, TestPostgres } from './postgres/test-postgres.js';
+export type { DataverkSeed, SeedDataverkOptions } from './seed/seed-dataverk.js';
+export { SEED_SETTINGS_NAME, seedDataverk } from './seed/seed-dataverk.js';
 export type { DockerAvailability } from './support/docker-available.js';
 export { dockerAvailability } from './support/docker-available.js';
 export { freePort } from './support/free-port.js';

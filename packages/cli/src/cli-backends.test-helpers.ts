@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { type DataverkSeed, envPostgres, seedDataverk, startVault, type TestVault } from '@dataverk/testkit';
+import { expect, inject } from 'vitest';
+import { main } from './main.js';
+
+/** The run's PostgreSQL, a Vault (dev server here) and dataverk's seed settings, for CLI tests. */
+export interface CliBackends {
+  readonly vault: TestVault;
+  readonly seed: DataverkSeed;
+  /** The application's environment (settings, Vault address and token) plus an empty HOME and PATH. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Secrets that must never show up in output: the app token, the root token. */
+  readonly secrets: readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startCliBackends(options: { ttl?: number; maxTtl?: number } = {}): Promise<CliBackends> {
+  const postgres = envPostgres(inject('postgres').url);
+  const vault = await startVault({ postgres });
+  console.log(`[dataverk] Vault backend: ${vault.backend} (${vault.address})`);
+  const seed = await seedDataverk({ postgres, vault, ttl: options.ttl ?? 60, maxTtl: options.maxTtl ?? 120 });
+  const home = await mkdtemp(join(tmpdir(), 'dataverk-cli-home-'));
+  const token = seed.env.VAULT_TOKEN ?? '';
+  return {
+    vault,
+    seed,
+    env: { ...seed.env, HOME: home, PATH: process.env.PATH ?? '' },
+    secrets: [token, vault.rootToken],
+    close: async () => {
+      await seed.remove();
+      await vault.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What one `dataverk …` run printed and returned. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI's `main` in this process with `env`, capturing its output (and psql's). */
+export async function runCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd = process.cwd(),
+): Promise<CliRun> {
+  const stdout = collect();
+  const stderr = collect();
+  const code = await main(args, { env, cwd, stdout: stdout.stream, stderr: stderr.stream, childStdio: 'pipe' });
+  await new Promise((resolve) => setImmediate(resolve)); // piped child output still in flight
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Dev-server passwords look like `A1a-` + 20 characters. */
+const DEV_SERVER_PASSWORD = /A1a-[A-Za-z0-9-]{20}/;
+
+/** Fails when any secret (or anything shaped like a dev-server password) is in `text`. */
+export function expectNoSecrets(text: string, secrets: readonly string[]): void {
+  for (const secret of secrets) if (secret !== '') expect(text.includes(secret), 'output holds a secret').toBe(false);
+  expect(DEV_SERVER_PASSWORD.test(text), 'output holds a database password').toBe(false);
+}
+
+function collect(): { stream: PassThrough; text(): string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}

@@ -1,0 +1,31 @@
+import type { Writable } from 'node:stream';
+
+/** Where a command reads its environment and writes its output; tests pass their own. */
+export interface CliIo {
+  /** The environment dataverk reads (`VAULT_ADDR`, `DATAVERK_SETTINGS_PATH`, …) and passes to psql. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Base of relative paths (`--settings`, `./settings.json`). */
+  readonly cwd: string;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /**
+   * How a child process (psql) gets its output: `inherit` (the terminal, default) or `pipe` (copied
+   * into {@link stdout}/{@link stderr}, for tests).
+   */
+  readonly childStdio?: 'inherit' | 'pipe';
+}
+
+/**
+ * The real process: its environment, working directory and streams.
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2), processIo());
+ */
+export function processIo(): CliIo {
+  return { env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr };
+}
+
+/** Writes one line. */
+export function writeLine(stream: Writable, line = ''): void {
+  stream.write(`${line}\n`);
+}

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { TestPostgres } from '../postgres/test-postgres.js';
+import type { TestVault } from '../vault/test-vault.js';
+import { callVault } from '../vault/vault-http.js';
+
+/** The settings name of Python dataverk's seed, and of every dataverk example. */
+export const SEED_SETTINGS_NAME = 'postgres_database';
+
+/** Options of {@link seedDataverk}; all but the backends are optional. */
+export interface SeedDataverkOptions {
+  readonly postgres: TestPostgres;
+  readonly vault: TestVault;
+  /** The settings name under `db_connection_strings` and `db_vault_path`; default `postgres_database`. */
+  readonly name?: string;
+  /** Lease TTL of the database role, in seconds; default 3600. */
+  readonly ttl?: number;
+  /** Max TTL of the database role, in seconds; default 86400. */
+  readonly maxTtl?: number;
+  /** `APPLICATION_NAME`, the middle part of the KV path; default `my-app`. */
+  readonly application?: string;
+  /** The pod namespace, the last part of the KV path; default `default`. */
+  readonly namespace?: string;
+  /** Privileges every leased user has on the schema's tables; default SELECT, INSERT, UPDATE, DELETE. */
+  readonly tablePrivileges?: readonly string[];
+}
+
+/**
+ * What {@link seedDataverk} set up. `env` is all an application needs; nothing else in here is a
+ * secret except `env.VAULT_TOKEN`.
+ */
+export interface DataverkSeed {
+  readonly name: string;
+  /** The PostgreSQL schema leased users work in (their `search_path`); yours to fill with {@link admin}. */
+  readonly schema: string;
+  /** The Vault database role; leases come from `database/creds/<role>`. */
+  readonly role: string;
+  readonly vaultPath: string;
+  /** The ACL policy the application token has; give it to other tokens or AppRoles of your test. */
+  readonly policy: string;
+  /** The KV secret holding the settings' placeholders (`VKS_KV_PATH/APPLICATION_NAME/namespace`). */
+  readonly kvPath: string;
+  readonly settingsDir: string;
+  readonly settingsFile: string;
+  /**
+   * The application's environment: `DATAVERK_SETTINGS_PATH`, `VAULT_ADDR`, `VAULT_TOKEN` (a token
+   * with {@link policy} only), `DATAVERK_SECRETS_FROM_API`, `VKS_KV_PATH`, `APPLICATION_NAME`,
+   * `K8S_SERVICEACCOUNT_PATH` (a directory holding the `namespace` file, as in a pod).
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** Runs SQL as the superuser inside {@link schema} (e.g. `CREATE TABLE`); leased users get access. */
+  admin(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult>;
+  /** Drops the schema and the group role, deletes the KV secret and the settings directory. Close your pools first. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Sets up what a dataverk application finds in production, on test backends:
+ *
+ * - `settings.json` as Python dataverk's seed has it — `db_connection_strings.postgres_database =
+ *   "${POSTGRES_CREDENTIALS}"`, `db_vault_path.postgres_database = "${POSTGRES_CREDS_PATH}"` — in a
+ *   temp directory;
+ * - the two placeholder values in Vault KV v2 at `secret/<random>/<application>/<namespace>`, read
+ *   the dataverk-vault way (`DATAVERK_SECRETS_FROM_API`, `VKS_KV_PATH`, `APPLICATION_NAME`, the
+ *   namespace file under `K8S_SERVICEACCOUNT_PATH`);
+ * - a database role of Vault's database engine with the given TTLs, whose users join a group role
+ *   with `USAGE` on a fresh schema, default privileges on its tables, and the schema as `search_path`;
+ * - a token whose policy allows just that: read the KV secret and the creds, revoke leases.
+ *
+ * @example
+ * const postgres = await startPostgres();
+ * const vault = await startVault({ postgres });
+ * const seed = await seedDataverk({ postgres, vault, ttl: 4, maxTtl: 8 });
+ * await seed.admin('CREATE TABLE orders (id int PRIMARY KEY, amount int)');
+ * Object.assign(process.env, seed.env); // now `new Client().readSql('postgres_database', …)` works
+ */
+export async function seedDataverk(options: SeedDataverkOptions): Promise<DataverkSeed> {
+  const { postgres, vault } = options;
+  const suffix = randomBytes(4).toString('hex');
+  const name = options.name ?? SEED_SETTINGS_NAME;
+  const schema = `dataverk_${suffix}`;
+  const group = `dataverk_${suffix}_app`;
+  const role = `dataverk-${suffix}`;
+  const policy = `dataverk-${suffix}`;
+  const kvBase = `secret/dataverk-${suffix}`;
+  const application = options.application ?? 'my-app';
+  const namespace = options.namespace ?? 'default';
+  const vaultPath = `database/creds/${role}`;
+  const privileges = (options.tablePrivileges ?? ['SELECT', 'INSERT', 'UPDATE', 'DELETE']).join(', ');
+
+  const admin = (sql: string, params?: readonly unknown[]) => asSuperuser(postgres, schema, sql, params);
+  await asSuperuser(postgres, 'public', `CREATE SCHEMA ${schema}`);
+  for (const statement of [
+    `CREATE ROLE ${group} NOLOGIN`,
+    `GRANT USAGE ON SCHEMA ${schema} TO ${group}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT ${privileges} ON TABLES TO ${group}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT USAGE, SELECT ON SEQUENCES TO ${group}`,
+  ])
+    await admin(statement);
+
+  await vault.admin.enableKv('secret', 2);
+  await vault.admin.writeKv('secret', `dataverk-${suffix}/${application}/${namespace}`, {
+    POSTGRES_CREDENTIALS: `postgresql://user:pass@${hostForUrl(postgres.host)}:${postgres.port}/${encodeURIComponent(postgres.database)}`,
+    POSTGRES_CREDS_PATH: vaultPath,
+  });
+  await vault.admin.configureDatabase();
+  await vault.admin.writeDatabaseRole(role, {
+    creationStatements: [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE ${group};`,
+      `ALTER ROLE "{{name}}" SET search_path = ${schema};`,
+    ],
+    defaultTtl: options.ttl ?? 3600,
+    maxTtl: options.maxTtl ?? 86_400,
+  });
+  await vault.admin.writePolicy(
+    policy,
+    [
+      `path "secret/data/dataverk-${suffix}/*" { capabilities = ["read"] }`,
+      `path "${vaultPath}" { capabilities = ["read"] }`,
+      'path "sys/leases/revoke" { capabilities = ["update"] }',
+    ].join('\n'),
+  );
+  const token = await vault.admin.createToken({ policies: [policy] });
+
+  const settingsDir = await mkdtemp(join(tmpdir(), 'dataverk-settings-'));
+  const settingsFile = join(settingsDir, 'settings.json');
+  const serviceAccount = join(settingsDir, 'serviceaccount');
+  await mkdir(serviceAccount);
+  await writeFile(join(serviceAccount, 'namespace'), `${namespace}\n`);
+  const settings = {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} placeholder, as in settings.json.
+    db_connection_strings: { [name]: '${POSTGRES_CREDENTIALS}' },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} placeholder, as in settings.json.
+    db_vault_path: { [name]: '${POSTGRES_CREDS_PATH}' },
+  };
+  await writeFile(settingsFile, `${JSON.stringify(settings, null, 2)}\n`);
+
+  return {
+    name,
+    schema,
+    role,
+    vaultPath,
+    policy,
+    kvPath: `${kvBase}/${application}/${namespace}`,
+    settingsDir,
+    settingsFile,
+    env: {
+      DATAVERK_SETTINGS_PATH: settingsDir,
+      VAULT_ADDR: vault.address,
+      VAULT_TOKEN: token,
+      DATAVERK_SECRETS_FROM_API: 'true',
+      VKS_KV_PATH: kvBase,
+      APPLICATION_NAME: application,
+      K8S_SERVICEACCOUNT_PATH: serviceAccount,
+    },
+    admin,
+    remove: async () => {
+      await asSuperuser(postgres, 'public', `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await asSuperuser(postgres, 'public', `DROP OWNED BY ${group}`).catch(() => {});
+      await asSuperuser(postgres, 'public', `DROP ROLE IF EXISTS ${group}`);
+      const target = { address: vault.address, token: vault.rootToken };
+      await callVault(target, 'DELETE', `secret/metadata/dataverk-${suffix}/${application}/${namespace}`, {
+        allow: [404],
+      });
+      await rm(settingsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function asSuperuser(
+  postgres: TestPostgres,
+  schema: string,
+  sql: string,
+  params?: readonly unknown[],
+): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: postgres.url, options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    return await client.query(sql, params === undefined ? undefined : [...params]);
+  } finally {
+    await client.end();
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
