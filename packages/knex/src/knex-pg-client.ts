@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
+import { LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from '@dataverk/pg';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 
@@ -7,12 +8,11 @@ const require = createRequire(import.meta.url);
 // knex's own PostgreSQL client; knex ships no types for the deep path, only for the base class.
 const KnexPostgresClient = require('knex/lib/dialects/postgres/index.js') as typeof Knex.Client;
 
-/** The PostgreSQL error code for a failed password check (also: expired `VALID UNTIL`, dropped role). */
-const INVALID_PASSWORD = '28P01';
-
 /** A knex pg connection tagged with the lease it logged in with. */
 export interface LeasedConnection extends pg.Client {
   __dataverkLeaseId?: string;
+  /** Set once the server answered with one of `REVOKED_SESSION_CODES`: the lease was revoked early. */
+  __dataverkRevoked?: boolean;
   __knex__disposed?: unknown;
 }
 
@@ -40,6 +40,8 @@ interface ClientInternals {
  * - each connection records its lease and reports it to the provider (`retain`/`release`);
  * - a connect refused with `28P01` invalidates the credentials and retries once with fresh ones
  *   (knex's pool would otherwise fail the query that asked for the connection);
+ * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
+ *   destroyed when released; the next login then meets `28P01` and fetches fresh credentials;
  * - on rotation, idle connections of the old lease are destroyed at once, and so is a connection
  *   released after its lease was superseded.
  */
@@ -58,13 +60,12 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
       try {
         return await this.#connectAndTag();
       } catch (error) {
-        if ((error as { code?: string }).code !== INVALID_PASSWORD) throw error;
+        if (!LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '')) throw error;
         const internals = this as unknown as ClientInternals;
         provider.invalidate(name, internals.connectionSettings.leaseId);
         const fresh = await internals.connectionConfigProvider();
         internals.connectionConfigExpirationChecker = fresh.expirationChecker ?? null;
-        const { expirationChecker: _checker, ...settings } = fresh;
-        internals.connectionSettings = settings;
+        internals.connectionSettings = withoutChecker(fresh);
         return this.#connectAndTag();
       }
     }
@@ -79,6 +80,7 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
       const leaseId = (this as unknown as ClientInternals).connectionSettings.leaseId;
       const connection = (await super.acquireRawConnection()) as LeasedConnection;
       connection.__dataverkLeaseId = leaseId;
+      watchForRevokedSession(connection);
       provider.retain(name, leaseId);
       connection.once('end', () => provider.release(name, leaseId));
       return connection;
@@ -106,5 +108,34 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
 /** True while the connection's lease is the current one and not inside the safety margin. */
 export function isCurrent(provider: CredentialProvider, name: string, connection: LeasedConnection): boolean {
   const leaseId = connection.__dataverkLeaseId;
-  return leaseId !== undefined && connection.__knex__disposed === undefined && provider.isCurrent(name, leaseId);
+  return (
+    leaseId !== undefined &&
+    connection.__knex__disposed === undefined &&
+    connection.__dataverkRevoked !== true &&
+    provider.isCurrent(name, leaseId)
+  );
+}
+
+/** Flags the connection when the server reports its lease revoked under it (every error passes here). */
+function watchForRevokedSession(connection: LeasedConnection): void {
+  const wire = (
+    connection as unknown as {
+      connection: { on(event: 'errorMessage', listener: (m: { code?: string }) => void): void };
+    }
+  ).connection;
+  wire.on('errorMessage', (message) => {
+    if (REVOKED_SESSION_CODES.has(message.code ?? '')) connection.__dataverkRevoked = true;
+  });
+}
+
+/**
+ * The settings minus knex's `expirationChecker`, keeping the password, which `currentSettings` makes
+ * non-enumerable (so that knex's logging never shows it) and a spread would therefore drop.
+ */
+function withoutChecker(
+  fresh: LeasedConnectionSettings & { expirationChecker?: () => boolean },
+): LeasedConnectionSettings {
+  const { expirationChecker: _checker, ...settings } = fresh;
+  Object.defineProperty(settings, 'password', { value: fresh.password, enumerable: false });
+  return settings;
 }

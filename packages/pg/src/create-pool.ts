@@ -1,6 +1,6 @@
 import { type CredentialEvents, type CredentialProvider, defaultProvider } from '@dataverk/core';
 import pg from 'pg';
-import { INVALID_PASSWORD, type LeasedClient, leasedClientClass } from './dataverk-pg-client.js';
+import { type LeasedClient, LOGIN_REFUSED_CODES, leasedClientClass } from './dataverk-pg-client.js';
 import { StaleConnectionError } from './errors.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
@@ -35,7 +35,10 @@ type ConnectCallback = (
  *   margin of its expiry: such a connection is closed and another one is made;
  * - when the provider rotates, idle connections of the old lease are closed at once and
  *   checked-out ones are closed when released; an open transaction is never interrupted;
- * - a connect that fails with `28P01` invalidates the credentials and is retried once;
+ * - a connect that fails with `28P01` (or `28000`, role gone) invalidates the credentials and is
+ *   retried once;
+ * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
+ *   closed on release instead of being pooled again;
  * - `pool.options.user` / `password` follow the current lease.
  *
  * @example
@@ -93,7 +96,7 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
         client = (await super.connect()) as pg.PoolClient & LeasedClient;
       } catch (error) {
         // The credentials were invalidated by the client; one retry gets fresh ones.
-        if ((error as { code?: string }).code === INVALID_PASSWORD && !retriedLogin) {
+        if (LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '') && !retriedLogin) {
           retriedLogin = true;
           continue;
         }
@@ -110,7 +113,9 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
   }
 
   #isCurrent(client: LeasedClient): boolean {
-    return client.leaseId !== undefined && this.#provider.isCurrent(this.settingsName, client.leaseId);
+    return (
+      !client.revoked && client.leaseId !== undefined && this.#provider.isCurrent(this.settingsName, client.leaseId)
+    );
   }
 
   /** pg-pool sets `release` on every checkout; ours closes the connection if its lease went stale meanwhile. */

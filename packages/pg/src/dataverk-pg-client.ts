@@ -4,12 +4,28 @@ import pg from 'pg';
 /** The PostgreSQL error code for a failed password check (also: expired `VALID UNTIL`, dropped role). */
 export const INVALID_PASSWORD = '28P01';
 
+/**
+ * Login refusals that mean "these credentials are gone": `28P01`, and `28000` (`role … does not
+ * exist`, when Vault drops the role between the password check and the session start).
+ */
+export const LOGIN_REFUSED_CODES: ReadonlySet<string> = new Set([INVALID_PASSWORD, '28000']);
+
+/**
+ * Errors on an open session that mean its lease was revoked early: `42501` (Vault's default
+ * revocation took the role's privileges and dropped it; the session lives on) and `57P01` (the
+ * operator's revocation terminated it). Such a connection is retired rather than pooled again; the
+ * next one logs in anew, and a `28P01` there fetches fresh credentials.
+ */
+export const REVOKED_SESSION_CODES: ReadonlySet<string> = new Set(['42501', '57P01']);
+
 /** A pooled pg client that logs in with the credentials current at connect time. */
 export interface LeasedClient extends pg.Client {
   /** The Vault lease whose user and password this connection logged in with. */
   readonly leaseId: string | undefined;
   /** True until the pool has handed this connection out once (it was just made with current credentials). */
   fresh: boolean;
+  /** True once the server answered with a {@link REVOKED_SESSION_CODES} error: never pool it again. */
+  readonly revoked: boolean;
 }
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
@@ -34,6 +50,7 @@ export function leasedClientClass(
   return class DataverkPgClient extends pg.Client implements LeasedClient {
     leaseId: string | undefined;
     fresh = true;
+    revoked = false;
     readonly #shared: SharedOptions;
 
     constructor(config: SharedOptions) {
@@ -59,9 +76,15 @@ export function leasedClientClass(
       try {
         await super.connect();
       } catch (error) {
-        if ((error as { code?: string }).code === INVALID_PASSWORD) provider.invalidate(name, credentials.leaseId);
+        if (LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '')) {
+          provider.invalidate(name, credentials.leaseId);
+        }
         throw error;
       }
+      // Every error the server sends passes here, whichever way the query was made (pool.query, client.query, cursors).
+      (this as unknown as ClientInternals).connection.on('errorMessage', (message: { code?: string }) => {
+        if (REVOKED_SESSION_CODES.has(message.code ?? '')) this.revoked = true;
+      });
       this.leaseId = credentials.leaseId;
       provider.retain(name, credentials.leaseId);
       this.once('end', () => provider.release(name, credentials.leaseId));
@@ -107,5 +130,8 @@ interface ClientInternals {
   database: string;
   password: string;
   ssl: boolean | object;
-  connection: { ssl: boolean | object };
+  connection: {
+    ssl: boolean | object;
+    on(event: 'errorMessage', listener: (message: { code?: string }) => void): void;
+  };
 }

@@ -11,8 +11,12 @@ import { probeSql } from '../../rotation/rotation-scenario.js';
 import type { DatabaseFixture } from '../../support/database-fixture.js';
 import type { ProbeQuery } from '../../support/query-load.js';
 
-/** The adapters every Vault fault runs through. */
-export type Adapter = 'pg' | 'knex';
+/**
+ * The adapters every Vault fault runs through; `pg-checkout` is createPool used as
+ * `pool.connect()` + `client.release()` (pg's `pool.query` destroys a connection on any error, a
+ * checked-out client released without an error stays pooled).
+ */
+export type Adapter = 'pg' | 'knex' | 'pg-checkout';
 export const ADAPTERS: readonly Adapter[] = ['pg', 'knex'];
 
 /** A pool of one adapter, reduced to the probe query and its shutdown. */
@@ -29,6 +33,20 @@ export function queryClient(
   max = 8,
 ): QueryClient {
   const sql = probeSql(fixture.table);
+  if (adapter === 'pg-checkout') {
+    const pool = createPool(fixture.name, { provider, max });
+    return {
+      query: async () => {
+        const client = await pool.connect();
+        try {
+          return (await client.query<{ user: string; serverAt: number }>(sql)).rows[0]!;
+        } finally {
+          client.release();
+        }
+      },
+      close: () => pool.end(),
+    };
+  }
   if (adapter === 'pg') {
     const pool = createPool(fixture.name, { provider, max });
     return {

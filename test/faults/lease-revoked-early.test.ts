@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import { countRequests } from '../support/request-counts.js';
+import { codeHistogram, failuresAround, firstSuccessAfter, report, sleep, startLoad } from './support/fault-load.js';
+import { ADAPTERS, type Adapter, ownProvider, queryClient } from './support/query-clients.js';
+
+/** Long enough that no renewal or rotation happens during the test: only the revocation can end the lease. */
+const TTL_S = 60;
+const CONCURRENCY = 8;
+const AFTER_MS = 5_000;
+
+const cases = [...ADAPTERS, 'pg-checkout' as const].flatMap((adapter) =>
+  (['vault-default', 'terminate-sessions'] as const).map((revocation) => [adapter, revocation] as const),
+);
+
+describe.each<readonly [Adapter, Revocation]>(cases)(
+  'lease revoked early by an operator (%s, %s revocation)',
+  (adapter, revocation) => {
+    let fixture: DatabaseFixture;
+    beforeAll(async () => {
+      fixture = await databaseFixture({ ttl: TTL_S, maxTtl: 120, revocation });
+    });
+    afterAll(async () => {
+      await fixture?.close();
+    });
+
+    it('fails only the queries around the revocation, then gets fresh credentials', async () => {
+      const faults = fixture.vault.faults!;
+      const provider = ownProvider(fixture);
+      const client = queryClient(adapter, fixture, provider, CONCURRENCY);
+      await client.query();
+      const load = startLoad(client.query, { concurrency: CONCURRENCY });
+      await sleep(1_500);
+      const lease = await provider.getCredentials(fixture.name);
+      faults.resetCounts();
+      const from = Date.now();
+      await fixture.vault.admin.revokeLease(lease.leaseId);
+      const to = Date.now();
+      await sleep(AFTER_MS);
+      const outcomes = await load.stop();
+      const counts = faults.requestCounts();
+      await client.close();
+      await provider.close({ revoke: true });
+
+      const recovered = firstSuccessAfter(outcomes, to);
+      const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - to;
+      const { inside, outside } = failuresAround(outcomes, { from, to }, 500);
+      const after = outcomes.filter((o) => o.startedAt >= to);
+      const usersAfter = new Set(after.flatMap((o) => (o.ok && o.user !== undefined ? [o.user] : [])));
+      report(`lease-revoked-early/${adapter}/${revocation}`, {
+        window: `revocation took ${to - from} ms (+500 ms counted as inside)`,
+        queries: outcomes.length,
+        failuresInside: inside.length,
+        failuresOutside: outside.length,
+        failedAfterRevocation: `${after.filter((o) => !o.ok).length}/${after.length}`,
+        codes: codeHistogram(outcomes),
+        recoveryMs,
+        credsReads: countRequests(counts, /^GET database\/creds\//),
+        leaseLookups: countRequests(counts, /sys\/leases\/lookup/),
+        samples: [...new Set(outcomes.flatMap((o) => (o.ok ? [] : [`${o.errorCode}: ${o.errorMessage}`])))].slice(0, 4),
+      });
+      expect(after.length).toBeGreaterThan(50);
+      expect([...usersAfter]).not.toContain(lease.user);
+      // At most one failed query per pooled connection (the query in flight, or the first on each).
+      expect(inside.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+      expect(outside).toEqual([]);
+      expect(recoveryMs).toBeLessThan(2_000);
+      expect(countRequests(counts, /^GET database\/creds\//)).toBeLessThanOrEqual(2);
+    });
+  },
+);
