@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RUN_TIMEOUT_MS = 90_000;
+
+interface ExampleRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `examples/<file>` the way `pnpm example` does, as its own process. */
+function runExample(file: string, env: NodeJS.ProcessEnv): Promise<ExampleRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', `examples/${file}`], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Neither a Vault token (`hvs.…`) nor a dev-server password (`A1a-…`) may be printed. */
+function expectNoSecrets(text: string): void {
+  expect(text).not.toMatch(/hvs\.[A-Za-z0-9]{10,}/);
+  expect(text).not.toMatch(/A1a-[A-Za-z0-9-]{20}/);
+}
+
+/** Warnings (a deprecation in a dependency on a newer Node) may appear on stderr; errors may not. */
+function expectCleanStderr(stderr: string): void {
+  if (stderr !== '') console.log(`stderr:\n${stderr}`);
+  expect(stderr).not.toMatch(/error/i);
+}
+
+/** The `before → after` users of an example's rotation line. */
+function rotation(stdout: string, prefix: string): [string, string] | undefined {
+  const match = new RegExp(`^${prefix}: same (?:db object|client), new credentials: (\\S+) → (\\S+)$`, 'm').exec(
+    stdout,
+  );
+  return match === null ? undefined : [match[1] ?? '', match[2] ?? ''];
+}
+
+// The examples share this run's PostgreSQL (each works in a schema of its own); Vault is a dev
+// server in each example's process.
+const exampleEnv = (): NodeJS.ProcessEnv => ({ ...process.env, DATAVERK_TEST_DATABASE_URL: inject('postgres').url });
+
+describe.concurrent('examples/ (each run as `pnpm example examples/<file>`)', () => {
+  it('knex.ts: query builder over Vault credentials, across a rotation', async () => {
+    const run = await runExample('knex.ts', exampleEnv());
+    expectCleanStderr(run.stderr);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\[setup\] settings\.json: .*settings\.json \(placeholders from Vault KV secret\//m);
+    expect(run.stdout).toContain('knex: east 250\nknex: north 160\nknex: south 80\nknex: west 75\n');
+    const [before, after] = rotation(run.stdout, 'knex') ?? [];
+    expect(before).toMatch(/^v-/);
+    expect(after).toMatch(/^v-/);
+    expect(after).not.toBe(before);
+    expectNoSecrets(run.stdout + run.stderr);
+  });
+
+  it('kysely.ts: typed queries over Vault credentials, across a rotation', async () => {
+    const run = await runExample('kysely.ts', exampleEnv());
+    expectCleanStderr(run.stderr);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('kysely: east 250\nkysely: north 160\nkysely: south 80\nkysely: west 75\n');
+    const [before, after] = rotation(run.stdout, 'kysely') ?? [];
+    expect(before).toMatch(/^v-/);
+    expect(after).not.toBe(before);
+    expectNoSecrets(run.stdout + run.stderr);
+  });
+
+  it('read-sql.ts: readSql, readSqlFile, bound parameters, across a rotation', async () => {
+    const run = await runExample('read-sql.ts', exampleEnv());
+    expectCleanStderr(run.stderr);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('readSql: east 250\nreadSql: north 120\n');
+    expect(run.stdout).toContain(
+      'readSqlFile: east 1 orders, 250\nreadSqlFile: north 1 orders, 120\nreadSqlFile: south 1 orders, 80\n',
+    );
+    expect(run.stdout).toContain('readSql: a hostile parameter matched 0 rows; orders still has 4 rows');
+    const [before, after] = rotation(run.stdout, 'readSql') ?? [];
+    expect(before).toMatch(/^v-/);
+    expect(after).not.toBe(before);
+    expectNoSecrets(run.stdout + run.stderr);
+  });
+
+  it('provider.ts: AppRole login, events, one lease shared by pg and knex, revoked at close', async () => {
+    const run = await runExample('provider.ts', exampleEnv());
+    expectCleanStderr(run.stderr);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^provider: issued database\/creds\/\S+$/m);
+    expect(run.stdout).toMatch(/^provider: DatabaseCredentials\(postgres_database: v-approle-\S+@\S+, lease \S+\)$/m);
+    expect(run.stdout).toMatch(/^provider: as JSON: \{.*"password":"\[redacted\]".*\}$/m);
+    expect(run.stdout).toMatch(/^provider: pg pool and knex share one lease: yes \(v-approle-\S+\)$/m);
+    expect(run.stdout).toMatch(/^provider: renewed /m);
+    expect(run.stdout).toMatch(/^provider: rotated /m);
+    expect(run.stdout).toMatch(/^provider: after the rotation both use v-approle-\S+: yes$/m);
+    const issued = run.stdout.match(/^provider: issued /gm)?.length ?? 0;
+    const revoked = run.stdout.match(/^provider: revoked /gm)?.length ?? 0;
+    expect(revoked).toBe(issued);
+    expectNoSecrets(run.stdout + run.stderr);
+  });
+});
+
+describe('the demo (`pnpm demo`, short: DATAVERK_DEMO_SECONDS=8)', () => {
+  it('starts its own backends, runs bursty knex/Kysely/readSql traffic through a rotation with no failed query', async () => {
+    const run = await runExample('demo.ts', { ...process.env, DATAVERK_DEMO_SECONDS: '8' });
+    console.log(run.stdout.split('\n').slice(-12).join('\n'));
+    expectCleanStderr(run.stderr);
+    const summary = /^summary: (\d+) quer(?:y|ies), (\d+) failed, (\d+) rotations?, (\d+) Vault reads?/m.exec(
+      run.stdout,
+    );
+    expect(summary, 'the demo printed no summary line').not.toBeNull();
+    const [, queries, failed, rotations, reads] = (summary ?? []).map(Number);
+    expect(failed).toBe(0);
+    expect(queries).toBeGreaterThan(100);
+    expect(rotations).toBeGreaterThanOrEqual(1);
+    // One read per lease; a login refused once (28P01) may cost one more.
+    expect(reads).toBeGreaterThanOrEqual((rotations ?? 0) + 1);
+    expect(reads).toBeLessThanOrEqual((rotations ?? 0) + 2);
+    expect(run.stdout).toMatch(/^knex\s+\d+ ok, 0 failed$/m);
+    expect(run.stdout).toMatch(/^kysely\s+\d+ ok, 0 failed$/m);
+    expect(run.stdout).toMatch(/^readSql\s+\d+ ok, 0 failed$/m);
+    if (run.stdout.includes('Vault: dev-server')) expect(run.stdout).toContain('0 leases still live in Vault');
+    expect(run.code).toBe(0);
+    expectNoSecrets(run.stdout + run.stderr);
+  });
+});
