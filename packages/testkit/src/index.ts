@@ -20,6 +20,7 @@ export { startVault, vaultBackendAvailability } from './vault/start-vault.js';
 export type {
   AppRoleSpec,
   DatabaseRoleSpec,
+  IssuedSecret,
   KubernetesAuth,
   KubernetesAuthSpec,
   LeaseHistoryEntry,

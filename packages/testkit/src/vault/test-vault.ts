@@ -123,6 +123,20 @@ export interface VaultFaults {
   leaseHistory(): readonly LeaseHistoryEntry[];
   /** Requests served since start (or the last `resetCounts`), oldest first; never holds tokens. */
   requestLog(): readonly RecordedVaultRequest[];
+  /**
+   * Every token, database password, AppRole secret_id and JWT this server issued or was sent since
+   * it started (the root token and the database root password included), for tests that prove none
+   * of them leaks into logs, errors or inspected objects. Not cleared by `resetCounts`.
+   */
+  issuedSecrets(): readonly IssuedSecret[];
+}
+
+/** A secret the dev server issued or was given. */
+export interface IssuedSecret {
+  readonly kind: 'token' | 'password' | 'secret_id' | 'jwt';
+  /** The Vault path of the request that carried it, e.g. `auth/approle/login`. */
+  readonly path: string;
+  readonly value: string;
 }
 
 /** One database lease as the dev server saw it. Times are epoch milliseconds. */

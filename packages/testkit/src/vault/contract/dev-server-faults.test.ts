@@ -28,6 +28,28 @@ describe('dev server fault switches', () => {
     return { leaseId: String(body.lease_id), username: (body.data as { username: string }).username };
   };
 
+  it('lists every token, password and secret_id it issued or was sent, with the path that carried it', async () => {
+    const { body } = await vaultFetch(vault, 'GET', 'database/creds/faults-role');
+    const password = (body.data as { password: string }).password;
+    const token = await vault.admin.createToken({ policies: ['default'], ttl: '1h' });
+    const { roleId, secretId } = await vault.admin.enableAppRole({ role: 'secrets-listed' });
+    const login = await vaultFetch(vault, 'POST', 'auth/approle/login', {
+      token: null,
+      body: { role_id: roleId, secret_id: secretId },
+    });
+    const loginToken = (login.body.auth as { client_token: string }).client_token;
+    const issued = faults.issuedSecrets();
+    const find = (value: string) => issued.find((entry) => entry.value === value);
+    expect(find(vault.rootToken)).toMatchObject({ kind: 'token', path: 'root' });
+    expect(find(password)).toMatchObject({ kind: 'password', path: 'database/creds/faults-role' });
+    expect(find(token)).toMatchObject({ kind: 'token', path: 'auth/token/create' });
+    expect(find(secretId)).toMatchObject({ kind: 'secret_id' });
+    expect(find(loginToken)).toMatchObject({ kind: 'token', path: 'auth/approle/login' });
+    expect(find(postgres.superuser.password)).toMatchObject({ kind: 'password' });
+    faults.resetCounts();
+    expect(faults.issuedSecrets().length).toBe(issued.length);
+  });
+
   it('seals: sys/health answers 503 sealed (or sealedcode), everything else 503 Vault is sealed', async () => {
     faults.seal();
     try {

@@ -1,4 +1,5 @@
-import type { LeaseHistoryEntry, RecordedVaultRequest, VaultFaults } from '../test-vault.js';
+import type { IssuedSecret, LeaseHistoryEntry, RecordedVaultRequest, VaultFaults } from '../test-vault.js';
+import { IssuedSecretLog } from './issued-secrets.js';
 import { VaultErrorReply } from './vault-error-reply.js';
 
 /** What the fault switches act on inside the server. */
@@ -31,6 +32,8 @@ interface FailureRule {
 export class DevServerFaults implements VaultFaults {
   readonly #targets: FaultTargets;
   readonly #failures: FailureRule[] = [];
+  /** Filled by the server for every exchange; read by tests through `issuedSecrets()`. */
+  readonly secrets = new IssuedSecretLog();
   #counts = new Map<string, number>();
   #log: RecordedVaultRequest[] = [];
   #sealed = false;
@@ -97,6 +100,10 @@ export class DevServerFaults implements VaultFaults {
 
   requestLog(): readonly RecordedVaultRequest[] {
     return [...this.#log];
+  }
+
+  issuedSecrets(): readonly IssuedSecret[] {
+    return this.secrets.list();
   }
 
   /** Counts a request under `METHOD template`. */

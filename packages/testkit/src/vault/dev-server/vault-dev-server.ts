@@ -79,6 +79,7 @@ export class VaultDevServer {
       leaseHistory: () => this.#leases.history(),
       dropConnections: () => this.#dropConnections(),
     });
+    this.#faults.secrets.add('token', 'root', this.#rootToken);
     this.#mountDefaults();
     this.#dispatcher = new RequestDispatcher({ mounts: this.#mounts, tokens: this.#tokens, policies: this.#policies });
     this.#http = createServer((request, response) => void this.#serveIncoming(request, response));
@@ -182,6 +183,7 @@ export class VaultDevServer {
       if (injected !== undefined) throw injected;
       if (this.#faults.sealed && !SEAL_EXEMPT.has(path)) throw VaultErrorReply.sealed();
       const { result, mountType } = await this.#dispatcher.dispatch(request);
+      this.#faults.secrets.addExchange(path, request.data, result);
       reply = encodeResult(result, uuid(), mountType);
     } catch (error) {
       reply = encodeError(error instanceof VaultErrorReply ? error : VaultErrorReply.internal(describe(error)));
