@@ -57,12 +57,14 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
     }
 
     override async acquireRawConnection(): Promise<LeasedConnection> {
+      const internals = this as unknown as ClientInternals;
+      // The settings are shared by concurrent creates: invalidate the lease this attempt used, not a newer one.
+      const leaseId = internals.connectionSettings.leaseId;
       try {
         return await this.#connectAndTag();
       } catch (error) {
         if (!LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '')) throw error;
-        const internals = this as unknown as ClientInternals;
-        provider.invalidate(name, internals.connectionSettings.leaseId);
+        provider.invalidate(name, leaseId);
         const fresh = await internals.connectionConfigProvider();
         internals.connectionConfigExpirationChecker = fresh.expirationChecker ?? null;
         internals.connectionSettings = withoutChecker(fresh);
