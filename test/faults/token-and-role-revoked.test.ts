@@ -1,0 +1,124 @@
+import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
+import { countRequests } from '../support/request-counts.js';
+import { codeHistogram, failuresAround, firstSuccessAfter, report, sleep, startLoad } from './support/fault-load.js';
+import { ADAPTERS, ownProvider, queryClient } from './support/query-clients.js';
+
+const CONCURRENCY = 8;
+const AFTER_MS = 4_000;
+
+describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
+  let fixture: DatabaseFixture;
+  beforeAll(async () => {
+    // Leases long enough that no renewal or rotation rescues the pool: recovery is the fault path's own.
+    fixture = await databaseFixture({ ttl: 60, maxTtl: 120 });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('login token revoked early: its leases go with it; one re-login, then fresh credentials', async () => {
+    const faults = fixture.vault.faults!;
+    await fixture.vault.admin.writePolicy(
+      'db-user',
+      'path "database/creds/*" { capabilities = ["read"] }\npath "sys/leases/*" { capabilities = ["update"] }',
+    );
+    const { roleId, secretId } = await fixture.vault.admin.enableAppRole({
+      role: `app-${adapter}`,
+      policies: ['db-user'],
+      tokenTtl: 600,
+    });
+    const provider = new VaultCredentialProvider({
+      vault: createVaultClient({
+        address: fixture.vault.address,
+        env: { VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId },
+      }),
+      resolve: async () => ({
+        connectionString: `postgresql://u:p@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
+        vaultPath: fixture.vaultPath,
+      }),
+    });
+    const client = queryClient(adapter, fixture, provider, CONCURRENCY);
+    await client.query();
+    const load = startLoad(client.query, { concurrency: CONCURRENCY });
+    await sleep(1_000);
+    const token = faults
+      .issuedSecrets()
+      .filter((s) => s.kind === 'token' && s.path === 'auth/approle/login')
+      .at(-1);
+    expect(token).toBeDefined();
+    faults.resetCounts();
+    const from = Date.now();
+    faults.expireToken(token!.value);
+    const to = Date.now();
+    await sleep(AFTER_MS);
+    const outcomes = await load.stop();
+    const counts = faults.requestCounts();
+    await client.close();
+    await provider.close({ revoke: true });
+
+    // Vault revokes the token's leases after the token itself: give the window 1 s to include that.
+    const { inside, outside } = failuresAround(outcomes, { from, to }, 1_000);
+    const lastFailure = Math.max(from, ...inside.map((o) => o.endedAt));
+    const recovered = firstSuccessAfter(outcomes, lastFailure);
+    const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - from;
+    report(`token-revoked-early/${adapter}`, {
+      window: `token revoked in ${to - from} ms (+1000 ms counted as inside); recoveryMs = first success after the last failure`,
+      queries: outcomes.length,
+      failuresInside: inside.length,
+      failuresOutside: outside.length,
+      codes: codeHistogram(outcomes),
+      recoveryMs,
+      logins: countRequests(counts, /approle\/login/),
+      credsReads: countRequests(counts, /^GET database\/creds\//),
+      denied: faults.requestLog().filter((r) => r.status === 403).length,
+    });
+    expect(outcomes.length).toBeGreaterThan(50);
+    expect(countRequests(counts, /approle\/login/)).toBe(1);
+    expect(countRequests(counts, /^GET database\/creds\//)).toBeLessThanOrEqual(3);
+    expect(inside.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+    expect(recoveryMs).toBeLessThan(2_000);
+    expect(outside).toEqual([]);
+  });
+
+  it('role dropped by a DBA (DROP OWNED, DROP ROLE; sessions left open): fresh credentials, failures only at the drop', async () => {
+    const provider = ownProvider(fixture);
+    const client = queryClient(adapter, fixture, provider, CONCURRENCY);
+    await client.query();
+    const load = startLoad(client.query, { concurrency: CONCURRENCY });
+    await sleep(1_000);
+    const { user, leaseId } = await provider.getCredentials(fixture.name);
+    const errors: string[] = [];
+    provider.on('error', (e) => errors.push(`${e.operation}: ${e.error.message}`));
+    fixture.vault.faults!.resetCounts();
+    const from = Date.now();
+    await fixture.admin(`DROP OWNED BY "${user}"; DROP ROLE "${user}"`);
+    const to = Date.now();
+    await sleep(AFTER_MS);
+    const outcomes = await load.stop();
+    const counts = fixture.vault.faults!.requestCounts();
+    await client.close();
+    await provider.close({ revoke: true });
+
+    const recovered = firstSuccessAfter(outcomes, to);
+    const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - to;
+    const { inside, outside } = failuresAround(outcomes, { from, to }, 500);
+    report(`role-dropped-by-dba/${adapter}`, {
+      window: `DROP took ${to - from} ms (+500 ms counted as inside)`,
+      queries: outcomes.length,
+      failuresInside: inside.length,
+      failuresOutside: outside.length,
+      codes: codeHistogram(outcomes),
+      recoveryMs,
+      credsReads: countRequests(counts, /^GET database\/creds\//),
+      providerErrors: errors,
+    });
+    expect(outcomes.filter((o) => o.startedAt > to && o.ok).every((o) => o.user !== user)).toBe(true);
+    expect(inside.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+    expect(outside).toEqual([]);
+    expect(recoveryMs).toBeLessThan(2_000);
+    expect(countRequests(counts, /^GET database\/creds\//)).toBe(1);
+    expect(provider.liveLeaseIds).not.toContain(leaseId);
+  });
+});
