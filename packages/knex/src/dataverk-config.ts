@@ -11,6 +11,12 @@ import {
 export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection'> {
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
+  /**
+   * On `knex.destroy()`, once its connections are closed, revoke the leases this instance leaves
+   * behind that no other pool on the provider still uses. Default `false`: the provider keeps its
+   * current lease for its other users; `provider.close({ revoke: true })` revokes everything.
+   */
+  readonly revokeOnClose?: boolean;
 }
 
 /**
@@ -23,7 +29,9 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  *   (knex ≥ 3.2 validates on every acquire) — knex's checker alone misses connections that sit idle
  *   through a rotation; your own `pool.validate` and other pool options are kept;
  * - `client` is knex's PostgreSQL client (`pg` driver) extended to tag connections with their
- *   lease, retry a `28P01` login once, and close idle connections of a superseded lease.
+ *   lease, retry a `28P01` login once, and close idle connections of a superseded lease;
+ * - transactions (`knex.transaction()`) and streams (`.stream()`, which needs `pg-query-stream`)
+ *   keep their connection to the end even across a rotation; it is retired when released.
  *
  * @example
  * import knex from 'knex';
@@ -32,11 +40,11 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  * await db.destroy();
  */
 export function dataverkConfig(name: string, options: DataverkKnexOptions = {}): Knex.Config {
-  const { provider = defaultProvider(), pool, ...rest } = options;
+  const { provider = defaultProvider(), pool, revokeOnClose = false, ...rest } = options;
   const userValidate = pool?.validate as ((connection: LeasedConnection) => unknown) | undefined;
   return {
     ...rest,
-    client: leaseAwareKnexClient(name, provider),
+    client: leaseAwareKnexClient(name, provider, { revokeOnClose }),
     connection: () => currentSettings(name, provider),
     pool: {
       ...pool,

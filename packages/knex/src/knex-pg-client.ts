@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
-import { LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from '@dataverk/pg';
+import { closeAndRevokeLeases, LOGIN_REFUSED_CODES, PoolLeaseUsage, REVOKED_SESSION_CODES } from '@dataverk/pg';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 
@@ -27,10 +27,15 @@ interface TarnInternals {
   _destroy(resource: LeasedConnection): Promise<unknown>;
 }
 
+/** What our `connection` function (see `dataverkConfig`) resolves to. */
+type SettingsProvider = () => Promise<LeasedConnectionSettings & { expirationChecker?: () => boolean }>;
+
 interface ClientInternals {
+  readonly config: { readonly connection: SettingsProvider };
   connectionSettings: LeasedConnectionSettings;
-  connectionConfigExpirationChecker: (() => boolean) | null;
-  connectionConfigProvider: () => Promise<LeasedConnectionSettings & { expirationChecker?: () => boolean }>;
+  /** `null` for static settings; absent on a transaction's client. */
+  connectionConfigExpirationChecker: (() => boolean) | null | undefined;
+  connectionConfigProvider: SettingsProvider | undefined;
   pool: TarnInternals | undefined;
 }
 
@@ -43,32 +48,66 @@ interface ClientInternals {
  * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
  *   destroyed when released; the next login then meets `28P01` and fetches fresh credentials;
  * - on rotation, idle connections of the old lease are destroyed at once, and so is a connection
- *   released after its lease was superseded.
+ *   released after its lease was superseded;
+ * - `destroy()` stops listening to the provider and, with `revokeOnClose`, revokes the leases this
+ *   instance leaves behind that no other pool uses (see `closeAndRevokeLeases`).
  */
-export function leaseAwareKnexClient(name: string, provider: CredentialProvider): typeof Knex.Client {
+export function leaseAwareKnexClient(
+  name: string,
+  provider: CredentialProvider,
+  options: { readonly revokeOnClose?: boolean } = {},
+): typeof Knex.Client {
+  // knex runs a transaction's queries through `Object.create(Client.prototype)`, an object without
+  // our private fields: methods it may call there (acquireRawConnection, for a query cancelled on
+  // timeout) reach per-instance state through this map and tolerate its absence.
+  const leasesOf = new WeakMap<object, PoolLeaseUsage>();
+
   class DataverkKnexPgClient extends KnexPostgresClient {
+    readonly #onRotated = (event: CredentialEvents['rotated']) => {
+      if (event.name === name) this.#closeIdleStale();
+    };
+
     constructor(config: Knex.Config) {
       super(config);
-      const onRotated = (event: CredentialEvents['rotated']) => {
-        if (event.name === name) this.#closeIdleStale();
-      };
-      provider.on('rotated', onRotated);
-      this.on('destroyed' as never, () => provider.off('rotated', onRotated));
+      leasesOf.set(this, new PoolLeaseUsage());
+      provider.on('rotated', this.#onRotated);
     }
 
+    /** knex emits no event when it is destroyed, so the provider listener is removed here. */
+    override async destroy(callback?: (error?: unknown) => void): Promise<void> {
+      provider.off('rotated', this.#onRotated);
+      const destroyPool = async (): Promise<void> => {
+        await super.destroy(undefined);
+      };
+      const leaseIds = leasesOf.get(this)?.leaseIds ?? new Set<string>();
+      const destroying = options.revokeOnClose
+        ? closeAndRevokeLeases(provider, name, leaseIds, destroyPool)
+        : destroyPool();
+      if (callback === undefined) return destroying;
+      return destroying.then(
+        () => callback(),
+        (error: unknown) => callback(error),
+      );
+    }
+
+    /**
+     * Every raw connection — the pool's, and the one knex opens to cancel a query — logs in with the
+     * current lease: knex refreshes its settings only when its pool creates a connection.
+     */
     override async acquireRawConnection(): Promise<LeasedConnection> {
       const internals = this as unknown as ClientInternals;
+      // `undefined` on a transaction's client, whose settings were copied when the transaction began.
+      const expired = internals.connectionConfigExpirationChecker;
+      if (expired === undefined || expired?.()) await refreshSettings(internals);
       // The settings are shared by concurrent creates: invalidate the lease this attempt used, not a newer one.
       const leaseId = internals.connectionSettings.leaseId;
       try {
-        return await this.#connectAndTag();
+        return await this.connectTagged();
       } catch (error) {
         if (!LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '')) throw error;
         provider.invalidate(name, leaseId);
-        const fresh = await internals.connectionConfigProvider();
-        internals.connectionConfigExpirationChecker = fresh.expirationChecker ?? null;
-        internals.connectionSettings = withoutChecker(fresh);
-        return this.#connectAndTag();
+        await refreshSettings(internals);
+        return this.connectTagged();
       }
     }
 
@@ -78,13 +117,19 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
       return released;
     }
 
-    async #connectAndTag(): Promise<LeasedConnection> {
+    /** Connects with the settings in force and tags the connection with their lease (not private: see above). */
+    async connectTagged(): Promise<LeasedConnection> {
       const leaseId = (this as unknown as ClientInternals).connectionSettings.leaseId;
       const connection = (await super.acquireRawConnection()) as LeasedConnection;
+      const usage = leasesOf.get(this);
       connection.__dataverkLeaseId = leaseId;
       watchForRevokedSession(connection);
       provider.retain(name, leaseId);
-      connection.once('end', () => provider.release(name, leaseId));
+      usage?.opened(leaseId);
+      connection.once('end', () => {
+        provider.release(name, leaseId);
+        usage?.closed(leaseId);
+      });
       return connection;
     }
 
@@ -105,6 +150,13 @@ export function leaseAwareKnexClient(name: string, provider: CredentialProvider)
     }
   }
   return DataverkKnexPgClient as unknown as typeof Knex.Client;
+}
+
+/** Asks the `connection` function for the current settings, as knex's pool does before a create. */
+async function refreshSettings(internals: ClientInternals): Promise<void> {
+  const fresh = await (internals.connectionConfigProvider ?? internals.config.connection)();
+  internals.connectionConfigExpirationChecker = fresh.expirationChecker ?? null;
+  internals.connectionSettings = withoutChecker(fresh);
 }
 
 /** True while the connection's lease is the current one and not inside the safety margin. */

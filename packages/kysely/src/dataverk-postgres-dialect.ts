@@ -6,18 +6,36 @@ import { PostgresDialect, type PostgresDialectConfig } from 'kysely';
 export interface DataverkPostgresDialectOptions {
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
-  /** pg pool options (size, timeouts…); the connection parameters come from the provider. */
+  /**
+   * pg pool options (size, timeouts…, and `revokeOnClose`); the connection parameters come from the
+   * provider.
+   */
   readonly pool?: Omit<CreatePoolOptions, 'provider'>;
   /** `pg-cursor`'s `Cursor` class, needed for `.stream()`. */
   readonly cursor?: PostgresDialectConfig['cursor'];
+  /** Runs once for every new connection, including those made after a rotation. */
   readonly onCreateConnection?: PostgresDialectConfig['onCreateConnection'];
+  /** Runs every time a connection is handed out. */
+  readonly onReserveConnection?: PostgresDialectConfig['onReserveConnection'];
 }
 
 /**
  * A Kysely dialect for the dataverk settings name `name`: PostgreSQL's query compiler, adapter and
- * introspector over a {@link createPool} pool, so every connection logs in with current Vault
- * credentials, a connection whose lease is superseded is retired on checkout (or on release when it
- * was in use), and `db.destroy()` ends the pool.
+ * introspector over a {@link createPool} pool. Kysely's own driver asks for its pool once and
+ * releases clients without looking at them; the pool under it is what keeps every connection on
+ * current Vault credentials:
+ *
+ * - a pooled connection whose lease is superseded (or about to end) is retired on acquire, and a
+ *   connection in use — a transaction, a stream — is retired when Kysely releases it, so neither is
+ *   interrupted by a rotation;
+ * - `db.destroy()` ends the pool once every connection has closed (and, with
+ *   `pool: { revokeOnClose: true }`, once the leases it leaves behind are revoked);
+ * - `pool.options` carries the current user and password, which Kysely 0.29 reads to open the
+ *   control connection that cancels a query (`pg_cancel_backend`). Kysely 0.28 has no query
+ *   cancellation; run `select pg_cancel_backend(pid)` through the same `db`, whose pool hands out
+ *   a connection on the current lease. PostgreSQL lets a role cancel only its own backends (or
+ *   with `pg_signal_backend`), so a query still running on a connection of a superseded lease can
+ *   only be cancelled that way by a role granted `pg_signal_backend`.
  *
  * @example
  * import Cursor from 'pg-cursor';
@@ -27,12 +45,13 @@ export interface DataverkPostgresDialectOptions {
  */
 export class DataverkPostgresDialect extends PostgresDialect {
   constructor(name: string, options: DataverkPostgresDialectOptions = {}) {
-    const { provider, pool, cursor, onCreateConnection } = options;
+    const { provider, pool, cursor, onCreateConnection, onReserveConnection } = options;
     super({
       // A function, so that the pool is made when Kysely initialises the driver, not at import.
       pool: async () => createPool(name, { ...pool, provider: provider ?? defaultProvider() }),
       ...(cursor === undefined ? {} : { cursor }),
       ...(onCreateConnection === undefined ? {} : { onCreateConnection }),
+      ...(onReserveConnection === undefined ? {} : { onReserveConnection }),
     });
   }
 }

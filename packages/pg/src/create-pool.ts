@@ -1,12 +1,21 @@
 import { type CredentialEvents, type CredentialProvider, defaultProvider } from '@dataverk/core';
 import pg from 'pg';
+import { closeAndRevokeLeases } from './close-and-revoke-leases.js';
 import { type LeasedClient, LOGIN_REFUSED_CODES, leasedClientClass } from './dataverk-pg-client.js';
 import { StaleConnectionError } from './errors.js';
+import { PoolLeaseUsage } from './pool-lease-usage.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
 export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString' | 'Client'> {
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
+  /**
+   * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind that no
+   * other pool on the provider still uses (see {@link closeAndRevokeLeases}). Default `false`: the
+   * provider keeps its current lease for its other users, and `provider.close({ revoke: true })`
+   * revokes everything when the process is done with the provider.
+   */
+  readonly revokeOnClose?: boolean;
 }
 
 /** A `pg.Pool` that only ever hands out connections on current credentials. */
@@ -39,7 +48,10 @@ type ConnectCallback = (
  *   retried once;
  * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
  *   closed on release instead of being pooled again;
- * - `pool.options.user` / `password` follow the current lease.
+ * - `pool.options.user` / `password` follow the current lease;
+ * - `end()` resolves once every connection has closed and released its lease (pg-pool's own
+ *   `end()` resolves when the last close has only begun), and with `revokeOnClose` once the leases
+ *   it left behind are revoked.
  *
  * @example
  * const pool = createPool('postgres_database', { provider, max: 10 });
@@ -47,23 +59,29 @@ type ConnectCallback = (
  * await pool.end();
  */
 export function createPool(name: string, options: CreatePoolOptions = {}): DataverkPool {
-  const { provider = defaultProvider(), ...poolConfig } = options;
-  return new DataverkPgPool(name, provider, poolConfig);
+  const { provider = defaultProvider(), revokeOnClose = false, ...poolConfig } = options;
+  return new DataverkPgPool(name, provider, poolConfig, revokeOnClose);
 }
 
 class DataverkPgPool extends pg.Pool implements DataverkPool {
   readonly settingsName: string;
   readonly #provider: CredentialProvider;
+  readonly #revokeOnClose: boolean;
   readonly #onRotated: (event: CredentialEvents['rotated']) => void;
+  readonly #leases = new PoolLeaseUsage();
+  /** One promise per open connection, settled when it has closed. */
+  readonly #connectionsClosed = new Set<Promise<void>>();
 
-  constructor(name: string, provider: CredentialProvider, config: pg.PoolConfig) {
+  constructor(name: string, provider: CredentialProvider, config: pg.PoolConfig, revokeOnClose: boolean) {
     super({ ...config, Client: leasedClientClass(name, provider) as unknown as typeof pg.Client });
     this.settingsName = name;
     this.#provider = provider;
+    this.#revokeOnClose = revokeOnClose;
     this.#onRotated = (event) => {
       if (event.name === name) this.#closeIdleStale();
     };
     provider.on('rotated', this.#onRotated);
+    this.on('connect', (client) => this.#track(client as unknown as LeasedClient));
   }
 
   override connect(): Promise<pg.PoolClient>;
@@ -82,9 +100,37 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
   override end(callback: () => void): void;
   override end(callback?: () => void): Promise<void> | undefined {
     this.#provider.off('rotated', this.#onRotated);
-    if (callback === undefined) return super.end();
-    super.end(callback);
+    const ending = this.#revokeOnClose
+      ? closeAndRevokeLeases(this.#provider, this.settingsName, this.#leases.leaseIds, () => this.#endAndDrain())
+      : this.#endAndDrain();
+    if (callback === undefined) return ending;
+    // As pg-pool does: the callback gets the error of a second end(), nothing otherwise.
+    const report = callback as (error?: Error) => void;
+    ending.then(
+      () => report(),
+      (error: Error) => report(error),
+    );
     return undefined;
+  }
+
+  async #endAndDrain(): Promise<void> {
+    await super.end();
+    await Promise.all(this.#connectionsClosed);
+  }
+
+  /** Counts a new connection's lease for this pool, and notes when its socket has closed. */
+  #track(client: LeasedClient): void {
+    const leaseId = client.leaseId;
+    if (leaseId === undefined) return;
+    this.#leases.opened(leaseId);
+    const closed = new Promise<void>((resolve) => {
+      client.once('end', () => {
+        this.#leases.closed(leaseId);
+        this.#connectionsClosed.delete(closed);
+        resolve();
+      });
+    });
+    this.#connectionsClosed.add(closed);
   }
 
   async #checkout(): Promise<pg.PoolClient> {
