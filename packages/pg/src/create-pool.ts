@@ -48,6 +48,8 @@ type ConnectCallback = (
  *   retried once;
  * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
  *   closed on release instead of being pooled again;
+ * - an idle connection that dies (PostgreSQL restarted, session terminated) is dropped without
+ *   crashing the process when nobody listens to `pool.on('error')`;
  * - `pool.options.user` / `password` follow the current lease;
  * - `end()` resolves once every connection has closed and released its lease (pg-pool's own
  *   `end()` resolves when the last close has only begun), and with `revokeOnClose` once the leases
@@ -81,6 +83,7 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
       if (event.name === name) this.#closeIdleStale();
     };
     provider.on('rotated', this.#onRotated);
+    this.on('error', forgetIdleClientError);
     this.on('connect', (client) => this.#track(client as unknown as LeasedClient));
   }
 
@@ -176,4 +179,14 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
       if (!this.#isCurrent(client)) internals._remove(client);
     }
   }
+}
+
+/**
+ * pg-pool re-emits the error of an idle connection (PostgreSQL restarted, session terminated) after
+ * dropping that connection; with no listener, Node would crash the process on it. It also hangs the
+ * connection on the error (`err.client`), where a deep serializer finds its password: the connection
+ * is the listeners' second argument anyway. Add `pool.on('error', …)` to see these errors.
+ */
+function forgetIdleClientError(error: Error & { client?: unknown }): void {
+  delete error.client;
 }
