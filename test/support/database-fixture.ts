@@ -30,8 +30,10 @@ export async function databaseFixture(options: {
   ttl: number;
   maxTtl: number;
   revocation?: Revocation;
+  /** A PostgreSQL of the test's own (e.g. one it restarts); default the run's shared one. */
+  postgres?: TestPostgres;
 }): Promise<DatabaseFixture> {
-  const postgres = envPostgres(inject('postgres').url);
+  const postgres = options.postgres ?? envPostgres(inject('postgres').url);
   const vault = await startVault({ postgres });
   const suffix = randomBytes(4).toString('hex');
   const table = `probe_${suffix}`;
