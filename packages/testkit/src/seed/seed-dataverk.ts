@@ -70,6 +70,8 @@ export interface DataverkSeed {
  *   with `USAGE` on a fresh schema, default privileges on its tables, and the schema as `search_path`;
  * - a token whose policy allows just that: read the KV secret and the creds, revoke leases.
  *
+ * It mounts KV v2 at `secret/` if needed (replacing a KV v1 mount there: use test Vaults only).
+ *
  * @example
  * const postgres = await startPostgres();
  * const vault = await startVault({ postgres });
@@ -79,95 +81,150 @@ export interface DataverkSeed {
  */
 export async function seedDataverk(options: SeedDataverkOptions): Promise<DataverkSeed> {
   const { postgres, vault } = options;
+  const names = seedNames(options);
+  await createApplicationSchema(postgres, names, options.tablePrivileges ?? DEFAULT_TABLE_PRIVILEGES);
+  const token = await configureVault(vault, postgres, names, {
+    ttl: options.ttl ?? DEFAULT_TTL_SECONDS,
+    maxTtl: options.maxTtl ?? DEFAULT_MAX_TTL_SECONDS,
+  });
+  const files = await writeSettingsDirectory(names);
+  return {
+    name: names.name,
+    schema: names.schema,
+    role: names.role,
+    vaultPath: names.vaultPath,
+    policy: names.policy,
+    kvPath: `${names.kvBase}/${names.kvSecret}`,
+    settingsDir: files.settingsDir,
+    settingsFile: files.settingsFile,
+    env: {
+      DATAVERK_SETTINGS_PATH: files.settingsDir,
+      VAULT_ADDR: vault.address,
+      VAULT_TOKEN: token,
+      DATAVERK_SECRETS_FROM_API: 'true',
+      VKS_KV_PATH: names.kvBase,
+      APPLICATION_NAME: names.application,
+      K8S_SERVICEACCOUNT_PATH: files.serviceAccount,
+    },
+    admin: (sql, params) => asSuperuser(postgres, names.schema, sql, params),
+    remove: async () => {
+      await asSuperuser(postgres, 'public', `DROP SCHEMA IF EXISTS ${names.schema} CASCADE`);
+      await asSuperuser(postgres, 'public', `DROP OWNED BY ${names.group}`).catch(() => {});
+      await asSuperuser(postgres, 'public', `DROP ROLE IF EXISTS ${names.group}`);
+      const target = { address: vault.address, token: vault.rootToken };
+      await callVault(target, 'DELETE', `secret/metadata/${names.kvMountPath}/${names.kvSecret}`, { allow: [404] });
+      await rm(files.settingsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const DEFAULT_TTL_SECONDS = 3600;
+const DEFAULT_MAX_TTL_SECONDS = 86_400;
+const DEFAULT_TABLE_PRIVILEGES: readonly string[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
+/** Every name one seed uses; a random suffix keeps seeds apart on a shared PostgreSQL and Vault. */
+interface SeedNames {
+  readonly name: string;
+  readonly schema: string;
+  readonly group: string;
+  readonly role: string;
+  readonly vaultPath: string;
+  readonly policy: string;
+  /** `VKS_KV_PATH`: `secret/dataverk-<suffix>`. */
+  readonly kvBase: string;
+  /** The KV path inside the `secret` mount, without the mount: `dataverk-<suffix>`. */
+  readonly kvMountPath: string;
+  /** `<application>/<namespace>`. */
+  readonly kvSecret: string;
+  readonly application: string;
+  readonly namespace: string;
+}
+
+function seedNames(options: SeedDataverkOptions): SeedNames {
   const suffix = randomBytes(4).toString('hex');
-  const name = options.name ?? SEED_SETTINGS_NAME;
-  const schema = `dataverk_${suffix}`;
-  const group = `dataverk_${suffix}_app`;
-  const role = `dataverk-${suffix}`;
-  const policy = `dataverk-${suffix}`;
-  const kvBase = `secret/dataverk-${suffix}`;
   const application = options.application ?? 'my-app';
   const namespace = options.namespace ?? 'default';
-  const vaultPath = `database/creds/${role}`;
-  const privileges = (options.tablePrivileges ?? ['SELECT', 'INSERT', 'UPDATE', 'DELETE']).join(', ');
+  return {
+    name: options.name ?? SEED_SETTINGS_NAME,
+    schema: `dataverk_${suffix}`,
+    group: `dataverk_${suffix}_app`,
+    role: `dataverk-${suffix}`,
+    vaultPath: `database/creds/dataverk-${suffix}`,
+    policy: `dataverk-${suffix}`,
+    kvBase: `secret/dataverk-${suffix}`,
+    kvMountPath: `dataverk-${suffix}`,
+    kvSecret: `${application}/${namespace}`,
+    application,
+    namespace,
+  };
+}
 
-  const admin = (sql: string, params?: readonly unknown[]) => asSuperuser(postgres, schema, sql, params);
-  await asSuperuser(postgres, 'public', `CREATE SCHEMA ${schema}`);
+/** The schema, and a group role leased users join: `USAGE`, default privileges on tables and sequences. */
+async function createApplicationSchema(
+  postgres: TestPostgres,
+  names: SeedNames,
+  tablePrivileges: readonly string[],
+): Promise<void> {
+  await asSuperuser(postgres, 'public', `CREATE SCHEMA ${names.schema}`);
   for (const statement of [
-    `CREATE ROLE ${group} NOLOGIN`,
-    `GRANT USAGE ON SCHEMA ${schema} TO ${group}`,
-    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT ${privileges} ON TABLES TO ${group}`,
-    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT USAGE, SELECT ON SEQUENCES TO ${group}`,
+    `CREATE ROLE ${names.group} NOLOGIN`,
+    `GRANT USAGE ON SCHEMA ${names.schema} TO ${names.group}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${names.schema} GRANT ${tablePrivileges.join(', ')} ON TABLES TO ${names.group}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${names.schema} GRANT USAGE, SELECT ON SEQUENCES TO ${names.group}`,
   ])
-    await admin(statement);
+    await asSuperuser(postgres, names.schema, statement);
+}
 
+/** KV values, the database engine and role, the policy; resolves to the application's token. */
+async function configureVault(
+  vault: TestVault,
+  postgres: TestPostgres,
+  names: SeedNames,
+  ttls: { readonly ttl: number; readonly maxTtl: number },
+): Promise<string> {
+  const database = encodeURIComponent(postgres.database);
   await vault.admin.enableKv('secret', 2);
-  await vault.admin.writeKv('secret', `dataverk-${suffix}/${application}/${namespace}`, {
-    POSTGRES_CREDENTIALS: `postgresql://user:pass@${hostForUrl(postgres.host)}:${postgres.port}/${encodeURIComponent(postgres.database)}`,
-    POSTGRES_CREDS_PATH: vaultPath,
+  await vault.admin.writeKv('secret', `${names.kvMountPath}/${names.kvSecret}`, {
+    POSTGRES_CREDENTIALS: `postgresql://user:pass@${hostForUrl(postgres.host)}:${postgres.port}/${database}`,
+    POSTGRES_CREDS_PATH: names.vaultPath,
   });
   await vault.admin.configureDatabase();
-  await vault.admin.writeDatabaseRole(role, {
+  await vault.admin.writeDatabaseRole(names.role, {
     creationStatements: [
-      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE ${group};`,
-      `ALTER ROLE "{{name}}" SET search_path = ${schema};`,
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE ${names.group};`,
+      `ALTER ROLE "{{name}}" SET search_path = ${names.schema};`,
     ],
-    defaultTtl: options.ttl ?? 3600,
-    maxTtl: options.maxTtl ?? 86_400,
+    defaultTtl: ttls.ttl,
+    maxTtl: ttls.maxTtl,
   });
   await vault.admin.writePolicy(
-    policy,
+    names.policy,
     [
-      `path "secret/data/dataverk-${suffix}/*" { capabilities = ["read"] }`,
-      `path "${vaultPath}" { capabilities = ["read"] }`,
+      `path "secret/data/${names.kvMountPath}/*" { capabilities = ["read"] }`,
+      `path "${names.vaultPath}" { capabilities = ["read"] }`,
       'path "sys/leases/revoke" { capabilities = ["update"] }',
     ].join('\n'),
   );
-  const token = await vault.admin.createToken({ policies: [policy] });
+  return vault.admin.createToken({ policies: [names.policy] });
+}
 
+/** `settings.json` as Python dataverk's seed has it, and a pod-like `serviceaccount/namespace`. */
+async function writeSettingsDirectory(
+  names: SeedNames,
+): Promise<{ settingsDir: string; settingsFile: string; serviceAccount: string }> {
   const settingsDir = await mkdtemp(join(tmpdir(), 'dataverk-settings-'));
   const settingsFile = join(settingsDir, 'settings.json');
   const serviceAccount = join(settingsDir, 'serviceaccount');
   await mkdir(serviceAccount);
-  await writeFile(join(serviceAccount, 'namespace'), `${namespace}\n`);
+  await writeFile(join(serviceAccount, 'namespace'), `${names.namespace}\n`);
   const settings = {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} placeholder, as in settings.json.
-    db_connection_strings: { [name]: '${POSTGRES_CREDENTIALS}' },
+    db_connection_strings: { [names.name]: '${POSTGRES_CREDENTIALS}' },
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} placeholder, as in settings.json.
-    db_vault_path: { [name]: '${POSTGRES_CREDS_PATH}' },
+    db_vault_path: { [names.name]: '${POSTGRES_CREDS_PATH}' },
   };
   await writeFile(settingsFile, `${JSON.stringify(settings, null, 2)}\n`);
-
-  return {
-    name,
-    schema,
-    role,
-    vaultPath,
-    policy,
-    kvPath: `${kvBase}/${application}/${namespace}`,
-    settingsDir,
-    settingsFile,
-    env: {
-      DATAVERK_SETTINGS_PATH: settingsDir,
-      VAULT_ADDR: vault.address,
-      VAULT_TOKEN: token,
-      DATAVERK_SECRETS_FROM_API: 'true',
-      VKS_KV_PATH: kvBase,
-      APPLICATION_NAME: application,
-      K8S_SERVICEACCOUNT_PATH: serviceAccount,
-    },
-    admin,
-    remove: async () => {
-      await asSuperuser(postgres, 'public', `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await asSuperuser(postgres, 'public', `DROP OWNED BY ${group}`).catch(() => {});
-      await asSuperuser(postgres, 'public', `DROP ROLE IF EXISTS ${group}`);
-      const target = { address: vault.address, token: vault.rootToken };
-      await callVault(target, 'DELETE', `secret/metadata/dataverk-${suffix}/${application}/${namespace}`, {
-        allow: [404],
-      });
-      await rm(settingsDir, { recursive: true, force: true });
-    },
-  };
+  return { settingsDir, settingsFile, serviceAccount };
 }
 
 async function asSuperuser(
