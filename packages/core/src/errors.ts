@@ -314,15 +314,18 @@ export class VaultSealedError extends VaultError {
 }
 
 /**
- * Vault did not answer usefully: network error, timeout, or a 5xx other than sealed (after retries).
- * `reason` says which.
+ * Vault did not answer usefully: network error, timeout, a certificate this client does not trust
+ * (`tls`, not retried), or a 5xx other than sealed (after retries). `reason` says which.
  *
  * @example
  * if (error instanceof VaultUnavailableError && error.reason === 'timeout') console.log('slow Vault');
  */
 export class VaultUnavailableError extends VaultError {
-  readonly reason: 'network' | 'timeout' | 'server';
-  constructor(message: string, details: VaultErrorDetails & { readonly reason: 'network' | 'timeout' | 'server' }) {
+  readonly reason: 'network' | 'timeout' | 'tls' | 'server';
+  constructor(
+    message: string,
+    details: VaultErrorDetails & { readonly reason: 'network' | 'timeout' | 'tls' | 'server' },
+  ) {
     super('VAULT_UNAVAILABLE', message, details);
     this.reason = details.reason;
   }

@@ -72,6 +72,22 @@ describe('toVaultError', () => {
     expect(slow.message).toContain('did not answer within 10000 ms');
   });
 
+  it.each([
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ])('maps a refused certificate (%s) to reason tls, says to set VAULT_CACERT, and does not retry it', (code) => {
+    const failure = new VaultHttpFailure({ networkCode: code });
+    expect(failure.retryable).toBe(false);
+    const error = toVaultError(failure, context);
+    expect(error).toMatchObject({ reason: 'tls', code: 'VAULT_UNAVAILABLE' });
+    expect(error.message).toContain(`does not trust (${code})`);
+    expect(error.message).toContain('Set VAULT_CACERT');
+    expect(new VaultHttpFailure({ networkCode: 'ECONNRESET' }).retryable).toBe(true);
+  });
+
   it('uses the caller’s hint for 403 and 404', () => {
     const error = toVaultError(new VaultHttpFailure({ status: 403 }), { ...context, hint: 'Role x was refused.' });
     expect(error.message).toMatch(/\(403\)\. Role x was refused\.$/);

@@ -34,6 +34,14 @@ export function toVaultError(failure: VaultHttpFailure, context: VaultCallContex
   const details = { path, errors, attempts, ...(status === undefined ? {} : { status }) };
   const said = errors.length === 0 ? '' : `: ${errors.map((e) => e.replace(/\s+/g, ' ').trim()).join('; ')}`;
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+  if (status === undefined && failure.tls) {
+    return new VaultUnavailableError(
+      `Vault at ${address} presented a TLS certificate this client does not trust (${failure.networkCode}) for ` +
+        `${method} ${path}. Set VAULT_CACERT to the PEM file of the CA that signed Vault's certificate, and check ` +
+        'that VAULT_ADDR uses the name the certificate was issued for.',
+      { ...details, reason: 'tls' },
+    );
+  }
   if (status === undefined) {
     const timedOut = failure.networkCode === 'TIMEOUT';
     const what = timedOut

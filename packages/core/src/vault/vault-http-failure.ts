@@ -1,3 +1,6 @@
+/** Node's codes for a certificate it refused (`tls.checkServerIdentity`, OpenSSL's verify errors). */
+const TLS_CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_|HOSTNAME_MISMATCH/;
+
 /**
  * A failed Vault HTTP call as the transport sees it, before it is turned into a typed `VaultError`
  * with the caller's context. Holds only status, Vault's `errors[]` and a network error code, never
@@ -24,9 +27,15 @@ export class VaultHttpFailure extends Error {
     this.attempts = details.attempts ?? 1;
   }
 
-  /** Network errors, 429 and 5xx: worth another try for a request that is safe to repeat. */
+  /** Network errors (but not a refused certificate), 429 and 5xx: worth another try for a request that is safe to repeat. */
   get retryable(): boolean {
-    return this.status === undefined || this.status === 429 || this.status >= 500;
+    if (this.status === undefined) return !this.tls;
+    return this.status === 429 || this.status >= 500;
+  }
+
+  /** The TLS handshake failed on Vault's certificate (untrusted CA, wrong name, expired): retrying cannot help. */
+  get tls(): boolean {
+    return this.networkCode !== undefined && TLS_CERTIFICATE_CODES.test(this.networkCode);
   }
 
   withAttempts(attempts: number): VaultHttpFailure {

@@ -162,9 +162,9 @@ describe('TLS', () => {
       if (saved === undefined) delete process.env.VAULT_SKIP_VERIFY;
       else process.env.VAULT_SKIP_VERIFY = saved;
     });
-    expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE', reason: 'network' });
+    expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE', reason: 'tls' });
     expect((error as Error).message).toMatch(
-      /could not be reached \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
+      /does not trust \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\).*Set VAULT_CACERT/,
     );
   });
 
