@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import nodeVault from 'node-vault';
 import type { VaultConnection } from './vault-connection.js';
 import { VaultHttpFailure } from './vault-http-failure.js';
@@ -50,7 +52,8 @@ export function nodeVaultTransport(connection: VaultConnection): VaultTransport 
   client.pathPrefix = '';
   return {
     async send(request) {
-      const options = { headers: headersFor(request) };
+      const deadline = requestDeadline(connection);
+      const options = { headers: headersFor(request), ...deadline.agentOption };
       try {
         const body: unknown =
           request.method === 'GET'
@@ -58,8 +61,44 @@ export function nodeVaultTransport(connection: VaultConnection): VaultTransport 
             : await client.write(request.path, request.body ?? {}, options);
         return body === '' || body === null ? undefined : body;
       } catch (error) {
-        throw failureFrom(error);
+        throw deadline.expired ? new VaultHttpFailure({ networkCode: 'TIMEOUT' }) : failureFrom(error);
+      } finally {
+        deadline.clear();
       }
+    },
+  };
+}
+
+/**
+ * axios' `timeout` is a socket idle timeout: a Vault (or proxy) that drips a byte now and then never
+ * trips it, and node-vault passes no abort signal on. So each request gets an agent of its own,
+ * destroyed at the deadline, which ends the request and its socket. Vault sees a few requests per
+ * lease, so the connection reuse this gives up costs little.
+ */
+function requestDeadline(connection: VaultConnection): {
+  readonly agentOption: { httpAgent: HttpAgent } | { httpsAgent: HttpsAgent };
+  readonly expired: boolean;
+  clear(): void;
+} {
+  const agent = connection.address.startsWith('https:')
+    ? new HttpsAgent({
+        rejectUnauthorized: !connection.skipVerify,
+        ...(connection.caCert === undefined ? {} : { ca: connection.caCert }),
+      })
+    : new HttpAgent();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    agent.destroy();
+  }, connection.requestTimeoutMs);
+  return {
+    agentOption: agent instanceof HttpsAgent ? { httpsAgent: agent } : { httpAgent: agent },
+    get expired() {
+      return expired;
+    },
+    clear: () => {
+      clearTimeout(timer);
+      agent.destroy();
     },
   };
 }
