@@ -27,6 +27,9 @@ describe('VaultCredentialProvider shutdown', () => {
       const creds = await provider.getCredentials('db');
       await new Promise((resolve) => setTimeout(resolve, 2500)); // past a renewal
       await provider.close({ revoke: true });
+      // The Vault client ends each request's socket when the request is done; give the last
+      // one's FIN a moment (a socket still shutting down shows as SimpleShutdownWrap).
+      await new Promise((resolve) => setTimeout(resolve, 100));
       // stdout and stderr are pipes to the parent (PipeWrap): the process' own stdio, not ours.
       const left = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
       console.log(JSON.stringify({ leaseId: creds.leaseId, left }));

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import { VaultError } from '../errors.js';
 import type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from '../vault/vault-client.js';
 
 interface FakeLease {
@@ -9,12 +10,9 @@ interface FakeLease {
 }
 
 /** An error shaped like the client's Vault errors: a `status` and a message naming the path. */
-export class FakeVaultError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+export class FakeVaultError extends VaultError {
+  constructor(status: number, message: string) {
+    super('VAULT_FAKE', message, { path: 'fake', status });
   }
 }
 

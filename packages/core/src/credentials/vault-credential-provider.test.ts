@@ -170,6 +170,19 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
+  it('passes a settings mistake through as it is, not as Vault being unavailable', async () => {
+    const clock = new ManualClock(START);
+    const provider = new VaultCredentialProvider({
+      vault: new FakeVaultClient(clock, 3, 8),
+      clock,
+      resolve: async () => ({ connectionString: 'mysql://user:pass@db/sales', vaultPath: 'database/creds/readonly' }),
+    });
+    await expect(provider.getCredentials(NAME)).rejects.toMatchObject({
+      code: 'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
+    });
+    await provider.close();
+  });
+
   it('invalidate() makes the next call read new credentials', async () => {
     const { vault, provider } = setup();
     const first = await provider.getCredentials(NAME);

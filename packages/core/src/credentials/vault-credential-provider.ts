@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
-import { CredentialsUnavailableError, ProviderClosedError } from '../errors.js';
+import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '../errors.js';
 import { planAfterGrant, type RandomSource, retryDelay } from '../lease/lease-timing.js';
 import type { VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
@@ -110,9 +110,11 @@ export class VaultCredentialProvider implements CredentialProvider {
       // Vault failed; credentials that are still valid beat none at all.
       const still = state.held?.credentials;
       if (still !== undefined && this.#clock.now() < still.expiresAt) return still;
-      if (error instanceof ProviderClosedError) throw error;
+      const cause = state.lastError ?? error;
+      // A settings mistake (missing entry, bad URL…) is not Vault failing: the caller gets it as is.
+      if (error instanceof ProviderClosedError || !(cause instanceof VaultError)) throw cause;
       const failingFor = state.failingSince === undefined ? undefined : this.#clock.now() - state.failingSince;
-      throw new CredentialsUnavailableError(name, failingFor, state.lastError ?? error);
+      throw new CredentialsUnavailableError(name, failingFor, cause);
     }
   }
 
