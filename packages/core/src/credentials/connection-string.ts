@@ -58,10 +58,19 @@ export function parseConnectionTarget(connectionString: string, name: string): C
     }
   }
   return {
-    host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')),
+    host: decoded(url.hostname.replace(/^\[(.*)\]$/, '$1'), name, 'host'),
     port: url.port === '' ? DEFAULT_PORT : Number(url.port),
-    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+    database: decoded(url.pathname.replace(/^\//, ''), name, 'database name') || 'postgres',
     ssl,
     options,
   };
+}
+
+/** `decodeURIComponent`, failing with our error (a bare `%` or `%zz` makes it throw `URIError`). */
+function decoded(part: string, name: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new SettingsConnectionStringError(name, `has a malformed %-escape in its ${what}`);
+  }
 }

@@ -45,6 +45,8 @@ describe('resolveDatabaseSettings', () => {
     ['root:hunter2secret@db/x', 'does not start with postgres:// or postgresql://'],
     ['hunter2secret', 'is not a URL'],
     ['postgresql:root:hunter2secret@db', 'has no host'],
+    ['postgres://:hunter2secret @%', 'has a malformed %-escape in its host'],
+    ['postgresql://root:hunter2secret@db/sales%zz', 'has a malformed %-escape in its database name'],
   ])('rejects %j without showing the password', async (url, problem) => {
     const error = await caught(() =>
       resolveDatabaseSettings({ db_connection_strings: { pg: url }, db_vault_path: vaultPath }, 'pg'),
