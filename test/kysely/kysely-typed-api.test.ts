@@ -5,7 +5,7 @@ import { type DatabaseFixture, databaseFixture } from '../support/database-fixtu
 import { LeaseEventLog } from '../support/lease-event-log.js';
 import { createTypedSchema, type TypedDatabase } from './typed-schema.js';
 
-describe('Kysely 0.28 typed query API through DataverkPostgresDialect', () => {
+describe('Kysely typed query API through DataverkPostgresDialect', () => {
   let fixture: DatabaseFixture;
   let events: LeaseEventLog;
   let db: Kysely<TypedDatabase>;

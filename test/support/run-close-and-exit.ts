@@ -7,7 +7,7 @@ export interface CloseAndExitOutcome {
   readonly users: string[];
   readonly leasesBefore: string[];
   readonly leasesAfter: string[];
-  /** `process.getActiveResourcesInfo()` right after closing. */
+  /** `process.getActiveResourcesInfo()` after closing (and two turns of the event loop). */
   readonly resources: string[];
   /** `null` when the process had to be killed: something kept it alive. */
   readonly exitCode: number | null;
