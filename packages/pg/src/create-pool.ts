@@ -48,8 +48,8 @@ type ConnectCallback = (
  *   retried once;
  * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
  *   closed on release instead of being pooled again;
- * - an idle connection that dies (PostgreSQL restarted, session terminated) is dropped without
- *   crashing the process when nobody listens to `pool.on('error')`;
+ * - a connection that dies, idle or checked out (PostgreSQL restarted, session terminated), is
+ *   dropped without crashing the process when nobody listens to `pool.on('error')`;
  * - `pool.options.user` / `password` follow the current lease;
  * - `end()` resolves once every connection has closed and released its lease (pg-pool's own
  *   `end()` resolves when the last close has only begun), and with `revokeOnClose` once the leases
@@ -167,10 +167,23 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
     );
   }
 
-  /** pg-pool sets `release` on every checkout; ours closes the connection if its lease went stale meanwhile. */
+  /**
+   * pg-pool sets `release` on every checkout; ours closes the connection if its lease went stale
+   * meanwhile, or if the server ended its session while it was checked out. pg-pool takes its own
+   * error listener off a checked-out client, so such an end (57P01 from a revocation that
+   * terminates sessions, a restart) would otherwise be thrown as an uncaught exception.
+   */
   #retireOnRelease(client: pg.PoolClient & LeasedClient): void {
     const release = client.release;
-    client.release = (err?: Error | boolean) => release(err || !this.#isCurrent(client) || undefined);
+    let ended = false;
+    const onError = () => {
+      ended = true;
+    };
+    client.on('error', onError);
+    client.release = (err?: Error | boolean) => {
+      client.off('error', onError);
+      return release(err || ended || !this.#isCurrent(client) || undefined);
+    };
   }
 
   #closeIdleStale(): void {
