@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    // Captures output, warnings, errors and events; an after-all check finds no issued secret in them.
+    setupFiles: ['test/support/secret-capture-setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-report.json' },
     testTimeout: 60_000,

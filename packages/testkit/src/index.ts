@@ -15,6 +15,7 @@ export { dockerAvailability } from './support/docker-available.js';
 export { freePort } from './support/free-port.js';
 export { DEV_SERVER_VERSION, VaultDevServer, type VaultDevServerOptions } from './vault/dev-server/vault-dev-server.js';
 export { VAULT_ADDR_VARIABLE, VAULT_TOKEN_VARIABLE } from './vault/env-vault.js';
+export { issuedSecretsInProcess } from './vault/issued-secrets-in-process.js';
 export { type ServiceAccountClaims, ServiceAccountJwtSigner } from './vault/service-account-jwt.js';
 export { startVault, vaultBackendAvailability } from './vault/start-vault.js';
 export type {

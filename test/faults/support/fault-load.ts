@@ -1,4 +1,7 @@
 import type { ProbeQuery, QueryOutcome } from '../../support/query-load.js';
+import { captureForSecretCheck } from '../../support/secret-capture.js';
+
+const ERRORS_CAPTURED_PER_CODE = 20;
 
 /** An interval of wall-clock time (epoch ms) in which a fault was switched on. */
 export interface FaultWindow {
@@ -25,6 +28,7 @@ export function startLoad(
   const outcomes: QueryOutcome[] = [];
   let running = true;
   const pause = options.pauseAfterFailureMs ?? 50;
+  const capturedPerCode = new Map<string, number>();
   const worker = async () => {
     while (running) {
       const startedAt = Date.now();
@@ -32,7 +36,12 @@ export function startLoad(
         const { user, serverAt } = await probe();
         outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user, serverAt });
       } catch (error) {
-        outcomes.push(failedOutcome(startedAt, error));
+        const outcome = failedOutcome(startedAt, error);
+        outcomes.push(outcome);
+        // Errors are what applications log: the secrets check searches them (a sample per code).
+        const seen = capturedPerCode.get(outcome.errorCode ?? '') ?? 0;
+        if (seen < ERRORS_CAPTURED_PER_CODE) captureForSecretCheck(error);
+        capturedPerCode.set(outcome.errorCode ?? '', seen + 1);
         await sleep(pause);
       }
     }

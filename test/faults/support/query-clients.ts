@@ -10,6 +10,7 @@ import knex from 'knex';
 import { probeSql } from '../../rotation/rotation-scenario.js';
 import type { DatabaseFixture } from '../../support/database-fixture.js';
 import type { ProbeQuery } from '../../support/query-load.js';
+import { captureForSecretCheck } from '../../support/secret-capture.js';
 
 /**
  * The adapters every Vault fault runs through; `pg-checkout` is createPool used as
@@ -44,14 +45,14 @@ export function queryClient(
           client.release();
         }
       },
-      close: () => pool.end(),
+      close: () => closeCapturing(fixture.name, provider, pool, () => pool.end()),
     };
   }
   if (adapter === 'pg') {
     const pool = createPool(fixture.name, { provider, max });
     return {
       query: async () => (await pool.query<{ user: string; serverAt: number }>(sql)).rows[0]!,
-      close: () => pool.end(),
+      close: () => closeCapturing(fixture.name, provider, pool, () => pool.end()),
     };
   }
   // knex warns with the stack of every failed acquire; the tests count failures themselves.
@@ -61,8 +62,24 @@ export function queryClient(
   );
   return {
     query: async () => (await db.raw<{ rows: { user: string; serverAt: number }[] }>(sql)).rows[0]!,
-    close: () => db.destroy(),
+    close: () => closeCapturing(fixture.name, provider, db.client, () => db.destroy()),
   };
+}
+
+/** Before closing, hands what an application might log or inspect (pool, provider, credentials) to the secrets check. */
+async function closeCapturing(
+  name: string,
+  provider: CredentialProvider,
+  pool: unknown,
+  close: () => Promise<void>,
+): Promise<void> {
+  captureForSecretCheck(pool);
+  captureForSecretCheck(provider);
+  const credentials = await provider.getCredentials(name).catch((error: unknown) => error);
+  captureForSecretCheck(credentials);
+  captureForSecretCheck(`${credentials}`);
+  captureForSecretCheck(JSON.stringify(credentials));
+  await close();
 }
 
 /**

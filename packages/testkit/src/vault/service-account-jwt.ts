@@ -1,4 +1,5 @@
 import { createSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { recordMintedJwt } from './issued-secrets-in-process.js';
 
 /** The issuer a projected Kubernetes service-account token carries. */
 export const KUBERNETES_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -51,6 +52,8 @@ export class ServiceAccountJwtSigner {
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const signingInput = `${encode({ alg: 'RS256', typ: 'JWT', kid: 'dev-server' })}.${encode(payload)}`;
     const signature = createSign('RSA-SHA256').update(signingInput).sign(this.#privateKey).toString('base64url');
-    return `${signingInput}.${signature}`;
+    const jwt = `${signingInput}.${signature}`;
+    recordMintedJwt(jwt);
+    return jwt;
   }
 }

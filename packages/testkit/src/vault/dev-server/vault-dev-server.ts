@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { registerIssuedSecretSource } from '../issued-secrets-in-process.js';
 import type { VaultFaults } from '../test-vault.js';
 import { AppRoleAuthBackend } from './approle-auth-backend.js';
 import { DatabaseEngine } from './database-engine.js';
@@ -80,6 +81,7 @@ export class VaultDevServer {
       dropConnections: () => this.#dropConnections(),
     });
     this.#faults.secrets.add('token', 'root', this.#rootToken);
+    registerIssuedSecretSource(this.#faults.secrets);
     this.#mountDefaults();
     this.#dispatcher = new RequestDispatcher({ mounts: this.#mounts, tokens: this.#tokens, policies: this.#policies });
     this.#http = createServer((request, response) => void this.#serveIncoming(request, response));
