@@ -190,8 +190,7 @@ export class LeaseManager {
     lease.cancelTimer();
     this.#live.delete(lease.id);
     this.#record(lease, { endedAt: Date.now(), endReason: reason });
-    const ending = lease.backend
-      .revoke()
+    const ending = revokeWithRetries(() => lease.backend.revoke())
       .then(() => this.#record(lease, { revocationCompletedAt: Date.now() }))
       .catch((error: unknown) =>
         this.#record(lease, { revocationError: error instanceof Error ? error.message : String(error) }),
@@ -212,5 +211,24 @@ export class LeaseManager {
     lease.cancelTimer = scheduleAt(lease.expiresAt, () => {
       if (this.#live.get(lease.id) === lease) void this.#end(lease, 'expired');
     });
+  }
+}
+
+/**
+ * Vault's expiration manager retries a failed revocation (up to 6 attempts, backing off) rather
+ * than giving up at once: concurrent revocations on one PostgreSQL can fail with `tuple
+ * concurrently updated` while each REVOKEs on the same table.
+ */
+const REVOKE_ATTEMPTS = 6;
+const REVOKE_FIRST_DELAY_MS = 50;
+
+async function revokeWithRetries(revoke: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await revoke();
+    } catch (error) {
+      if (attempt >= REVOKE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, REVOKE_FIRST_DELAY_MS * 2 ** (attempt - 1)));
+    }
   }
 }
