@@ -144,6 +144,8 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
     expect(leaseIds.sort()).toEqual([a.leaseId, b.leaseId].sort());
     await own.provider.close({ revoke: true });
     for (const id of leaseIds) expect(await own.vault.admin.lookupLease(id)).toBeUndefined();
+    const revocations = own.vault.faults!.leaseHistory().filter((lease) => leaseIds.includes(lease.leaseId));
+    expect(revocations.map((lease) => lease.revocationError ?? 'revoked')).toEqual(['revoked', 'revoked']);
     const { rows } = await own.admin('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [users]);
     expect(rows).toEqual([]);
     await own.vault.stop();
