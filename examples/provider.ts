@@ -26,7 +26,7 @@ const provider = new VaultCredentialProvider({
   // db_connection_strings and db_vault_path from settings.json (placeholders from Vault KV, as in production).
   resolve: settingsResolver(),
 });
-for (const event of ['issued', 'renewed', 'rotated', 'revoked'] as const) {
+for (const event of ['issued', 'renewed', 'rotated', 'revoked', 'expired'] as const) {
   provider.on(event, (payload) => console.log(`provider: ${event} ${payload.leaseId}`));
 }
 provider.on('error', ({ operation, error }) => console.log(`provider: ${operation} failed: ${error.message}`));

@@ -112,8 +112,11 @@ describe.concurrent('examples/ (each run as `pnpm example examples/<file>`)', ()
     expect(run.stdout).toMatch(/^provider: rotated /m);
     expect(run.stdout).toMatch(/^provider: after the rotation both use v-approle-\S+: yes$/m);
     const issued = run.stdout.match(/^provider: issued /gm)?.length ?? 0;
-    const revoked = run.stdout.match(/^provider: revoked /gm)?.length ?? 0;
-    expect(revoked).toBe(issued);
+    // Every lease ends: revoked by us, or (on a slow machine, when its last connection drained
+    // after its end) expired in Vault. None is left behind, and none failed to revoke.
+    const ended = run.stdout.match(/^provider: (revoked|expired) /gm)?.length ?? 0;
+    expect(ended).toBe(issued);
+    expect(run.stdout).not.toMatch(/^provider: revoke failed/m);
     expectNoSecrets(run.stdout + run.stderr);
   });
 });
