@@ -7,7 +7,7 @@ import { ADAPTERS, type Adapter, ownProvider, queryClient } from './support/quer
 /** Long enough that no renewal or rotation happens during the test: only the revocation can end the lease. */
 const TTL_S = 60;
 const CONCURRENCY = 8;
-const AFTER_MS = 5_000;
+const AFTER_MS = 3_000;
 
 const cases = [...ADAPTERS, 'pg-checkout' as const].flatMap((adapter) =>
   (['vault-default', 'terminate-sessions'] as const).map((revocation) => [adapter, revocation] as const),
@@ -30,7 +30,7 @@ describe.each<readonly [Adapter, Revocation]>(cases)(
       const client = queryClient(adapter, fixture, provider, CONCURRENCY);
       await client.query();
       const load = startLoad(client.query, { concurrency: CONCURRENCY });
-      await sleep(1_500);
+      await sleep(1_000);
       const lease = await provider.getCredentials(fixture.name);
       faults.resetCounts();
       const from = Date.now();

@@ -32,7 +32,7 @@ describe('PostgreSQL restarted under load', () => {
     const from = Date.now();
     await postgres.restart!({ downMs: DOWN_MS });
     const to = Date.now();
-    await sleep(4_000);
+    await sleep(3_000);
     const outcomes = await load.stop();
     const counts = faults.requestCounts();
     await client.close();

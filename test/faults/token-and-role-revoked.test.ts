@@ -6,7 +6,7 @@ import { codeHistogram, failuresAround, firstSuccessAfter, report, sleep, startL
 import { ADAPTERS, ownProvider, queryClient } from './support/query-clients.js';
 
 const CONCURRENCY = 8;
-const AFTER_MS = 4_000;
+const AFTER_MS = 3_000;
 
 describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
   let fixture: DatabaseFixture;

@@ -96,7 +96,7 @@ describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
     faults.resetCounts();
     faults.failNext(500, 6, 'sys/leases/renew');
     const load = startLoad(client.query, { concurrency: 16 });
-    await sleep(7_000);
+    await sleep(5_000);
     const outcomes = await load.stop();
     const counts = faults.requestCounts();
     const renewals = countRequests(counts, /sys\/leases\/renew/);
@@ -106,7 +106,7 @@ describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
     const failed = outcomes.filter((o) => !o.ok);
     report(`vault-500-burst-renew/${adapter}`, {
       burst: '6 x 500 on sys/leases/renew',
-      window: '7000 ms of load',
+      window: '5000 ms of load',
       queries: outcomes.length,
       failed: failed.length,
       codes: codeHistogram(outcomes),
@@ -115,9 +115,10 @@ describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
     });
     expect(failed).toEqual([]);
     expect(outcomes.length).toBeGreaterThan(100);
-    // 7 s of 3 s leases: ~2 renewals per lease and a rotation every ~3 s, plus the 6 failures retried.
-    expect(renewals).toBeGreaterThanOrEqual(6);
-    expect(renewals).toBeLessThanOrEqual(6 + 10);
+    // 5 s of 3 s leases: ~2 renewals per lease and a rotation every ~3 s, plus failures retried
+    // (not all 6 need be spent: a lease whose retries run into its grace is rotated instead).
+    expect(renewals).toBeGreaterThanOrEqual(4);
+    expect(renewals).toBeLessThanOrEqual(6 + 8);
     expect(creds).toBeLessThanOrEqual(6);
   });
 });

@@ -112,7 +112,7 @@ describe('Vault unreachable at start', () => {
     faults.resetCounts();
     faults.refuseConnections(false);
     const up = Date.now();
-    await sleep(4_000);
+    await sleep(3_500);
     const outcomes = await load.stop();
     await client.close();
     await provider.close({ revoke: true });
