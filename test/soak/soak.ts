@@ -58,6 +58,12 @@ async function main(): Promise<number> {
   });
   const events = { rotated: 0, renewed: 0, issued: 0, revoked: 0, expired: 0, error: 0 };
   for (const name of Object.keys(events) as (keyof typeof events)[]) provider.on(name, () => events[name]++);
+  // Provider errors are reports (a renewal refused near max_ttl, then a rotation), not failed queries.
+  const providerErrors = new Map<string, number>();
+  provider.on('error', ({ operation, error }) => {
+    const key = `${operation}: ${error.message.slice(0, 80)}`;
+    providerErrors.set(key, (providerErrors.get(key) ?? 0) + 1);
+  });
   const pool = createPool('soak', { provider, max: 16 });
   const db = knex(dataverkConfig('soak', { provider, pool: { min: 0, max: 16 } }));
   const sql = `INSERT INTO ${table} (note) VALUES ('soak') RETURNING current_user`;
@@ -117,6 +123,7 @@ async function main(): Promise<number> {
   console.log(
     `[soak] done: ${ok} ok, ${failed} failed, heap growth ${growth} MB (first to last report), handles after shutdown [${left}]`,
   );
+  console.log(`[soak] provider error events: ${JSON.stringify(Object.fromEntries(providerErrors))}`);
   const leaking = gc !== undefined && growth > HEAP_GROWTH_LIMIT_MB;
   return failed > 0 || leaking ? 1 : 0;
 }
