@@ -56,7 +56,6 @@ describe.each<readonly [Adapter, Revocation]>(cases)(
         codes: codeHistogram(outcomes),
         recoveryMs,
         credsReads: countRequests(counts, /^GET database\/creds\//),
-        leaseLookups: countRequests(counts, /sys\/leases\/lookup/),
         samples: [...new Set(outcomes.flatMap((o) => (o.ok ? [] : [`${o.errorCode}: ${o.errorMessage}`])))].slice(0, 4),
       });
       expect(after.length).toBeGreaterThan(50);
