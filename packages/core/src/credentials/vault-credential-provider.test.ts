@@ -159,6 +159,20 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
+  it('after a long Vault outage, reads again within 5 s of Vault coming back', async () => {
+    const { clock, vault, provider } = setup({ ttl: 3, maxTtl: 100 });
+    await provider.getCredentials(NAME);
+    vault.failWith = new FakeVaultError(503, 'Vault is sealed');
+    for (let i = 0; i < 120; i++) {
+      await clock.advance(5_000); // ten minutes of callers finding no valid credentials
+      await provider.getCredentials(NAME).catch(() => {});
+    }
+    vault.failWith = undefined;
+    await clock.advance(5_000);
+    await expect(provider.getCredentials(NAME)).resolves.toMatchObject({ user: expect.stringMatching(/^v-user-/) });
+    await provider.close();
+  });
+
   it('rotates at once when Vault says the lease is gone (400 on renew)', async () => {
     const { clock, vault, provider } = setup({ ttl: 3, maxTtl: 100 });
     const first = await provider.getCredentials(NAME);

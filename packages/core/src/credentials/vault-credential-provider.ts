@@ -32,6 +32,8 @@ export interface VaultCredentialProviderOptions {
 
 const SAFETY_MARGIN_FRACTION = 0.05;
 const SAFETY_MARGIN_MAX_MS = 30_000;
+/** While Vault fails and nothing valid is left, on-demand reads are at most this far apart. */
+const ON_DEMAND_RETRY_MAX_MS = 5_000;
 
 /** The lease a name currently serves, and the plan that watches it. */
 interface HeldLease {
@@ -349,7 +351,8 @@ export class VaultCredentialProvider implements CredentialProvider {
     state.lastError = error;
     state.failures++;
     const leaseMs = (state.held?.incrementSeconds ?? 10) * 1000;
-    state.nextAttemptAt = now + retryDelay(state.failures, leaseMs, Number.POSITIVE_INFINITY, this.#random);
+    // Capped: after a long outage the next read must come soon after Vault is back, not minutes later.
+    state.nextAttemptAt = now + retryDelay(state.failures, leaseMs, ON_DEMAND_RETRY_MAX_MS, this.#random);
     this.#emit('error', { name, operation, error: asError(error) });
   }
 
