@@ -8,7 +8,7 @@ const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 export default defineConfig({
   resolve: { alias: [{ find: /^@dataverk\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` }] },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     // Captures output, warnings, errors and events; an after-all check finds no issued secret in them.
     setupFiles: ['test/support/secret-capture-setup.ts'],

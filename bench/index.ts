@@ -1,2 +1,27 @@
-// `pnpm bench`: the benchmark suite lands with the benchmark issue.
-console.log('no benchmarks yet');
+// `pnpm bench` (full run, results in bench/results/) and `pnpm bench --smoke` (seconds, results in
+// a temporary directory unless `--out <dir>` says otherwise). Speed is reported, never asserted.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { profileFrom } from './src/bench-options.js';
+import { resultsTable } from './src/report/results-table.js';
+import { runBench } from './src/run-bench.js';
+import { writeResults } from './src/write-results.js';
+
+const profile = profileFrom(process.argv.slice(2), process.env);
+const outFlag = process.argv.indexOf('--out');
+const outDir =
+  outFlag >= 0 && process.argv[outFlag + 1] !== undefined
+    ? path.resolve(process.argv[outFlag + 1]!)
+    : profile.mode === 'full'
+      ? fileURLToPath(new URL('./results/', import.meta.url))
+      : mkdtempSync(path.join(os.tmpdir(), 'dataverk-bench-smoke-'));
+
+const results = await runBench({ profile, log: (line) => console.log(line) });
+console.log(`\n${resultsTable(results)}\n`);
+const written = await writeResults(results, outDir);
+console.log(`[bench] wrote ${written.json} and ${written.svg}`);
+console.log(
+  `[bench] ${results.mode} run took ${(results.durationMs / 1000).toFixed(0)} s; load average ${results.machine.loadAtStart.join(' ')} at start, ${results.loadAtEnd.join(' ')} at end`,
+);
