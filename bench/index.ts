@@ -20,6 +20,8 @@ const outDir =
 
 const results = await runBench({ profile, log: (line) => console.log(line) });
 console.log(`\n${resultsTable(results)}\n`);
+if (results.mode === 'smoke')
+  console.log('[bench] smoke run: a check that the code works, not a measurement; use `pnpm bench` for numbers');
 const written = await writeResults(results, outDir);
 console.log(`[bench] wrote ${written.json} and ${written.svg}`);
 console.log(
