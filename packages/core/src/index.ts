@@ -3,7 +3,13 @@ export { systemClock } from './clock/clock.js';
 export { ManualClock } from './clock/manual-clock.js';
 export type { ConnectionTarget } from './credentials/connection-string.js';
 export { parseConnectionTarget } from './credentials/connection-string.js';
-export type { CredentialEvents, CredentialProvider, DatabaseCredentials } from './credentials/credential-provider.js';
+export type {
+  AcquireOptions,
+  CredentialEvents,
+  CredentialProvider,
+  DatabaseCredentials,
+  LeaseHandle,
+} from './credentials/credential-provider.js';
 export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
 export { settingsResolver } from './credentials/settings-resolver.js';
 export type {

@@ -21,8 +21,49 @@ export interface DatabaseCredentials {
   readonly renewable: boolean;
   /** When these credentials were read from Vault (ms since epoch). */
   readonly issuedAt: number;
-  /** When the lease ends as far as Vault last told us (ms since epoch); `Infinity` for static ones. */
+  /**
+   * When these credentials stop working (ms since epoch): the **effective** end, the earlier of the
+   * lease's end as Vault last told us and the end of the Vault token that read it (Vault revokes a
+   * token's leases with it). `Infinity` for static ones.
+   */
   readonly expiresAt: number;
+}
+
+/**
+ * One use of a lease, counted from {@link CredentialProvider.acquire} until {@link LeaseHandle.release}.
+ * A pool acquires a handle *before* it connects and releases it when that connection ends, so a
+ * rotation never revokes a lease that has a login in flight.
+ *
+ * @example
+ * const lease = await provider.acquire('postgres_database');
+ * const client = new pg.Client({ user: lease.credentials.user, password: lease.credentials.password });
+ * try {
+ *   await client.connect();
+ * } catch (error) {
+ *   lease.release();
+ *   throw error;
+ * }
+ * client.once('end', () => lease.release());
+ * // on checkout: retire the connection when it is no longer current
+ * if (!provider.isCurrent('postgres_database', lease.credentials.leaseId)) client.end();
+ */
+export interface LeaseHandle {
+  /**
+   * The credentials of this lease. Renewals of the same lease move `credentials.expiresAt` (the
+   * effective end), so this always shows the latest known end; user and password never change.
+   */
+  readonly credentials: DatabaseCredentials;
+  /**
+   * Gives the lease back; calling it again does nothing. When the lease has been superseded and
+   * this was its last handle, the provider revokes it (or lets it expire, per its options).
+   */
+  release(): void;
+}
+
+/** Options of {@link CredentialProvider.acquire}. */
+export interface AcquireOptions {
+  /** Stops waiting for credentials; the promise rejects with `signal.reason` and nothing is counted. */
+  readonly signal?: AbortSignal;
 }
 
 /** Events a provider emits; none carries a password. */
@@ -42,13 +83,28 @@ export interface CredentialEvents {
 export interface CredentialProvider {
   /** Current credentials for `name`, from cache when still good; one Vault read per lease. */
   getCredentials(name: string): Promise<DatabaseCredentials>;
-  /** True while `leaseId` is the current lease of `name` and is not inside the safety margin. */
+  /**
+   * Current credentials for `name`, counted as in use until the handle is released. Use it for
+   * anything that logs in (a pooled connection): the lease is counted before the login starts.
+   */
+  acquire(name: string, options?: AcquireOptions): Promise<LeaseHandle>;
+  /**
+   * True while `leaseId` is the current lease of `name` and its effective end (lease or token,
+   * whichever is first) is not inside the safety margin. A pool retires connections for which it
+   * turns false.
+   */
   isCurrent(name: string, leaseId: string): boolean;
   /** Drops the cached credentials of `name` (after a `28P01` on connect); the next get reads anew. */
   invalidate(name: string, leaseId?: string): void;
-  /** A pool opened a connection with this lease. */
+  /**
+   * A pool opened a connection with this lease.
+   * @deprecated Use {@link CredentialProvider.acquire}, which counts before connecting.
+   */
   retain(name: string, leaseId: string): void;
-  /** A pool closed a connection of this lease; when a superseded lease has none left it is revoked. */
+  /**
+   * A pool closed a connection of this lease; when a superseded lease has none left it is revoked.
+   * @deprecated Use {@link LeaseHandle.release}.
+   */
   release(name: string, leaseId: string): void;
   on<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
   off<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;

@@ -1,10 +1,11 @@
 import type { Clock, ClockTimer } from '../clock/clock.js';
+import type { DatabaseCredentials } from './credential-provider.js';
 
 interface LedgerEntry {
-  readonly name: string;
+  /** The latest known credentials of the lease (a renewal replaces them). */
+  credentials: DatabaseCredentials;
   refs: number;
   superseded: boolean;
-  expiresAt: number;
   expiryTimer: ClockTimer | undefined;
 }
 
@@ -17,18 +18,20 @@ const EXPIRY_SLACK_MS = 1_000;
 
 /** What the ledger asks its owner to do with a lease. */
 export interface LedgerActions {
-  /** A superseded lease has no connection left: revoke it now. */
+  /** A superseded lease has no connection left: revoke it now (never called for static credentials). */
   revoke(leaseId: string, name: string): void;
   /** A lease reached its end while we still knew it: Vault revokes it on its own. */
   expired(leaseId: string, name: string): void;
 }
 
 /**
- * Which leases are alive, how many pooled connections use each, and which are superseded.
+ * Which leases are alive, how many handles (pooled connections) use each, and which are superseded.
  *
- * Every lease the provider hands out is recorded here until it is revoked or expires, so that
- * `close({ revoke: true })` can leave none behind, and a superseded lease is revoked as soon as its
- * last connection is released rather than when its TTL runs out.
+ * Entries are keyed by settings name *and* lease id: static credentials all have lease id `''`, and
+ * two names must never count, supersede or revoke each other's. Every lease the provider hands out
+ * is recorded here until it is revoked or expires, so that `close({ revoke: true })` can leave none
+ * behind, and a superseded lease is revoked as soon as its last handle is released rather than
+ * when its TTL runs out.
  */
 export class LeaseLedger {
   readonly #entries = new Map<string, LedgerEntry>();
@@ -40,82 +43,100 @@ export class LeaseLedger {
     this.#actions = actions;
   }
 
-  /** Starts tracking a lease that ends at `expiresAt`. */
-  add(leaseId: string, name: string, expiresAt: number): void {
-    const entry: LedgerEntry = { name, refs: 0, superseded: false, expiresAt, expiryTimer: undefined };
-    this.#entries.set(leaseId, entry);
-    this.#armExpiry(leaseId, entry);
+  /** Starts tracking a lease; it ends at `credentials.expiresAt`. */
+  add(credentials: DatabaseCredentials): void {
+    const entry: LedgerEntry = { credentials, refs: 0, superseded: false, expiryTimer: undefined };
+    this.#entries.set(keyOf(credentials.name, credentials.leaseId), entry);
+    this.#armExpiry(entry);
   }
 
-  /** A renewal moved the lease's end. */
-  extend(leaseId: string, expiresAt: number): void {
-    const entry = this.#entries.get(leaseId);
+  /** A renewal (or a token change) moved the lease's effective end. */
+  extend(credentials: DatabaseCredentials): void {
+    const entry = this.#entries.get(keyOf(credentials.name, credentials.leaseId));
     if (entry === undefined) return;
-    entry.expiresAt = expiresAt;
-    this.#armExpiry(leaseId, entry);
+    entry.credentials = credentials;
+    this.#armExpiry(entry);
   }
 
-  retain(leaseId: string): void {
-    const entry = this.#entries.get(leaseId);
-    if (entry !== undefined) entry.refs++;
+  /** The latest credentials of a lease still tracked. */
+  credentials(name: string, leaseId: string): DatabaseCredentials | undefined {
+    return this.#entries.get(keyOf(name, leaseId))?.credentials;
   }
 
-  release(leaseId: string): void {
-    const entry = this.#entries.get(leaseId);
+  /** Counts one more use; false when the lease is no longer tracked (revoked or expired). */
+  retain(name: string, leaseId: string): boolean {
+    const entry = this.#entries.get(keyOf(name, leaseId));
+    if (entry === undefined) return false;
+    entry.refs++;
+    return true;
+  }
+
+  release(name: string, leaseId: string): void {
+    const entry = this.#entries.get(keyOf(name, leaseId));
     if (entry === undefined) return;
     entry.refs = Math.max(0, entry.refs - 1);
-    if (entry.superseded && entry.refs === 0) this.#revoke(leaseId, entry);
+    if (entry.superseded && entry.refs === 0) this.#revoke(entry);
   }
 
-  /** Marks a lease superseded; revokes it at once when no connection holds it. */
-  supersede(leaseId: string): void {
-    const entry = this.#entries.get(leaseId);
+  /** Marks a lease superseded; revokes it at once when no handle holds it. */
+  supersede(name: string, leaseId: string): void {
+    const entry = this.#entries.get(keyOf(name, leaseId));
     if (entry === undefined || entry.superseded) return;
     entry.superseded = true;
-    if (entry.refs === 0) this.#revoke(leaseId, entry);
+    if (entry.refs === 0) this.#revoke(entry);
   }
 
-  /** Connections still open on `leaseId` (0 when unknown). */
+  /** Handles still open on `leaseId`, over all names (0 when unknown). */
   refs(leaseId: string): number {
-    return this.#entries.get(leaseId)?.refs ?? 0;
+    let refs = 0;
+    for (const entry of this.#entries.values()) if (entry.credentials.leaseId === leaseId) refs += entry.refs;
+    return refs;
   }
 
-  /** Every lease still alive, and forgets them (used by `close`). */
+  /** Every lease still alive, and forgets them (used by `close`). Static credentials are not listed. */
   drain(): { leaseId: string; name: string }[] {
-    const all = [...this.#entries].map(([leaseId, entry]) => {
+    const all = [...this.#entries.values()].map((entry) => {
       entry.expiryTimer?.cancel();
-      return { leaseId, name: entry.name };
+      return { leaseId: entry.credentials.leaseId, name: entry.credentials.name };
     });
     this.#entries.clear();
-    return all;
+    return all.filter(({ leaseId }) => leaseId !== '');
   }
 
   /** Lease ids alive now. */
   get leaseIds(): string[] {
-    return [...this.#entries.keys()];
+    return [...this.#entries.values()].map((entry) => entry.credentials.leaseId);
   }
 
-  #revoke(leaseId: string, entry: LedgerEntry): void {
-    this.#forget(leaseId, entry);
-    this.#actions.revoke(leaseId, entry.name);
+  #revoke(entry: LedgerEntry): void {
+    this.#forget(entry);
+    const { leaseId, name } = entry.credentials;
+    // Static credentials have no lease: there is nothing to revoke, and `''` must never reach Vault.
+    if (leaseId !== '') this.#actions.revoke(leaseId, name);
   }
 
-  #forget(leaseId: string, entry: LedgerEntry): void {
+  #forget(entry: LedgerEntry): void {
     entry.expiryTimer?.cancel();
-    this.#entries.delete(leaseId);
+    const key = keyOf(entry.credentials.name, entry.credentials.leaseId);
+    if (this.#entries.get(key) === entry) this.#entries.delete(key);
   }
 
-  #armExpiry(leaseId: string, entry: LedgerEntry): void {
+  #armExpiry(entry: LedgerEntry): void {
     entry.expiryTimer?.cancel();
     entry.expiryTimer = undefined;
-    if (!Number.isFinite(entry.expiresAt)) return;
+    const { expiresAt } = entry.credentials;
+    if (!Number.isFinite(expiresAt)) return;
     entry.expiryTimer = this.#clock.setTimeout(
       () => {
-        if (this.#entries.get(leaseId) !== entry) return;
-        this.#forget(leaseId, entry);
-        this.#actions.expired(leaseId, entry.name);
+        if (this.#entries.get(keyOf(entry.credentials.name, entry.credentials.leaseId)) !== entry) return;
+        this.#forget(entry);
+        this.#actions.expired(entry.credentials.leaseId, entry.credentials.name);
       },
-      entry.expiresAt + EXPIRY_SLACK_MS - this.#clock.now(),
+      expiresAt + EXPIRY_SLACK_MS - this.#clock.now(),
     );
   }
+}
+
+function keyOf(name: string, leaseId: string): string {
+  return `${name}\u0000${leaseId}`;
 }

@@ -4,7 +4,13 @@ import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '..
 import { planAfterGrant, type RandomSource, retryDelay } from '../lease/lease-timing.js';
 import type { VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
-import type { CredentialEvents, CredentialProvider, DatabaseCredentials } from './credential-provider.js';
+import type {
+  AcquireOptions,
+  CredentialEvents,
+  CredentialProvider,
+  DatabaseCredentials,
+  LeaseHandle,
+} from './credential-provider.js';
 import { databaseCredentials, renewedCredentials } from './database-credentials.js';
 import { LeaseLedger } from './lease-ledger.js';
 
@@ -120,6 +126,48 @@ export class VaultCredentialProvider implements CredentialProvider {
     }
   }
 
+  /**
+   * Current credentials for `name`, counted until the handle is released (see {@link LeaseHandle}).
+   *
+   * @example
+   * const lease = await provider.acquire('postgres_database', { signal: AbortSignal.timeout(5_000) });
+   * try {
+   *   await connectWith(lease.credentials);
+   * } finally {
+   *   lease.release(); // or when the connection ends
+   * }
+   */
+  async acquire(name: string, options: AcquireOptions = {}): Promise<LeaseHandle> {
+    const { signal } = options;
+    for (;;) {
+      signal?.throwIfAborted();
+      const credentials = await abortable(this.getCredentials(name), signal);
+      signal?.throwIfAborted();
+      // Counted in the same turn as the check: no rotation can revoke it in between.
+      const current = this.#names.get(name)?.held?.credentials.leaseId === credentials.leaseId;
+      if (current && this.#ledger.retain(name, credentials.leaseId)) return this.#handle(credentials);
+      // A rotation landed while we waited: take the new lease.
+    }
+  }
+
+  #handle(first: DatabaseCredentials): LeaseHandle {
+    const ledger = this.#ledger;
+    const { name, leaseId } = first;
+    let latest = first;
+    let released = false;
+    return {
+      get credentials() {
+        if (!released) latest = ledger.credentials(name, leaseId) ?? latest;
+        return latest;
+      },
+      release() {
+        if (released) return;
+        released = true;
+        ledger.release(name, leaseId);
+      },
+    };
+  }
+
   isCurrent(name: string, leaseId: string): boolean {
     const held = this.#names.get(name)?.held;
     if (held === undefined || held.credentials.leaseId !== leaseId) return false;
@@ -133,15 +181,17 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (leaseId !== undefined && held.credentials.leaseId !== leaseId) return;
     held.timer?.cancel();
     state.held = undefined;
-    this.#ledger.supersede(held.credentials.leaseId);
+    this.#ledger.supersede(name, held.credentials.leaseId);
   }
 
-  retain(_name: string, leaseId: string): void {
-    this.#ledger.retain(leaseId);
+  /** @deprecated Use {@link VaultCredentialProvider.acquire}. */
+  retain(name: string, leaseId: string): void {
+    this.#ledger.retain(name, leaseId);
   }
 
-  release(_name: string, leaseId: string): void {
-    this.#ledger.release(leaseId);
+  /** @deprecated Use {@link LeaseHandle.release}. */
+  release(name: string, leaseId: string): void {
+    this.#ledger.release(name, leaseId);
   }
 
   /** Connections pools report open on `leaseId`. */
@@ -257,7 +307,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     state.lastError = undefined;
     state.failures = 0;
     state.nextAttemptAt = 0;
-    this.#ledger.add(credentials.leaseId, name, credentials.expiresAt);
+    this.#ledger.add(credentials);
     this.#emit('issued', {
       name,
       leaseId: credentials.leaseId,
@@ -273,7 +323,7 @@ export class VaultCredentialProvider implements CredentialProvider {
         user: credentials.user,
         expiresAt: credentials.expiresAt,
       });
-      this.#ledger.supersede(previous.credentials.leaseId);
+      this.#ledger.supersede(name, previous.credentials.leaseId);
     }
     this.#plan(name, held, credentials.leaseDuration * 1000, undefined);
     return credentials;
@@ -307,7 +357,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       if (state.held !== held || this.#closed) return;
       held.credentials = renewedCredentials(held.credentials, lease.leaseDuration, this.#clock.now());
       held.retryAttempt = 0;
-      this.#ledger.extend(leaseId, held.credentials.expiresAt);
+      this.#ledger.extend(held.credentials);
       this.#emit('renewed', {
         name,
         leaseId,
@@ -377,6 +427,16 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (event === 'error' && this.#events.listenerCount('error') === 0) return;
     this.#events.emit(event, payload);
   }
+}
+
+/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function isStatus(error: unknown, status: number): boolean {
