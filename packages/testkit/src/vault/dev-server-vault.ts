@@ -17,6 +17,7 @@ export async function devServerVault(postgres: TestPostgres): Promise<TestVault>
       postgres,
     }),
     faults: server.faults,
+    record: server.faults,
     stop: () => server.stop(),
   };
 }

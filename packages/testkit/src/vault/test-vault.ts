@@ -1,7 +1,7 @@
 import type { TestPostgres } from '../postgres/test-postgres.js';
 
 /** Which kind of Vault a {@link TestVault} is. */
-export type VaultBackend = 'env' | 'testcontainers' | 'dev-server';
+export type VaultBackend = 'env' | 'openbao' | 'testcontainers' | 'dev-server';
 
 /** A database role of Vault's database secrets engine (`<mount>/roles/<name>`). */
 export interface DatabaseRoleSpec {
@@ -96,25 +96,14 @@ export interface VaultAdmin {
 }
 
 /**
- * Failure switches of the dev server. Real Vault has none, so tests that need them run only where
- * `vault.faults` is defined.
+ * What a test Vault saw: requests, the lease record and the secrets it issued. The dev server keeps
+ * it itself; a real OpenBao gets it from a recorder in front of it (`vault.address` is the
+ * recorder's), so that tests judge runs on both by the same evidence.
  */
-export interface VaultFaults {
-  /** 503 `Vault is sealed` on every request but `sys/health` (which answers sealed) until unsealed. */
-  seal(): void;
-  unseal(): void;
-  /** Delay every response by `ms`. 0 turns it off. */
-  setLatency(ms: number): void;
-  /** Close new TCP connections at once (and drop idle ones) until turned off. */
-  refuseConnections(on: boolean): void;
-  /** Answer the next `count` requests whose path starts with `pathPrefix` (default: all) with `status`. */
-  failNext(status: 429 | 500 | 502 | 503, count: number, pathPrefix?: string): void;
-  /** Ends a lease now, running its revocation statements, as if its TTL had passed. */
-  expireLease(leaseId: string): Promise<void>;
-  /** Makes a token invalid now (403 from then on), as if its TTL had passed. */
-  expireToken(token: string): void;
+export interface VaultRecord {
   /** Requests served, per `METHOD path` with ids replaced by `:id` (e.g. `GET database/creds/:role`). */
   requestCounts(): Readonly<Record<string, number>>;
+  /** Clears `requestCounts` and `requestLog` (not the lease record, not the issued secrets). */
   resetCounts(): void;
   /**
    * Every database lease the server issued, in issue order: the server-side record of when each
@@ -129,6 +118,35 @@ export interface VaultFaults {
    * of them leaks into logs, errors or inspected objects. Not cleared by `resetCounts`.
    */
   issuedSecrets(): readonly IssuedSecret[];
+}
+
+/**
+ * Failure switches of the dev server. A real server has none, so tests that need them run only
+ * where `vault.faults` is defined (and say so).
+ */
+export interface VaultFaults extends VaultRecord {
+  /** 503 `Vault is sealed` on every request but `sys/health` (which answers sealed) until unsealed. */
+  seal(): void;
+  unseal(): void;
+  /** Delay every response by `ms`. 0 turns it off. */
+  setLatency(ms: number): void;
+  /** Close new TCP connections at once (and drop idle ones) until turned off. */
+  refuseConnections(on: boolean): void;
+  /** Answer the next `count` requests whose path starts with `pathPrefix` (default: all) with `status`. */
+  failNext(status: 429 | 500 | 502 | 503, count: number, pathPrefix?: string): void;
+  /** Ends a lease now, running its revocation statements, as if its TTL had passed. */
+  expireLease(leaseId: string): Promise<void>;
+  /** Makes a token invalid now (403 from then on), as if its TTL had passed. */
+  expireToken(token: string): void;
+}
+
+/** The server process of a Vault the testkit started (real OpenBao). */
+export interface VaultProcessControl {
+  readonly pid: number;
+  /** SIGSTOP: the server keeps its sockets open and answers nothing (a hung or partitioned Vault). */
+  suspend(): void;
+  /** SIGCONT. */
+  resume(): void;
 }
 
 /** A secret the dev server issued or was given. */
@@ -172,13 +190,19 @@ export interface RecordedVaultRequest {
 
 /** A running Vault for tests, with the database engine pointed at the test PostgreSQL. */
 export interface TestVault {
-  /** e.g. `http://127.0.0.1:8200`. */
+  /** Where clients send requests, e.g. `http://127.0.0.1:8200`. */
   readonly address: string;
+  /** The server itself, when `address` is a recorder in front of it (OpenBao). */
+  readonly serverAddress?: string;
   readonly rootToken: string;
   readonly backend: VaultBackend;
   readonly admin: VaultAdmin;
   /** Present on the dev server only. */
   readonly faults?: VaultFaults;
+  /** What the server saw; on the dev server and on OpenBao started by the testkit. */
+  readonly record?: VaultRecord;
+  /** The server process, when the testkit runs one (OpenBao). */
+  readonly process?: VaultProcessControl;
   /** Stops what this process started; leases still live are revoked first. Safe to call twice. */
   stop(): Promise<void>;
 }

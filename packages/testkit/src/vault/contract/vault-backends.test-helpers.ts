@@ -10,7 +10,7 @@ export function runPostgres(): TestPostgres {
 }
 
 const availability = await vaultBackendAvailability();
-const BACKENDS: readonly VaultBackend[] = ['dev-server', 'testcontainers', 'env'];
+const BACKENDS: readonly VaultBackend[] = ['dev-server', 'openbao', 'testcontainers', 'env'];
 
 /** Handle the suite body uses to reach the Vault of the backend it runs against. */
 export interface ContractContext {
@@ -21,8 +21,8 @@ export interface ContractContext {
 }
 
 /**
- * Runs the same contract suite against every Vault backend: the dev server always, the
- * testcontainers Vault when Docker answers, a Vault you run when `DATAVERK_TEST_VAULT_ADDR` is set.
+ * Runs the same contract suite against every Vault backend: the dev server always, real OpenBao
+ * where `bao` is installed, the testcontainers Vault when Docker answers, a Vault you run when `DATAVERK_TEST_VAULT_ADDR` is set.
  * An unavailable backend shows up as a skipped suite whose name carries the reason; it never
  * counts as passed.
  */
