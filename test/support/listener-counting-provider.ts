@@ -1,4 +1,4 @@
-import type { CredentialEvents, CredentialProvider, VaultCredentialProvider } from '@dataverk/core';
+import type { AcquireOptions, CredentialEvents, CredentialProvider, VaultCredentialProvider } from '@dataverk/core';
 
 type EventName = keyof CredentialEvents;
 type Listener = (payload: never) => void;
@@ -20,6 +20,9 @@ export class ListenerCountingProvider implements CredentialProvider {
     return this.#listeners.get(event)?.size ?? 0;
   }
 
+  acquire(name: string, options?: AcquireOptions) {
+    return this.#inner.acquire(name, options);
+  }
   getCredentials(name: string) {
     return this.#inner.getCredentials(name);
   }
