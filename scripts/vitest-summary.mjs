@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 
 const totals = { passed: 0, failed: 0, skipped: 0, failedSuites: 0 };
 let problem = '';
-for (const arg of process.argv.slice(2)) {
+// `--vault=NAME` names the Vault the run trusted on the closing line (`openbao: N passed, …`).
+const vaultArg = process.argv.find((arg) => arg.startsWith('--vault='));
+const closingLabel = vaultArg === undefined ? '' : `${vaultArg.slice('--vault='.length)}: `;
+for (const arg of process.argv.slice(2).filter((arg) => !arg.startsWith('--'))) {
   const [label, file] = arg.includes('=') ? arg.split('=', 2) : ['', arg];
   let report;
   try {
@@ -31,5 +34,5 @@ for (const arg of process.argv.slice(2)) {
 if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
 if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
 if (problem) console.log(`CI problem: ${problem}`);
-console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+console.log(`${closingLabel}${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(problem || totals.failed > 0 ? 1 : 0);
