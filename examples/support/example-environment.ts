@@ -5,6 +5,7 @@ import {
   startVault,
   type TestPostgres,
   type TestVault,
+  type VaultBackend,
 } from '@dataverk/testkit';
 
 /** What an example runs against, already in `process.env`. */
@@ -25,6 +26,8 @@ export interface ExampleEnvironmentOptions {
   readonly setupSql?: readonly string[];
   /** Prefix of the setup lines printed. */
   readonly label?: string;
+  /** The Vault to run against; default the testkit's choice (`DATAVERK_TEST_VAULT`, else OpenBao where found). */
+  readonly vaultBackend?: VaultBackend;
 }
 
 /** An `orders` table for the examples. */
@@ -41,7 +44,8 @@ export const ORDERS_SQL: readonly string[] = [
 /**
  * Sets up what a dataverk application finds in production, on throwaway backends, and puts the
  * application's environment into `process.env`: PostgreSQL (embedded, or `DATAVERK_TEST_DATABASE_URL`),
- * Vault (the dev server, or `DATAVERK_TEST_VAULT_ADDR` + `DATAVERK_TEST_VAULT_TOKEN`), Python
+ * Vault (real OpenBao where `bao` is found, else the dev server, or `DATAVERK_TEST_VAULT_ADDR` +
+ * `DATAVERK_TEST_VAULT_TOKEN`), Python
  * dataverk's `settings.json` with `${POSTGRES_CREDENTIALS}` and `${POSTGRES_CREDS_PATH}` filled from
  * Vault KV, a database role with short leases, and a token that may read just that.
  *
@@ -54,7 +58,10 @@ export async function startExampleEnvironment(options: ExampleEnvironmentOptions
   const postgres = await startPostgres();
   let vault: TestVault | undefined;
   try {
-    vault = await startVault({ postgres });
+    vault = await startVault({
+      postgres,
+      ...(options.vaultBackend === undefined ? {} : { backend: options.vaultBackend }),
+    });
     const seed = await seedDataverk({ postgres, vault, ttl: options.ttl, maxTtl: options.maxTtl });
     for (const statement of options.setupSql ?? ORDERS_SQL) await seed.admin(statement);
     Object.assign(process.env, seed.env);
