@@ -1,24 +1,37 @@
 // `pnpm bench` (full run, results in bench/results/) and `pnpm bench --smoke` (seconds, results in
 // a temporary directory unless `--out <dir>` says otherwise). Speed is reported, never asserted.
+// `--vault openbao` measures against real OpenBao instead of the dev server (results in
+// bench/results/openbao/ for a full run).
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BAO_BINARY_VARIABLE, installOpenBao } from '@dataverk/testkit';
 import { profileFrom } from './src/bench-options.js';
 import { resultsTable } from './src/report/results-table.js';
 import { runBench } from './src/run-bench.js';
 import { writeResults } from './src/write-results.js';
 
 const profile = profileFrom(process.argv.slice(2), process.env);
+const vaultFlag = process.argv.indexOf('--vault');
+const vaultBackend = vaultFlag >= 0 ? process.argv[vaultFlag + 1] : 'dev-server';
+if (vaultBackend !== 'dev-server' && vaultBackend !== 'openbao') {
+  throw new Error(`--vault takes 'dev-server' or 'openbao' (got '${vaultBackend}')`);
+}
+if (vaultBackend === 'openbao') {
+  const installed = await installOpenBao();
+  if (!installed.found) throw new Error(`--vault openbao: ${installed.reason}`);
+  process.env[BAO_BINARY_VARIABLE] = installed.path;
+}
 const outFlag = process.argv.indexOf('--out');
 const outDir =
   outFlag >= 0 && process.argv[outFlag + 1] !== undefined
     ? path.resolve(process.argv[outFlag + 1]!)
     : profile.mode === 'full'
-      ? fileURLToPath(new URL('./results/', import.meta.url))
+      ? fileURLToPath(new URL(vaultBackend === 'openbao' ? './results/openbao/' : './results/', import.meta.url))
       : mkdtempSync(path.join(os.tmpdir(), 'dataverk-bench-smoke-'));
 
-const results = await runBench({ profile, log: (line) => console.log(line) });
+const results = await runBench({ profile, vaultBackend, log: (line) => console.log(line) });
 console.log(`\n${resultsTable(results)}\n`);
 if (results.mode === 'smoke')
   console.log('[bench] smoke run: a check that the code works, not a measurement; use `pnpm bench` for numbers');

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { TestPostgres } from '@dataverk/testkit';
+import type { TestPostgres, VaultBackend } from '@dataverk/testkit';
 import type { BenchProfile } from './bench-options.js';
 import type { BenchResults } from './bench-results.js';
 import { coldStartHerd } from './scenarios/cold-start-herd.js';
@@ -15,13 +15,15 @@ export interface RunBenchOptions {
   readonly profile: BenchProfile;
   /** A running PostgreSQL to use (superuser URL); otherwise an embedded one is started. */
   readonly postgres?: TestPostgres;
+  /** The Vault to measure against: the dev server by default, or real OpenBao. */
+  readonly vaultBackend?: VaultBackend;
   /** Progress lines; silent by default. */
   readonly log?: (line: string) => void;
 }
 
 /**
  * Runs the five scenarios in one process: lease churn first (it needs a quiet process to read heap
- * and handles), then, against one PostgreSQL and one Vault dev server, the cold-start herd, pooled
+ * and handles), then, against one PostgreSQL and one Vault (the dev server, or OpenBao), the cold-start herd, pooled
  * throughput, new-connection cost and rotation under load.
  *
  * @example
@@ -45,9 +47,10 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
     return result;
   };
   const churn = await step('5. lease churn', () => leaseChurn(profile));
-  const stack = await step('starting PostgreSQL and the Vault dev server', () =>
+  const stack = await step(`starting PostgreSQL and Vault (${options.vaultBackend ?? 'dev-server'})`, () =>
     startBenchStack({
       rotationTtlSeconds: profile.rotation.ttlSeconds,
+      ...(options.vaultBackend === undefined ? {} : { vaultBackend: options.vaultBackend }),
       ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
     }),
   );

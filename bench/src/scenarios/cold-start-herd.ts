@@ -23,13 +23,13 @@ export async function coldStartHerd(stack: BenchStack, profile: BenchProfile): P
     const contender = makeContender(name, stack, stack.steadyPath, seededRandom(profile.seed + 30 + i));
     const db = contender.knex({ max: poolMax });
     try {
-      stack.faults.resetCounts();
+      stack.record.resetCounts();
       const samples = new QuerySamples();
       const query = selectOneRow(db, stack.table, random);
       const begin = performance.now();
       await Promise.all(Array.from({ length: queries }, () => timed(query, samples, begin)));
       const elapsedMs = performance.now() - begin;
-      const requests = stack.faults.requestCounts();
+      const requests = stack.record.requestCounts();
       figures[name] = {
         queries,
         failed: samples.failed,

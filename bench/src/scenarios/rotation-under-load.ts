@@ -47,11 +47,11 @@ async function runOne(name: 'naive' | 'dataverk', stack: BenchStack, profile: Be
   try {
     await runFixedCount(query, { total: WARMUP_QUERIES, concurrency: shape.concurrency });
     collectGarbage();
-    stack.faults.resetCounts();
+    stack.record.resetCounts();
     const seenBefore = contender.credentialChanges.length;
     const begin = performance.now();
     const samples = await runShaped(query, shape, begin);
-    const credentialReads = Object.entries(stack.faults.requestCounts())
+    const credentialReads = Object.entries(stack.record.requestCounts())
       .filter(([key]) => key.startsWith('GET database/creds/'))
       .reduce((total, [, n]) => total + n, 0);
     const rotationsAtMs = coalesce(

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createVaultClient, type RandomSource, type VaultClient, VaultCredentialProvider } from '@dataverk/core';
-import { startPostgres, startVault, type TestPostgres, type TestVault, type VaultFaults } from '@dataverk/testkit';
+import {
+  startPostgres,
+  startVault,
+  type TestPostgres,
+  type TestVault,
+  type VaultBackend,
+  type VaultRecord,
+} from '@dataverk/testkit';
 import pg from 'pg';
 
 /** Rows in the table every query reads one of. */
@@ -13,15 +20,15 @@ export interface StaticLogin {
 }
 
 /**
- * Everything the contenders run against: a real PostgreSQL, the Vault dev server (whose request
- * counters and lease record the scenarios read), a small table, a fixed role made by the
+ * Everything the contenders run against: a real PostgreSQL, a Vault (the dev server by default, or
+ * real OpenBao; the scenarios read the request counters and lease record both keep), a small table, a fixed role made by the
  * superuser, two Vault database roles (a steady one with an hour-long lease and a rotating one with
  * the profile's TTL) and an AppRole login allowed to read them.
  */
 export interface BenchStack {
   readonly postgres: TestPostgres;
   readonly vault: TestVault;
-  readonly faults: VaultFaults;
+  readonly record: VaultRecord;
   readonly table: string;
   readonly staticLogin: StaticLogin;
   /** `database/creds/<role>` whose leases last an hour: no rotation while measuring. */
@@ -42,13 +49,15 @@ export async function startBenchStack(options: {
   readonly rotationTtlSeconds: number;
   /** Reuse a running PostgreSQL (superuser URL); otherwise one is started and stopped here. */
   readonly postgres?: TestPostgres;
+  /** `dev-server` (default, the baseline of the committed results) or `openbao`. */
+  readonly vaultBackend?: VaultBackend;
 }): Promise<BenchStack> {
   const postgres = options.postgres ?? (await startPostgres());
   const ownsPostgres = options.postgres === undefined;
-  // The dev server, whatever the environment says: only it counts requests and records leases.
-  const vault = await startVault({ postgres, backend: 'dev-server' });
-  const faults = vault.faults;
-  if (faults === undefined) throw new Error('The Vault dev server came up without its fault switches.');
+  // Chosen here, never by the environment, so that a run says what it measured against.
+  const vault = await startVault({ postgres, backend: options.vaultBackend ?? 'dev-server' });
+  const record = vault.record;
+  if (record === undefined) throw new Error(`The ${vault.backend} Vault keeps no request record to measure with.`);
   const suffix = randomBytes(4).toString('hex');
   const table = `bench_${suffix}`;
   const staticLogin = { user: `bench_static_${suffix}`, password: randomBytes(18).toString('base64url') };
@@ -73,7 +82,7 @@ export async function startBenchStack(options: {
   return {
     postgres,
     vault,
-    faults,
+    record,
     table,
     staticLogin,
     steadyPath: `database/creds/${steadyRole}`,
