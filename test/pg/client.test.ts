@@ -72,15 +72,14 @@ describe('Client (Dataverk) against the Vault dev server and PostgreSQL', () => 
 
   it('reuses one pool per name: one Vault read, the same connection for calls in a row', async () => {
     const reuse = new Client({ provider: fixture.provider });
-    fixture.vault.faults?.resetCounts();
+    fixture.record.resetCounts();
     const pid = async () =>
       (await reuse.readSql<{ pid: number }>('reuse_name', 'SELECT pg_backend_pid() AS pid'))[0]?.pid;
     const first = await pid();
     for (let i = 0; i < 5; i++) expect(await pid()).toBe(first);
     const other = (await reuse.readSql<{ pid: number }>('another_name', 'SELECT pg_backend_pid() AS pid'))[0]?.pid;
     expect(other).not.toBe(first);
-    const counts = fixture.vault.faults?.requestCounts();
-    if (counts !== undefined) expect(countRequests(counts, /^GET database\/creds\//)).toBe(2); // one per name
+    expect(countRequests(fixture.record.requestCounts(), /^GET database\/creds\//)).toBe(2); // one per name
     await reuse.close();
   });
 

@@ -1,10 +1,8 @@
 import type { DatabaseFixture } from './database-fixture.js';
 
-/** The Vault lease whose credentials log in as `user`, from the Vault dev server's own record. */
+/** The Vault lease whose credentials log in as `user`, from the Vault server's record. */
 export function leaseIdOf(fixture: DatabaseFixture, user: string): string {
-  const faults = fixture.vault.faults;
-  if (faults === undefined) throw new Error('this test needs the Vault dev server (its lease record)');
-  const lease = faults.leaseHistory().find((entry) => entry.username === user);
+  const lease = fixture.record.leaseHistory().find((entry) => entry.username === user);
   if (lease === undefined) throw new Error(`no lease in Vault's record logs in as ${user}`);
   return lease.leaseId;
 }

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
-import { envPostgres, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
+import {
+  envPostgres,
+  startVault,
+  type TestPostgres,
+  type TestVault,
+  type VaultBackend,
+  type VaultRecord,
+} from '@dataverk/testkit';
 import pg from 'pg';
 import { inject } from 'vitest';
 
@@ -10,6 +17,10 @@ export type Revocation = 'vault-default' | 'terminate-sessions';
 export interface DatabaseFixture {
   readonly postgres: TestPostgres;
   readonly vault: TestVault;
+  /** Which Vault this fixture runs against, for the summary lines tests print. */
+  readonly backend: VaultBackend;
+  /** What the Vault server saw (requests, lease record, issued secrets); on the dev server and OpenBao. */
+  readonly record: VaultRecord;
   readonly provider: VaultCredentialProvider;
   /** A table every leased role may read and write. */
   readonly table: string;
@@ -23,7 +34,7 @@ export interface DatabaseFixture {
 const SETTINGS_NAME = 'postgres_database';
 
 /**
- * The test PostgreSQL of this run, a Vault (dev server here) whose database engine manages it, a
+ * The test PostgreSQL of this run, a Vault (the run's backend, or `options.backend`) whose database engine manages it, a
  * table, a role with GRANTs in its creation statements, and a credential provider for it.
  */
 export async function databaseFixture(options: {
@@ -32,9 +43,18 @@ export async function databaseFixture(options: {
   revocation?: Revocation;
   /** A PostgreSQL of the test's own (e.g. one it restarts); default the run's shared one. */
   postgres?: TestPostgres;
+  /** A Vault backend this test needs (e.g. `dev-server` for a fault switch); default: the run's choice. */
+  backend?: VaultBackend;
 }): Promise<DatabaseFixture> {
   const postgres = options.postgres ?? envPostgres(inject('postgres').url);
-  const vault = await startVault({ postgres });
+  const vault = await startVault({ postgres, ...(options.backend === undefined ? {} : { backend: options.backend }) });
+  const record = vault.record;
+  if (record === undefined) {
+    await vault.stop();
+    throw new Error(
+      `the ${vault.backend} Vault keeps no request or lease record; these tests need the dev server or OpenBao`,
+    );
+  }
   const suffix = randomBytes(4).toString('hex');
   const table = `probe_${suffix}`;
   const role = `app_${suffix}`;
@@ -70,6 +90,8 @@ export async function databaseFixture(options: {
   return {
     postgres,
     vault,
+    backend: vault.backend,
+    record,
     provider,
     table,
     name: SETTINGS_NAME,
