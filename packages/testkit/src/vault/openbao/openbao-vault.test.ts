@@ -40,6 +40,75 @@ describe.skipIf(!availability.openbao.available)(
       expect(processAlive(pid)).toBe(false);
     });
 
+    it('records renewals, revocations and the leases a revoked token takes with it, as OpenBao answered them', async () => {
+      const vault = await openBaoVault(process.env, envPostgres(inject('postgres').url));
+      try {
+        await vault.admin.configureDatabase();
+        await vault.admin.writeDatabaseRole('probe', {
+          creationStatements: [
+            `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+          ],
+          defaultTtl: 60,
+          maxTtl: 600,
+        });
+        const child = await vault.admin.createToken({ policies: ['default'], ttl: '1h' });
+        await vault.admin.writePolicy('creds', 'path "database/creds/*" { capabilities = ["read"] }');
+        const reader = await vault.admin.createToken({ policies: ['creds'], ttl: '1h' });
+        const call = (method: string, path: string, token: string, body?: unknown) =>
+          fetch(`${vault.address}/v1/${path}`, {
+            method,
+            headers: { 'X-Vault-Token': token },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+        const first = (await (await call('GET', 'database/creds/probe', vault.rootToken)).json()) as {
+          lease_id: string;
+        };
+        const second = (await (await call('GET', 'database/creds/probe', reader)).json()) as { lease_id: string };
+        const renewal = await call('PUT', 'sys/leases/renew', vault.rootToken, {
+          lease_id: first.lease_id,
+          increment: 300,
+        });
+        expect(renewal.status).toBe(200);
+        const renewedAt = Date.now();
+        expect((await call('PUT', 'sys/leases/revoke', vault.rootToken, { lease_id: first.lease_id })).status).toBe(
+          204,
+        );
+        expect((await call('POST', 'auth/token/revoke-self', reader)).status).toBe(204);
+        const history = vault.record?.leaseHistory() ?? [];
+        const byId = new Map(history.map((lease) => [lease.leaseId, lease]));
+        expect(byId.get(first.lease_id)?.endReason).toBe('revoked');
+        expect(byId.get(first.lease_id)?.expiresAt).toBeGreaterThanOrEqual(renewedAt + 299_000);
+        expect(byId.get(second.lease_id)?.endReason).toBe('revoked');
+        const counts = vault.record?.requestCounts() ?? {};
+        expect(counts['GET database/creds/:role']).toBe(2);
+        expect(counts['PUT sys/leases/renew']).toBe(1);
+        const issued = (vault.record?.issuedSecrets() ?? []).map((secret) => secret.value);
+        expect(issued).toEqual(expect.arrayContaining([vault.rootToken, child, reader]));
+        expect(JSON.stringify(vault.record?.requestLog())).not.toContain(reader);
+      } finally {
+        await vault.stop();
+      }
+    });
+
+    it('answers nothing while suspended (a hung Vault) and drops the connection once OpenBao is gone', async () => {
+      const vault = await openBaoVault(process.env, envPostgres(inject('postgres').url));
+      try {
+        vault.process?.suspend();
+        const hung = await fetch(`${vault.address}/v1/sys/health`, { signal: AbortSignal.timeout(500) }).catch(
+          (error: unknown) => error,
+        );
+        expect((hung as Error).name).toBe('TimeoutError');
+        vault.process?.resume();
+        expect((await fetch(`${vault.address}/v1/sys/health`)).status).toBe(200);
+        process.kill(vault.process?.pid ?? 0, 'SIGKILL');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const dropped = await fetch(`${vault.address}/v1/sys/health`).catch((error: unknown) => error);
+        expect(dropped).toBeInstanceOf(TypeError); // fetch failed: the socket closed without an answer
+      } finally {
+        await vault.stop();
+      }
+    });
+
     it('is stopped by its watchdog when the test process is killed without stop()', async () => {
       const script = `
         import { openBaoVault } from './packages/testkit/src/vault/openbao/openbao-vault.ts';

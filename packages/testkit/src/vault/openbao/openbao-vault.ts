@@ -22,8 +22,10 @@ export async function openBaoVault(env: NodeJS.ProcessEnv, postgres: TestPostgre
       throw error;
     },
   );
+  // Through the recorder, as on the dev server: set-up requests count, and the tokens and
+  // passwords they carry are in `issuedSecrets()` for the secrets capture.
   const admin = new HttpVaultAdmin({
-    address: server.address,
+    address: recorder.address,
     rootToken: server.rootToken,
     backend: 'openbao',
     postgres,
