@@ -2,20 +2,25 @@ import { dataverkConfig } from '@dataverk/knex';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
-import { assertRotationWithoutLoss, probeSql } from './rotation-scenario.js';
+import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
+import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD, SHORT_ROTATION_LOAD } from './rotation-scenario.js';
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
-  'knex under rotation (%s revocation)',
-  (revocation) => {
+const cases = (await bothVaultBackends()).flatMap((suite) =>
+  (['vault-default', 'terminate-sessions'] as const).map((revocation) => ({ ...suite, revocation })),
+);
+
+describe.each<SuiteBackend & { revocation: Revocation }>(cases)(
+  'knex under rotation ($revocation revocation, Vault $backend)',
+  ({ backend, primary, revocation }) => {
     let fixture: DatabaseFixture;
     beforeAll(async () => {
-      fixture = await databaseFixture({ ttl: 3, maxTtl: 8, revocation });
+      fixture = await databaseFixture({ ttl: 3, maxTtl: 8, revocation, backend });
     });
     afterAll(async () => {
       await fixture?.close();
     });
 
-    it('runs 30 s of bursty load at concurrency 16 with no failed query', async () => {
+    it(`runs ${(primary ? ROTATION_LOAD : SHORT_ROTATION_LOAD).durationMs / 1000} s of bursty load at concurrency 16 with no failed query`, async () => {
       const db = knex(dataverkConfig(fixture.name, { provider: fixture.provider, pool: { min: 0, max: 10 } }));
       const sql = probeSql(fixture.table);
       await assertRotationWithoutLoss(
@@ -25,6 +30,7 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
           return result.rows[0]!;
         },
         `knex/${revocation}`,
+        primary ? ROTATION_LOAD : SHORT_ROTATION_LOAD,
       );
       await db.destroy();
       expect(fixture.provider.liveLeaseIds.every((id) => fixture.provider.connectionsOn(id) === 0)).toBe(true);

@@ -2,23 +2,28 @@ import { DataverkPostgresDialect } from '@dataverk/kysely';
 import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
-import { assertRotationWithoutLoss, probeSql } from './rotation-scenario.js';
+import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
+import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD, SHORT_ROTATION_LOAD } from './rotation-scenario.js';
 
 /** No typed tables: the probe table's name is made per run, so the probe is raw SQL. */
 type NoTables = Record<never, never>;
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
-  'Kysely (DataverkPostgresDialect) under rotation (%s revocation)',
-  (revocation) => {
+const cases = (await bothVaultBackends()).flatMap((suite) =>
+  (['vault-default', 'terminate-sessions'] as const).map((revocation) => ({ ...suite, revocation })),
+);
+
+describe.each<SuiteBackend & { revocation: Revocation }>(cases)(
+  'Kysely (DataverkPostgresDialect) under rotation ($revocation revocation, Vault $backend)',
+  ({ backend, primary, revocation }) => {
     let fixture: DatabaseFixture;
     beforeAll(async () => {
-      fixture = await databaseFixture({ ttl: 3, maxTtl: 8, revocation });
+      fixture = await databaseFixture({ ttl: 3, maxTtl: 8, revocation, backend });
     });
     afterAll(async () => {
       await fixture?.close();
     });
 
-    it('runs 30 s of bursty load at concurrency 16 with no failed query', async () => {
+    it(`runs ${(primary ? ROTATION_LOAD : SHORT_ROTATION_LOAD).durationMs / 1000} s of bursty load at concurrency 16 with no failed query`, async () => {
       const db = new Kysely<NoTables>({
         dialect: new DataverkPostgresDialect(fixture.name, { provider: fixture.provider, pool: { max: 10 } }),
       });
@@ -30,6 +35,7 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
           return rows[0]!;
         },
         `kysely/${revocation}`,
+        primary ? ROTATION_LOAD : SHORT_ROTATION_LOAD,
       );
       await db.destroy();
       // destroy() resolves once every connection has closed and released its lease.
