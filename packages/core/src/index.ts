@@ -11,6 +11,12 @@ export type {
   LeaseHandle,
 } from './credentials/credential-provider.js';
 export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
+export {
+  type PgConnectionOptions,
+  type PgSessionParameters,
+  type PgTlsOptions,
+  pgConnectionOptions,
+} from './credentials/pg-connection-options.js';
 export { settingsResolver } from './credentials/settings-resolver.js';
 export type {
   DatabaseSettingsResolver,
