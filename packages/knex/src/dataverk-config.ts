@@ -1,11 +1,7 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import type { Knex } from 'knex';
-import {
-  isCurrent,
-  type LeasedConnection,
-  type LeasedConnectionSettings,
-  leaseAwareKnexClient,
-} from './knex-pg-client.js';
+import type pg from 'pg';
+import { isCurrent, leaseAwareKnexClient } from './knex-pg-client.js';
 
 /** Options of {@link dataverkConfig}: any knex config except what dataverk sets, plus the provider. */
 export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection'> {
@@ -13,8 +9,10 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
   readonly provider?: CredentialProvider;
   /**
    * On `knex.destroy()`, once its connections are closed, revoke the leases this instance leaves
-   * behind that no other pool on the provider still uses. Default `false`: the provider keeps its
-   * current lease for its other users; `provider.close({ revoke: true })` revokes everything.
+   * behind: the current one is invalidated (other pools on the same provider move to a new lease,
+   * as after a rotation, and it is revoked once they let go), and `destroy()` waits (up to 10 s) for
+   * Vault to confirm. Default `false`: the provider keeps its current lease for its other users;
+   * `provider.close({ revoke: true })` revokes everything.
    */
   readonly revokeOnClose?: boolean;
 }
@@ -23,15 +21,17 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  * A `Knex.Config` for the dataverk settings name `name`, whose connections always log in with
  * current Vault credentials and are retired when their lease is superseded:
  *
- * - `connection` is an async function returning the current credentials with an
- *   `expirationChecker`, so knex asks again once the lease is superseded;
+ * - `client` is knex's PostgreSQL client (`pg` driver) extended so that every connection takes a
+ *   lease handle from the provider before it logs in, with that lease's user and password and the
+ *   settings URL's session parameters (`application_name`, `options=-c search_path=…`, timeouts,
+ *   TLS), releases it when it ends, retries a `28P01` login once, and closes idle connections of a
+ *   superseded lease; `connection` is left empty (knex's own refresh is not used);
  * - `pool.validate` rejects any pooled connection whose lease is superseded or near its end
  *   (knex ≥ 3.2 validates on every acquire) — knex's checker alone misses connections that sit idle
  *   through a rotation; your own `pool.validate` and other pool options are kept;
- * - `client` is knex's PostgreSQL client (`pg` driver) extended to tag connections with their
- *   lease, retry a `28P01` login once, and close idle connections of a superseded lease;
  * - transactions (`knex.transaction()`) and streams (`.stream()`, which needs `pg-query-stream`)
- *   keep their connection to the end even across a rotation; it is retired when released.
+ *   keep their connection to the end even across a rotation; it is retired when released; so do
+ *   migrations and seeds (`knex.migrate.*`, `knex.seed.*`, `withUserParams()`).
  *
  * @example
  * import knex from 'knex';
@@ -41,37 +41,18 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  */
 export function dataverkConfig(name: string, options: DataverkKnexOptions = {}): Knex.Config {
   const { provider = defaultProvider(), pool, revokeOnClose = false, ...rest } = options;
-  const userValidate = pool?.validate as ((connection: LeasedConnection) => unknown) | undefined;
+  const userValidate = pool?.validate as ((connection: pg.Client) => unknown) | undefined;
   return {
     ...rest,
     client: leaseAwareKnexClient(name, provider, { revokeOnClose }),
-    connection: () => currentSettings(name, provider),
+    // Every connection's settings come from its own lease handle (see the client); knex needs a value here to make a pool.
+    connection: {},
     pool: {
       ...pool,
-      validate: async (connection: LeasedConnection) => {
+      validate: async (connection: pg.Client) => {
         if (!isCurrent(provider, name, connection)) return false;
         return userValidate === undefined ? true : Boolean(await userValidate(connection));
       },
     },
   };
-}
-
-async function currentSettings(
-  name: string,
-  provider: CredentialProvider,
-): Promise<Knex.PgConnectionConfig & LeasedConnectionSettings> {
-  const credentials = await provider.getCredentials(name);
-  const settings: Knex.PgConnectionConfig & LeasedConnectionSettings = {
-    leaseId: credentials.leaseId,
-    host: credentials.host,
-    port: credentials.port,
-    user: credentials.user,
-    database: credentials.database,
-    ssl: credentials.ssl,
-    ...credentials.options,
-    expirationChecker: () => !provider.isCurrent(name, credentials.leaseId),
-  };
-  // Not enumerable: knex logs and clones its connection settings.
-  Object.defineProperty(settings, 'password', { value: credentials.password, enumerable: false });
-  return settings;
 }

@@ -1,19 +1,21 @@
-import { type CredentialEvents, type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import pg from 'pg';
-import { closeAndRevokeLeases } from './close-and-revoke-leases.js';
-import { type LeasedClient, LOGIN_REFUSED_CODES, leasedClientClass } from './dataverk-pg-client.js';
 import { StaleConnectionError } from './errors.js';
-import { PoolLeaseUsage } from './pool-lease-usage.js';
+import { type LeasedClient, leasedClientClass } from './leased-pg-client.js';
+import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
+import { onRotation } from './rotation-subscribers.js';
+import { hasCode, LOGIN_REFUSED_CODES } from './session-error-codes.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
 export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString' | 'Client'> {
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
   /**
-   * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind that no
-   * other pool on the provider still uses (see {@link closeAndRevokeLeases}). Default `false`: the
-   * provider keeps its current lease for its other users, and `provider.close({ revoke: true })`
-   * revokes everything when the process is done with the provider.
+   * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind: the
+   * current one is invalidated (other pools on the same provider move to a new lease, as after a
+   * rotation, and it is revoked once they let go), and `end()` waits (up to 10 s) for Vault to
+   * confirm. Default `false`: the provider keeps its current lease for its other users, and
+   * `provider.close({ revoke: true })` revokes everything when the process is done with it.
    */
   readonly revokeOnClose?: boolean;
 }
@@ -40,6 +42,11 @@ type ConnectCallback = (
  * Creates a `pg.Pool` for `name` whose connections always log in with the current Vault
  * credentials (user and password from one lease):
  *
+ * - each connection holds a lease handle from `provider.acquire()`, taken before it logs in and
+ *   released once when it ends;
+ * - `connectionTimeoutMillis` covers the wait for credentials and the connect together;
+ * - session parameters of the settings URL (`application_name`, `options=-c search_path=…`,
+ *   timeouts, `sslmode`/`sslrootcert`…) reach the server, unless the pool options set them;
  * - a checkout never hands out a connection whose lease is superseded or inside the safety
  *   margin of its expiry: such a connection is closed and another one is made;
  * - when the provider rotates, idle connections of the old lease are closed at once and
@@ -69,22 +76,23 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
   readonly settingsName: string;
   readonly #provider: CredentialProvider;
   readonly #revokeOnClose: boolean;
-  readonly #onRotated: (event: CredentialEvents['rotated']) => void;
-  readonly #leases = new PoolLeaseUsage();
+  readonly #stopWatchingRotations: () => void;
+  readonly #leases: PoolLeases;
   /** One promise per open connection, settled when it has closed. */
   readonly #connectionsClosed = new Set<Promise<void>>();
 
   constructor(name: string, provider: CredentialProvider, config: pg.PoolConfig, revokeOnClose: boolean) {
-    super({ ...config, Client: leasedClientClass(name, provider) as unknown as typeof pg.Client });
+    const leases = new PoolLeases();
+    super({ ...config, Client: leasedClientClass(name, provider, leases) as unknown as typeof pg.Client });
     this.settingsName = name;
     this.#provider = provider;
     this.#revokeOnClose = revokeOnClose;
-    this.#onRotated = (event) => {
+    this.#leases = leases;
+    this.#stopWatchingRotations = onRotation(provider, (event) => {
       if (event.name === name) this.#closeIdleStale();
-    };
-    provider.on('rotated', this.#onRotated);
+    });
     this.on('error', forgetIdleClientError);
-    this.on('connect', (client) => this.#track(client as unknown as LeasedClient));
+    this.on('connect', (client) => this.#trackClose(client));
   }
 
   override connect(): Promise<pg.PoolClient>;
@@ -102,9 +110,14 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
   override end(): Promise<void>;
   override end(callback: () => void): void;
   override end(callback?: () => void): Promise<void> | undefined {
-    this.#provider.off('rotated', this.#onRotated);
+    this.#stopWatchingRotations();
     const ending = this.#revokeOnClose
-      ? closeAndRevokeLeases(this.#provider, this.settingsName, this.#leases.leaseIds, () => this.#endAndDrain())
+      ? closeRevokingLeases(
+          this.#provider,
+          this.settingsName,
+          this.#leases.liveLeaseIds(this.#provider, this.settingsName, Date.now()),
+          () => this.#endAndDrain(),
+        )
       : this.#endAndDrain();
     if (callback === undefined) return ending;
     // As pg-pool does: the callback gets the error of a second end(), nothing otherwise.
@@ -121,14 +134,10 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
     await Promise.all(this.#connectionsClosed);
   }
 
-  /** Counts a new connection's lease for this pool, and notes when its socket has closed. */
-  #track(client: LeasedClient): void {
-    const leaseId = client.leaseId;
-    if (leaseId === undefined) return;
-    this.#leases.opened(leaseId);
+  /** Notes when a new connection's socket has closed (its lease handle is released then). */
+  #trackClose(client: pg.Client): void {
     const closed = new Promise<void>((resolve) => {
       client.once('end', () => {
-        this.#leases.closed(leaseId);
         this.#connectionsClosed.delete(closed);
         resolve();
       });
@@ -145,7 +154,7 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
         client = (await super.connect()) as pg.PoolClient & LeasedClient;
       } catch (error) {
         // The credentials were invalidated by the client; one retry gets fresh ones.
-        if (LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '') && !retriedLogin) {
+        if (hasCode(error, LOGIN_REFUSED_CODES) && !retriedLogin) {
           retriedLogin = true;
           continue;
         }

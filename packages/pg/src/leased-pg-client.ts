@@ -1,24 +1,15 @@
-import type { CredentialProvider, DatabaseCredentials } from '@dataverk/core';
+import {
+  type CredentialProvider,
+  DataverkError,
+  type LeaseHandle,
+  type PgConnectionOptions,
+  pgConnectionOptions,
+} from '@dataverk/core';
 import pg from 'pg';
+import type { PoolLeases } from './revoke-on-close.js';
+import { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from './session-error-codes.js';
 
-/** The PostgreSQL error code for a failed password check (also: expired `VALID UNTIL`, dropped role). */
-export const INVALID_PASSWORD = '28P01';
-
-/**
- * Login refusals that mean "these credentials are gone": `28P01`, and `28000` (`role … does not
- * exist`, when Vault drops the role between the password check and the session start).
- */
-export const LOGIN_REFUSED_CODES: ReadonlySet<string> = new Set([INVALID_PASSWORD, '28000']);
-
-/**
- * Errors on an open session that mean its lease was revoked early: `42501` (Vault's default
- * revocation took the role's privileges and dropped it; the session lives on) and `57P01` (the
- * operator's revocation terminated it). Such a connection is retired rather than pooled again; the
- * next one logs in anew, and a `28P01` there fetches fresh credentials.
- */
-export const REVOKED_SESSION_CODES: ReadonlySet<string> = new Set(['42501', '57P01']);
-
-/** A pooled pg client that logs in with the credentials current at connect time. */
+/** A pooled pg client that logs in with the lease it holds. */
 export interface LeasedClient extends pg.Client {
   /** The Vault lease whose user and password this connection logged in with. */
   readonly leaseId: string | undefined;
@@ -34,16 +25,18 @@ type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => vo
 type SharedOptions = pg.PoolConfig & { user?: string; password?: string };
 
 /**
- * Makes a `pg.Client` subclass for one settings name. pg fixes a client's user at construction and
- * has no async hook before the startup message, so `connect()` asks the provider first, then sets
- * user, password, host, port, database and TLS from one lease, then connects.
+ * Makes a `pg.Client` subclass for one settings name. pg fixes a client's login at construction and
+ * has no async hook before the startup message, so `connect()` takes a lease handle first (counted
+ * before the login starts, so a rotation meanwhile cannot revoke it), sets user, password, host,
+ * port, database, TLS and session parameters from it, then connects. The handle is released once,
+ * when the connection ends or its connect fails.
  *
- * Each connection is reported to the provider (`retain` on connect, `release` on end) so that a
- * superseded lease is revoked as soon as its last connection closes.
+ * `connectionTimeoutMillis` covers the wait for credentials and the connect together.
  */
 export function leasedClientClass(
   name: string,
   provider: CredentialProvider,
+  leases: PoolLeases,
 ): new (
   config: SharedOptions,
 ) => LeasedClient {
@@ -52,16 +45,21 @@ export function leasedClientClass(
     fresh = true;
     revoked = false;
     readonly #shared: SharedOptions;
+    readonly #deadline: ConnectDeadline | undefined;
 
     constructor(config: SharedOptions) {
       super(config);
       this.#shared = config;
+      // Started here, before pg-pool starts its own timer of the same length right after constructing
+      // us: ours fires first, so a connect whose credentials came too late never starts (pg-pool's
+      // timer destroys the socket, and connecting a destroyed socket would bring it back to life).
+      this.#deadline = ConnectDeadline.start(name, config.connectionTimeoutMillis);
     }
 
     override connect(): Promise<pg.Client>;
     override connect(callback: ConnectCallback): void;
     override connect(callback?: ConnectCallback): Promise<pg.Client> | undefined {
-      const connecting = this.#connectWithCurrentCredentials();
+      const connecting = this.#connectWithLease().finally(() => this.#deadline?.clear());
       if (callback === undefined) return connecting;
       connecting.then(
         (client) => (callback as (err: null, c: pg.Client) => void)(null, client),
@@ -70,49 +68,61 @@ export function leasedClientClass(
       return undefined;
     }
 
-    async #connectWithCurrentCredentials(): Promise<pg.Client> {
-      const credentials = await provider.getCredentials(name);
-      this.#apply(credentials);
+    async #connectWithLease(): Promise<pg.Client> {
+      const handle = await this.#acquire();
+      const release = leases.hold(handle);
+      const { leaseId } = handle.credentials;
+      this.#apply(pgConnectionOptions(handle.credentials));
       try {
         await super.connect();
       } catch (error) {
-        if (LOGIN_REFUSED_CODES.has((error as { code?: string }).code ?? '')) {
-          provider.invalidate(name, credentials.leaseId);
-        }
+        release();
+        if (hasCode(error, LOGIN_REFUSED_CODES)) provider.invalidate(name, leaseId);
         throw error;
       }
       // Every error the server sends passes here, whichever way the query was made (pool.query, client.query, cursors).
-      (this as unknown as ClientInternals).connection.on('errorMessage', (message: { code?: string }) => {
+      (this as unknown as ClientInternals).connection.on('errorMessage', (message) => {
         if (REVOKED_SESSION_CODES.has(message.code ?? '')) this.revoked = true;
       });
-      this.leaseId = credentials.leaseId;
-      provider.retain(name, credentials.leaseId);
-      this.once('end', () => provider.release(name, credentials.leaseId));
+      this.leaseId = leaseId;
+      this.once('end', release);
       return this;
     }
 
-    #apply(credentials: DatabaseCredentials): void {
+    async #acquire(): Promise<LeaseHandle> {
+      const signal = this.#deadline?.signal;
+      try {
+        return await provider.acquire(name, signal === undefined ? {} : { signal });
+      } catch (error) {
+        throw signal?.aborted ? signal.reason : error;
+      }
+    }
+
+    #apply(options: PgConnectionOptions): void {
       const internals = this as unknown as ClientInternals;
-      internals.connectionParameters.user = credentials.user;
-      internals.connectionParameters.host = credentials.host;
-      internals.connectionParameters.port = credentials.port;
-      internals.connectionParameters.database = credentials.database;
-      internals.user = credentials.user;
-      internals.host = credentials.host;
-      internals.port = credentials.port;
-      internals.database = credentials.database;
-      internals.password = credentials.password;
-      if (credentials.ssl !== false && !internals.ssl) {
-        internals.ssl = credentials.ssl;
-        internals.connection.ssl = credentials.ssl;
+      const { host, port, database, user, password, ssl } = options;
+      const { ssl: _ssl, ...parameters } = options; // enumerable fields only: no password
+      for (const [key, value] of Object.entries(parameters)) {
+        // A session parameter given in the pool's own options wins over the settings URL's.
+        if (this.#shared[key as keyof SharedOptions] === undefined) internals.connectionParameters[key] = value;
+      }
+      Object.assign(internals.connectionParameters, { host, port, database, user });
+      internals.user = user;
+      internals.host = host;
+      internals.port = port;
+      internals.database = database;
+      internals.password = password;
+      if (ssl !== false && !internals.ssl) {
+        internals.ssl = ssl;
+        internals.connection.ssl = ssl;
       }
       // kysely's query cancellation (and other code) reads pool.options: keep it on the current lease.
-      this.#shared.user = credentials.user;
-      this.#shared.host = credentials.host;
-      this.#shared.port = credentials.port;
-      this.#shared.database = credentials.database;
+      this.#shared.user = user;
+      this.#shared.host = host;
+      this.#shared.port = port;
+      this.#shared.database = database;
       Object.defineProperty(this.#shared, 'password', {
-        value: credentials.password,
+        value: password,
         enumerable: false,
         configurable: true,
         writable: true,
@@ -121,9 +131,40 @@ export function leasedClientClass(
   };
 }
 
+/** The wait for credentials took all of `connectionTimeoutMillis`. */
+function connectTimeoutError(name: string, timeoutMs: number): DataverkError {
+  return new DataverkError(
+    'DATAVERK_CONNECT_TIMEOUT',
+    `no credentials for '${name}' within connectionTimeoutMillis (${timeoutMs} ms); check that Vault is reachable, or allow more time`,
+  );
+}
+
+/** `connectionTimeoutMillis` as an abort signal for the wait for credentials. */
+class ConnectDeadline {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+
+  private constructor(name: string, timeoutMs: number) {
+    this.#timer = setTimeout(() => this.#controller.abort(connectTimeoutError(name, timeoutMs)), timeoutMs);
+    this.#timer.unref();
+  }
+
+  static start(name: string, timeoutMs: number | undefined): ConnectDeadline | undefined {
+    return timeoutMs === undefined || timeoutMs <= 0 ? undefined : new ConnectDeadline(name, timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
 /** The fields of pg.Client (8.x) that hold the login parameters; stable across pg 8 releases. */
 interface ClientInternals {
-  connectionParameters: { user: string; host: string; port: number; database: string };
+  connectionParameters: Record<string, unknown>;
   user: string;
   host: string;
   port: number;

@@ -1,0 +1,104 @@
+import type { CredentialEvents, CredentialProvider, LeaseHandle } from '@dataverk/core';
+
+/**
+ * How long closing with `revokeOnClose` waits for the provider to report the end of the leases it
+ * left behind. Vault answers a revoke in milliseconds; the bound is for a lease another pool on the
+ * same provider still holds (revoked when that pool lets go), a provider that revokes nothing
+ * (`revokeSuperseded: 'never'`), and a Vault that does not answer.
+ */
+const REVOKE_WAIT_MS = 10_000;
+
+/**
+ * The lease handles one pool's connections hold, so that it knows at `end()` which leases it
+ * leaves behind. The provider counts every pool's handles; this counts only ours.
+ */
+export class PoolLeases {
+  readonly #open = new Set<LeaseHandle>();
+  #latest: LeaseHandle | undefined;
+
+  /** A connection of this pool took `handle`; returns the release to call once, when it ends. */
+  hold(handle: LeaseHandle): () => void {
+    this.#open.add(handle);
+    this.#latest = handle;
+    return () => {
+      this.#open.delete(handle);
+      handle.release();
+    };
+  }
+
+  /** Leases still alive that this pool holds or last used while current. */
+  liveLeaseIds(provider: CredentialProvider, name: string, now: number): string[] {
+    const ids = new Set<string>();
+    for (const handle of this.#open) if (handle.credentials.expiresAt > now) ids.add(handle.credentials.leaseId);
+    const latest = this.#latest?.credentials.leaseId;
+    if (latest !== undefined && provider.isCurrent(name, latest)) ids.add(latest);
+    ids.delete(''); // static credentials: nothing to revoke
+    return [...ids];
+  }
+}
+
+/**
+ * Runs `close` (which ends every connection, releasing its handle), then makes the provider revoke
+ * `leaseIds` as soon as no handle holds them: the current one is invalidated (every other user of
+ * the provider moves to a new lease, as after a rotation, without interrupting a query), and a
+ * superseded one is revoked at its last release. Resolves when each has ended, or after
+ * {@link REVOKE_WAIT_MS}. A failed revocation is reported by the provider's `error` event.
+ */
+export async function closeRevokingLeases(
+  provider: CredentialProvider,
+  name: string,
+  leaseIds: readonly string[],
+  close: () => Promise<void>,
+): Promise<void> {
+  const ends = new LeaseEnds(provider);
+  try {
+    await close();
+    for (const leaseId of leaseIds) provider.invalidate(name, leaseId);
+    await ends.settled(leaseIds, REVOKE_WAIT_MS);
+  } finally {
+    ends.stop();
+  }
+}
+
+/** Listens for the end of leases (revoked, expired, or a failed revoke) from the moment it is made. */
+class LeaseEnds {
+  readonly #provider: CredentialProvider;
+  readonly #ended = new Set<string>();
+  #wake: (() => void) | undefined;
+  readonly #onRevoked = (event: CredentialEvents['revoked']) => this.#end(event.leaseId);
+  readonly #onExpired = (event: CredentialEvents['expired']) => this.#end(event.leaseId);
+  readonly #onError = (event: CredentialEvents['error']) => {
+    if (event.operation === 'revoke' && event.leaseId !== undefined) this.#end(event.leaseId);
+  };
+
+  constructor(provider: CredentialProvider) {
+    this.#provider = provider;
+    provider.on('revoked', this.#onRevoked).on('expired', this.#onExpired).on('error', this.#onError);
+  }
+
+  async settled(leaseIds: readonly string[], waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (leaseIds.some((id) => !this.#ended.has(id))) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  stop(): void {
+    this.#provider.off('revoked', this.#onRevoked).off('expired', this.#onExpired).off('error', this.#onError);
+    this.#wake?.();
+  }
+
+  #end(leaseId: string): void {
+    this.#ended.add(leaseId);
+    this.#wake?.();
+  }
+}
