@@ -15,7 +15,10 @@ export interface ServiceAccountClaims {
 
 /**
  * An RS256 key pair standing in for a Kubernetes cluster's service-account signing key: the public
- * half goes to Vault as `pem_keys`, the private half mints projected service-account tokens.
+ * half goes to Vault as `pem_keys` (or to the testkit's TokenReview endpoint), the private half
+ * mints projected service-account tokens. Each service account keeps one UID for the signer's
+ * life, as a ServiceAccount object does in a cluster: Vault compares the token's UID with the one
+ * TokenReview answers and names its entity alias after it.
  *
  * @example
  * const signer = ServiceAccountJwtSigner.generate();
@@ -23,6 +26,7 @@ export interface ServiceAccountClaims {
  */
 export class ServiceAccountJwtSigner {
   readonly #privateKey: KeyObject;
+  readonly #uids = new Map<string, string>();
   readonly publicKeyPem: string;
 
   private constructor(privateKey: KeyObject, publicKeyPem: string) {
@@ -35,6 +39,17 @@ export class ServiceAccountJwtSigner {
     return new ServiceAccountJwtSigner(privateKey, publicKey.export({ type: 'spki', format: 'pem' }).toString());
   }
 
+  /** The UID of a service account of this "cluster", made on first use. */
+  serviceAccountUid(namespace: string, serviceAccount: string): string {
+    const key = `${namespace}/${serviceAccount}`;
+    let uid = this.#uids.get(key);
+    if (uid === undefined) {
+      uid = randomUUID();
+      this.#uids.set(key, uid);
+    }
+    return uid;
+  }
+
   mint(claims: ServiceAccountClaims): string {
     const now = Math.floor(Date.now() / 1000);
     const payload = {
@@ -43,10 +58,14 @@ export class ServiceAccountJwtSigner {
       iat: now,
       nbf: now,
       iss: KUBERNETES_ISSUER,
+      jti: randomUUID(),
       sub: `system:serviceaccount:${claims.namespace}:${claims.serviceAccount}`,
       'kubernetes.io': {
         namespace: claims.namespace,
-        serviceaccount: { name: claims.serviceAccount, uid: randomUUID() },
+        serviceaccount: {
+          name: claims.serviceAccount,
+          uid: this.serviceAccountUid(claims.namespace, claims.serviceAccount),
+        },
       },
     };
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

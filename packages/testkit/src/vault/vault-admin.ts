@@ -1,5 +1,6 @@
 import { VaultBackendUnsupportedError } from '../errors.js';
 import type { TestPostgres } from '../postgres/test-postgres.js';
+import { startTestKubernetesCluster, type TestKubernetesCluster } from './kubernetes/test-kubernetes-cluster.js';
 import { ServiceAccountJwtSigner } from './service-account-jwt.js';
 import type {
   AppRoleSpec,
@@ -32,6 +33,9 @@ export interface HttpVaultAdminOptions {
 export class HttpVaultAdmin implements VaultAdmin {
   readonly #options: HttpVaultAdminOptions;
   readonly #target: { readonly address: string; readonly token: string };
+  #devServerSigner: ServiceAccountJwtSigner | undefined;
+  #clusterStarting: Promise<TestKubernetesCluster> | undefined;
+  #cluster: TestKubernetesCluster | undefined;
 
   constructor(options: HttpVaultAdminOptions) {
     this.#options = options;
@@ -132,20 +136,18 @@ export class HttpVaultAdmin implements VaultAdmin {
     return String(auth?.client_token ?? '');
   }
 
+  /**
+   * Mounts Kubernetes auth at `spec.mount` and writes the role. The dev server checks JWTs with
+   * `pem_keys` itself; a real Vault calls the TokenReview API of the cluster it is configured with
+   * on every login, so the testkit starts one (see {@link startTestKubernetesCluster}) on this
+   * machine's loopback, which Vault must reach: OpenBao started here, or an `env` Vault on loopback.
+   * One cluster per admin: every mount and role accepts the tokens of the same signer.
+   */
   async enableKubernetesAuth(spec: KubernetesAuthSpec): Promise<KubernetesAuth> {
-    if (this.#options.backend !== 'dev-server') {
-      throw new VaultBackendUnsupportedError(
-        this.#options.backend,
-        'Kubernetes auth',
-        'real Vault checks service-account JWTs with the Kubernetes TokenReview API, and no Kubernetes API runs here',
-      );
-    }
     const mount = spec.mount ?? 'kubernetes';
+    const config = await this.#kubernetesConfig();
     await this.#enableAuth(mount, 'kubernetes');
-    const signer = ServiceAccountJwtSigner.generate();
-    await callVault(this.#target, 'POST', `auth/${mount}/config`, {
-      body: { kubernetes_host: 'https://kubernetes.default.svc', pem_keys: [signer.publicKeyPem] },
-    });
+    await callVault(this.#target, 'POST', `auth/${mount}/config`, { body: config.body });
     await callVault(this.#target, 'POST', `auth/${mount}/role/${spec.role}`, {
       body: {
         bound_service_account_names: spec.boundServiceAccountNames,
@@ -155,7 +157,24 @@ export class HttpVaultAdmin implements VaultAdmin {
         ...(spec.tokenMaxTtl === undefined ? {} : { token_max_ttl: spec.tokenMaxTtl }),
       },
     });
+    const signer = config.signer;
     return { mount, role: spec.role, mintJwt: (claims) => signer.mint(claims) };
+  }
+
+  /**
+   * The Kubernetes "cluster" real Vault logs service accounts in against, once
+   * `enableKubernetesAuth` has started it (never on the dev server).
+   */
+  get kubernetesCluster(): TestKubernetesCluster | undefined {
+    return this.#cluster;
+  }
+
+  /** Stops what this admin started (the TokenReview endpoint). Call it when the Vault stops. */
+  async close(): Promise<void> {
+    const cluster = this.#clusterStarting;
+    this.#clusterStarting = undefined;
+    this.#cluster = undefined;
+    await (await cluster?.catch(() => undefined))?.stop();
   }
 
   async enableAppRole(spec: AppRoleSpec): Promise<{ readonly roleId: string; readonly secretId: string }> {
@@ -203,6 +222,38 @@ export class HttpVaultAdmin implements VaultAdmin {
     }
   }
 
+  async #kubernetesConfig(): Promise<{ signer: ServiceAccountJwtSigner; body: Record<string, unknown> }> {
+    if (this.#options.backend === 'dev-server') {
+      this.#devServerSigner ??= ServiceAccountJwtSigner.generate();
+      const pemKeys = [this.#devServerSigner.publicKeyPem];
+      return {
+        signer: this.#devServerSigner,
+        body: { kubernetes_host: 'https://kubernetes.default.svc', pem_keys: pemKeys },
+      };
+    }
+    const unreachable = kubernetesApiUnreachableReason(this.#options.backend, this.#options.address);
+    if (unreachable !== undefined) {
+      throw new VaultBackendUnsupportedError(this.#options.backend, 'Kubernetes auth', unreachable);
+    }
+    this.#clusterStarting ??= startTestKubernetesCluster();
+    const cluster = await this.#clusterStarting.catch((error: unknown) => {
+      this.#clusterStarting = undefined;
+      throw error;
+    });
+    this.#cluster = cluster;
+    return {
+      signer: cluster.signer,
+      // No pem_keys: the TokenReview answer alone decides, as in most clusters. disable_local_ca_jwt,
+      // because a Vault outside a pod has no /var/run/secrets/kubernetes.io/serviceaccount to fall back on.
+      body: {
+        kubernetes_host: cluster.apiUrl,
+        kubernetes_ca_cert: cluster.caCertPem,
+        token_reviewer_jwt: cluster.tokenReviewerJwt,
+        disable_local_ca_jwt: true,
+      },
+    };
+  }
+
   async #mountInfo(mount: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     const table = dataOf(await callVault(this.#target, 'GET', 'sys/mounts'));
     const entry = table[`${mount.replace(/\/+$/, '')}/`];
@@ -214,6 +265,17 @@ export class HttpVaultAdmin implements VaultAdmin {
     if (table[`${mount}/`] !== undefined) return;
     await callVault(this.#target, 'POST', `sys/auth/${mount}`, { body: { type } });
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Why a Vault of `backend` at `address` cannot call a TokenReview endpoint on this machine's loopback. */
+function kubernetesApiUnreachableReason(backend: VaultBackend, address: string): string | undefined {
+  if (backend === 'openbao') return undefined;
+  if (backend === 'env' && LOOPBACK_HOSTS.has(new URL(address).hostname)) return undefined;
+  return backend === 'testcontainers'
+    ? "real Vault checks service-account JWTs with the Kubernetes TokenReview API, and a Vault in a container cannot reach the testkit's TokenReview endpoint on this machine's loopback"
+    : `real Vault checks service-account JWTs with the Kubernetes TokenReview API, and the testkit serves one on this machine's loopback only, which the Vault at ${address} may not reach`;
 }
 
 function kvVersion(info: Readonly<Record<string, unknown>>): 1 | 2 {
