@@ -25,20 +25,20 @@ describe.each<readonly [Adapter, Revocation]>(cases)(
     });
 
     it('fails only the queries around the revocation, then gets fresh credentials', async () => {
-      const faults = fixture.vault.faults!;
+      const record = fixture.record;
       const provider = ownProvider(fixture);
       const client = queryClient(adapter, fixture, provider, CONCURRENCY);
       await client.query();
       const load = startLoad(client.query, { concurrency: CONCURRENCY });
       await sleep(1_000);
       const lease = await provider.getCredentials(fixture.name);
-      faults.resetCounts();
+      record.resetCounts();
       const from = Date.now();
       await fixture.vault.admin.revokeLease(lease.leaseId);
       const to = Date.now();
       await sleep(AFTER_MS);
       const outcomes = await load.stop();
-      const counts = faults.requestCounts();
+      const counts = record.requestCounts();
       await client.close();
       await provider.close({ revoke: true });
 
@@ -48,6 +48,7 @@ describe.each<readonly [Adapter, Revocation]>(cases)(
       const after = outcomes.filter((o) => o.startedAt >= to);
       const usersAfter = new Set(after.flatMap((o) => (o.ok && o.user !== undefined ? [o.user] : [])));
       report(`lease-revoked-early/${adapter}/${revocation}`, {
+        vault: fixture.backend,
         window: `revocation took ${to - from} ms (+500 ms counted as inside)`,
         queries: outcomes.length,
         failuresInside: inside.length,

@@ -22,25 +22,26 @@ describe('PostgreSQL restarted under load', () => {
   });
 
   it.each(ADAPTERS)('the pool recovers; failures only in the restart window (%s)', async (adapter) => {
-    const faults = fixture.vault.faults!;
+    const record = fixture.record;
     const provider = ownProvider(fixture);
     const client = queryClient(adapter, fixture, provider, 8);
     await client.query();
     const load = startLoad(client.query, { concurrency: 8, pauseAfterFailureMs: 50 });
     await sleep(1_000);
-    faults.resetCounts();
+    record.resetCounts();
     const from = Date.now();
     await postgres.restart!({ downMs: DOWN_MS });
     const to = Date.now();
     await sleep(3_000);
     const outcomes = await load.stop();
-    const counts = faults.requestCounts();
+    const counts = record.requestCounts();
     await client.close();
     await provider.close({ revoke: true });
 
     const { inside, outside } = failuresAround(outcomes, { from, to }, SETTLE_MS);
     const recovered = firstSuccessAfter(outcomes, to);
     report(`postgres-restart/${adapter}`, {
+      vault: fixture.backend,
       window: `server down ${to - from} ms (+${SETTLE_MS} ms counted as inside)`,
       queries: outcomes.length,
       failuresInside: inside.length,

@@ -40,7 +40,8 @@ function runChild(env: Readonly<Record<string, string>>): Promise<{ report: Chil
 describe('shutdown: after end()/destroy()/close() nothing is left (child process)', () => {
   let fixture: DatabaseFixture;
   beforeAll(async () => {
-    fixture = await databaseFixture({ ttl: 2, maxTtl: 4 });
+    // refuseConnections (Vault down while the child runs): a fault switch only the dev server has.
+    fixture = await databaseFixture({ ttl: 2, maxTtl: 4, backend: 'dev-server' });
   });
   afterAll(async () => {
     fixture?.vault.faults?.refuseConnections(false);
@@ -59,6 +60,7 @@ describe('shutdown: after end()/destroy()/close() nothing is left (child process
   it('after 3 s of createPool, knex and Client.readSql across renewals and a rotation: no timer, socket or child process', async () => {
     const { report: child, exitMs } = await runChild({ ...env(), RUN_MS: '3000' });
     report('shutdown/normal', {
+      vault: fixture.backend,
       ok: child.ok,
       failed: child.failed,
       openBeforeClose: child.beforeClose,
@@ -76,6 +78,7 @@ describe('shutdown: after end()/destroy()/close() nothing is left (child process
     try {
       const { report: child, exitMs } = await runChild({ ...env(), RUN_MS: '1500' });
       report('shutdown/vault-down', {
+        vault: fixture.backend,
         ok: child.ok,
         failed: child.failed,
         openBeforeClose: child.beforeClose,

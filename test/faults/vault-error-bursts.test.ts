@@ -16,7 +16,8 @@ function gaps(log: readonly RecordedVaultRequest[], pattern: RegExp): number[] {
 describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
   let fixture: DatabaseFixture;
   beforeAll(async () => {
-    fixture = await databaseFixture({ ttl: 3, maxTtl: 60 });
+    // failNext (429 and 5xx bursts on demand): a fault switch only the dev server has.
+    fixture = await databaseFixture({ ttl: 3, maxTtl: 60, backend: 'dev-server' });
   });
   afterAll(async () => {
     await fixture?.close();
@@ -35,6 +36,7 @@ describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
     await provider.close({ revoke: true });
     const failed = results.filter((r) => r.status === 'rejected').length;
     report(`vault-500-burst-cold/${adapter}`, {
+      vault: fixture.backend,
       burst: '2 x 500',
       queries: 32,
       failed,
@@ -71,6 +73,7 @@ describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
     unhandled.stop();
     const { inside, outside } = failuresAround(outcomes, { from, to }, 300);
     report(`vault-429-burst-under-load/${adapter}`, {
+      vault: fixture.backend,
       burst: '10 x 429',
       window: `${to - from} ms until the last 429`,
       queries: outcomes.length,
@@ -105,6 +108,7 @@ describe.each(ADAPTERS)('Vault 429 and 500 bursts (%s)', (adapter) => {
     await provider.close({ revoke: true });
     const failed = outcomes.filter((o) => !o.ok);
     report(`vault-500-burst-renew/${adapter}`, {
+      vault: fixture.backend,
       burst: '6 x 500 on sys/leases/renew',
       window: '5000 ms of load',
       queries: outcomes.length,

@@ -42,7 +42,8 @@ async function firstQueryFailure(query: () => Promise<unknown>): Promise<{ ms: n
 describe('Vault unreachable at start', () => {
   let fixture: DatabaseFixture;
   beforeAll(async () => {
-    fixture = await databaseFixture({ ttl: 5, maxTtl: 60 });
+    // refuseConnections (Vault down at start, then back): a fault switch only the dev server has.
+    fixture = await databaseFixture({ ttl: 5, maxTtl: 60, backend: 'dev-server' });
   });
   afterAll(async () => {
     fixture?.vault.faults?.refuseConnections(false);
@@ -61,7 +62,11 @@ describe('Vault unreachable at start', () => {
       await provider.close();
       await sleep(50);
       unhandled.stop();
-      report(`vault-refused-at-start/${adapter}`, { failedAfterMs: ms, error: (error as Error).name });
+      report(`vault-refused-at-start/${adapter}`, {
+        vault: fixture.backend,
+        failedAfterMs: ms,
+        error: (error as Error).name,
+      });
       expect(error).toBeInstanceOf(CredentialsUnavailableError);
       expect((error as Error).message).toMatch(
         /Vault at http:\/\/127\.0\.0\.1:\d+ could not be reached \(ECONNREFUSED\)/,
@@ -87,6 +92,7 @@ describe('Vault unreachable at start', () => {
       await sleep(50);
       unhandled.stop();
       report(`vault-silent-at-start/${adapter}`, {
+        vault: fixture.backend,
         requestTimeoutMs: REQUEST_TIMEOUT_MS,
         attempts: 3,
         failedAfterMs: ms,
@@ -122,6 +128,7 @@ describe('Vault unreachable at start', () => {
     const { inside, outside } = failuresAround(outcomes, { from: down, to: up }, recoveryMs);
     const creds = countRequests(faults.requestCounts(), /^GET database\/creds\//);
     report(`vault-unreachable-at-start/${adapter}`, {
+      vault: fixture.backend,
       window: `${up - down} ms refused from start`,
       queries: outcomes.length,
       failuresInside: inside.length,
