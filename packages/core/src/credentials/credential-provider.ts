@@ -73,7 +73,13 @@ export interface CredentialEvents {
   rotated: { name: string; previousLeaseId: string; leaseId: string; user: string; expiresAt: number };
   revoked: { name: string; leaseId: string; reason: 'released' | 'close' | 'superseded-expiring' };
   expired: { name: string; leaseId: string };
-  error: { name: string; leaseId?: string; operation: 'read' | 'renew' | 'revoke' | 'login'; error: Error };
+  /** `listener`: one of your listeners threw; the provider carried on. */
+  error: {
+    name: string;
+    leaseId?: string;
+    operation: 'read' | 'renew' | 'revoke' | 'login' | 'listener';
+    error: Error;
+  };
 }
 
 /**

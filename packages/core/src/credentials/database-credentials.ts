@@ -90,28 +90,23 @@ export function databaseCredentials(
   return new LeasedCredentials(name, target, secret, issuedAt, expiresAt);
 }
 
-/** The same credentials with a lease end moved by a renewal. */
-export function renewedCredentials(
+/**
+ * The same credentials with a new lease duration (a renewal) and effective end (lease or token,
+ * whichever ends first).
+ */
+export function credentialsWith(
   credentials: DatabaseCredentials,
-  leaseDuration: number,
-  renewedAt: number,
+  change: { readonly leaseDuration: number; readonly expiresAt: number },
 ): DatabaseCredentials {
   const secret: DatabaseSecret = {
     path: '',
     username: credentials.user,
     password: credentials.password,
     leaseId: credentials.leaseId,
-    leaseDuration,
+    leaseDuration: change.leaseDuration,
     renewable: credentials.renewable,
     warnings: [],
   };
   const target: ConnectionTarget = credentials;
-  const renewed = new LeasedCredentials(
-    credentials.name,
-    target,
-    secret,
-    credentials.issuedAt,
-    renewedAt + leaseDuration * 1000,
-  );
-  return renewed;
+  return new LeasedCredentials(credentials.name, target, secret, credentials.issuedAt, change.expiresAt);
 }

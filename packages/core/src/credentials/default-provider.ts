@@ -1,4 +1,6 @@
+import { loadSettings } from '../settings/load-settings.js';
 import { createVaultClient } from '../vault/create-vault-client.js';
+import type { VaultClient } from '../vault/vault-client.js';
 import { settingsResolver } from './settings-resolver.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 
@@ -8,12 +10,21 @@ let shared: VaultCredentialProvider | undefined;
  * The process-wide provider adapters use when given none: Vault from the environment
  * (`VAULT_ADDR`, `VAULT_TOKEN`, Kubernetes or AppRole login, …) and databases from `settings.json`
  * (DESIGN §3–§4). Built on first use, so importing an adapter reads no file and calls no Vault.
+ * Settings loading (the Vault KV secret source) and the provider share one Vault client, so the
+ * process logs in once.
  *
  * @example
  * const creds = await defaultProvider().getCredentials('postgres_database');
  */
 export function defaultProvider(): VaultCredentialProvider {
-  shared ??= new VaultCredentialProvider({ vault: () => createVaultClient(), resolve: settingsResolver() });
+  if (shared === undefined) {
+    let client: VaultClient | undefined;
+    const vault = () => {
+      client ??= createVaultClient();
+      return client;
+    };
+    shared = new VaultCredentialProvider({ vault, resolve: settingsResolver(() => loadSettings({ vault })) });
+  }
   return shared;
 }
 

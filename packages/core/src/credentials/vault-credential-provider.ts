@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '../errors.js';
-import { planAfterGrant, type RandomSource, retryDelay } from '../lease/lease-timing.js';
-import type { VaultClient } from '../vault/vault-client.js';
+import type { RandomSource } from '../lease/lease-timing.js';
+import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
 import type {
   AcquireOptions,
@@ -11,8 +10,12 @@ import type {
   DatabaseCredentials,
   LeaseHandle,
 } from './credential-provider.js';
-import { databaseCredentials, renewedCredentials } from './database-credentials.js';
+import { databaseCredentials } from './database-credentials.js';
+import { effectiveCredentials, type HeldLease, holdLease } from './held-lease.js';
+import { abortable, leaseHandle } from './lease-handle.js';
 import { LeaseLedger } from './lease-ledger.js';
+import { ProviderEvents } from './provider-events.js';
+import { RequestGate } from './request-gate.js';
 
 /** Where a settings name's connection string and Vault path come from. */
 export type DatabaseSettingsResolver = (name: string) => Promise<{ connectionString: string; vaultPath: string }>;
@@ -30,7 +33,7 @@ export interface VaultCredentialProviderOptions {
    * lease as first granted, at most 30 s.
    */
   readonly safetyMarginMs?: number;
-  /** `released` (default): revoke a superseded lease once its last connection is gone; `never`: let it expire. */
+  /** `released` (default): revoke a superseded lease once its last handle is released; `never`: let it expire. */
   readonly revokeSuperseded?: 'released' | 'never';
   /** Close the Vault client when the provider closes (default true). */
   readonly ownsVaultClient?: boolean;
@@ -38,45 +41,33 @@ export interface VaultCredentialProviderOptions {
 
 const SAFETY_MARGIN_FRACTION = 0.05;
 const SAFETY_MARGIN_MAX_MS = 30_000;
-/** While Vault fails and nothing valid is left, on-demand reads are at most this far apart. */
-const ON_DEMAND_RETRY_MAX_MS = 5_000;
-
-/** The lease a name currently serves, and the plan that watches it. */
-interface HeldLease {
-  credentials: DatabaseCredentials;
-  /** What renewals ask for: the first grant's duration, in seconds (Go's `increment`). */
-  readonly incrementSeconds: number;
-  priorMs: number;
-  graceMs: number;
-  timer: ClockTimer | undefined;
-  retryAttempt: number;
-}
 
 interface NameState {
   held: HeldLease | undefined;
   fetching: Promise<DatabaseCredentials> | undefined;
   target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
-  failingSince: number | undefined;
-  lastError: unknown;
-  /** After a failure, on-demand reads wait until then so that a down Vault is not stormed. */
-  nextAttemptAt: number;
-  failures: number;
+  readonly gate: RequestGate;
+  /** Duration of the last lease, scaling the gate for short test leases. */
+  leaseMs: number;
 }
 
 /**
  * Database credentials from Vault, renewed on time and rotated before they expire.
  *
  * - One Vault read per lease: concurrent callers share one in-flight read; results are cached.
- * - Renewal and rotation follow Vault's `LifetimeWatcher` (see `lease-timing.ts`); rotation reads
- *   the next credentials while the current ones are still valid.
- * - A superseded lease is revoked once pools release its last connection (or left to expire).
- * - When Vault fails, current credentials keep being served while valid; only then does
- *   `getCredentials` fail, with {@link CredentialsUnavailableError}.
+ * - Renewal, rotation, retries and backoff follow Vault's `LifetimeWatcher` (see `lease-timing.ts`,
+ *   run by `LeaseScheduler`); rotation reads the next credentials while the current ones are still
+ *   valid, also when the Vault token that read them is about to end.
+ * - A superseded lease is revoked once its last {@link LeaseHandle} is released (or left to expire).
+ * - When Vault fails, current credentials keep being served while valid, and Vault sees at most one
+ *   request per name every 5 s; only then does `getCredentials` fail, with
+ *   {@link CredentialsUnavailableError}.
  *
  * @example
  * const provider = new VaultCredentialProvider({ vault, resolve: settingsResolver(settings) });
  * provider.on('rotated', (e) => console.log(`now ${e.user}, lease ${e.leaseId}`));
- * const creds = await provider.getCredentials('postgres_database');
+ * const lease = await provider.acquire('postgres_database');
+ * lease.release();
  * await provider.close({ revoke: true });
  */
 export class VaultCredentialProvider implements CredentialProvider {
@@ -87,9 +78,10 @@ export class VaultCredentialProvider implements CredentialProvider {
   readonly #random: RandomSource;
   readonly #options: VaultCredentialProviderOptions;
   readonly #names = new Map<string, NameState>();
-  readonly #events = new EventEmitter();
+  readonly #events = new ProviderEvents();
   readonly #ledger: LeaseLedger;
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #waits = new Set<{ readonly timer: ClockTimer; readonly cancel: () => void }>();
   #closed = false;
 
   constructor(options: VaultCredentialProviderOptions) {
@@ -101,7 +93,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#random = options.random ?? Math.random;
     this.#ledger = new LeaseLedger(this.#clock, {
       revoke: (leaseId, name) => this.#revoke(leaseId, name, 'released'),
-      expired: (leaseId, name) => this.#emit('expired', { name, leaseId }),
+      expired: (leaseId, name) => this.#events.emit('expired', { name, leaseId }),
     });
   }
 
@@ -109,20 +101,20 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (this.#closed) throw new ProviderClosedError(name);
     const state = this.#state(name);
     const held = state.held;
-    if (held !== undefined && this.#clock.now() < held.credentials.expiresAt - this.#margin(held)) {
+    if (held !== undefined && this.#clock.now() < this.#effective(held).expiresAt - this.#margin(held)) {
       return held.credentials;
     }
     try {
-      return await this.#refresh(name, state);
+      return await this.#refresh(name, state, true);
     } catch (error) {
       // Vault failed; credentials that are still valid beat none at all.
-      const still = state.held?.credentials;
+      const still = state.held === undefined ? undefined : this.#effective(state.held);
       if (still !== undefined && this.#clock.now() < still.expiresAt) return still;
-      const cause = state.lastError ?? error;
+      const cause = state.gate.lastError ?? error;
       // A settings mistake (missing entry, bad URL…) is not Vault failing: the caller gets it as is.
       if (error instanceof ProviderClosedError || !(cause instanceof VaultError)) throw cause;
-      const failingFor = state.failingSince === undefined ? undefined : this.#clock.now() - state.failingSince;
-      throw new CredentialsUnavailableError(name, failingFor, cause);
+      const since = state.gate.failingSince;
+      throw new CredentialsUnavailableError(name, since === undefined ? undefined : this.#clock.now() - since, cause);
     }
   }
 
@@ -145,33 +137,15 @@ export class VaultCredentialProvider implements CredentialProvider {
       signal?.throwIfAborted();
       // Counted in the same turn as the check: no rotation can revoke it in between.
       const current = this.#names.get(name)?.held?.credentials.leaseId === credentials.leaseId;
-      if (current && this.#ledger.retain(name, credentials.leaseId)) return this.#handle(credentials);
+      if (current && this.#ledger.retain(name, credentials.leaseId)) return leaseHandle(this.#ledger, credentials);
       // A rotation landed while we waited: take the new lease.
     }
-  }
-
-  #handle(first: DatabaseCredentials): LeaseHandle {
-    const ledger = this.#ledger;
-    const { name, leaseId } = first;
-    let latest = first;
-    let released = false;
-    return {
-      get credentials() {
-        if (!released) latest = ledger.credentials(name, leaseId) ?? latest;
-        return latest;
-      },
-      release() {
-        if (released) return;
-        released = true;
-        ledger.release(name, leaseId);
-      },
-    };
   }
 
   isCurrent(name: string, leaseId: string): boolean {
     const held = this.#names.get(name)?.held;
     if (held === undefined || held.credentials.leaseId !== leaseId) return false;
-    return this.#clock.now() < held.credentials.expiresAt - this.#margin(held);
+    return this.#clock.now() < this.#effective(held).expiresAt - this.#margin(held);
   }
 
   invalidate(name: string, leaseId?: string): void {
@@ -179,8 +153,9 @@ export class VaultCredentialProvider implements CredentialProvider {
     const held = state?.held;
     if (state === undefined || held === undefined) return;
     if (leaseId !== undefined && held.credentials.leaseId !== leaseId) return;
-    held.timer?.cancel();
+    held.scheduler.stop();
     state.held = undefined;
+    state.gate.refused();
     this.#ledger.supersede(name, held.credentials.leaseId);
   }
 
@@ -194,7 +169,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#ledger.release(name, leaseId);
   }
 
-  /** Connections pools report open on `leaseId`. */
+  /** Handles (connections) still counted on `leaseId`. */
   connectionsOn(leaseId: string): number {
     return this.#ledger.refs(leaseId);
   }
@@ -217,7 +192,8 @@ export class VaultCredentialProvider implements CredentialProvider {
   async close(options: { readonly revoke?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const state of this.#names.values()) state.held?.timer?.cancel();
+    for (const state of this.#names.values()) state.held?.scheduler.stop();
+    for (const wait of this.#waits) wait.cancel();
     await Promise.allSettled([...this.#names.values()].map((state) => state.fetching));
     const live = this.#ledger.drain();
     if (options.revoke) for (const { leaseId, name } of live) this.#revoke(leaseId, name, 'close');
@@ -233,35 +209,34 @@ export class VaultCredentialProvider implements CredentialProvider {
   #state(name: string): NameState {
     let state = this.#names.get(name);
     if (state === undefined) {
-      state = {
-        held: undefined,
-        fetching: undefined,
-        target: undefined,
-        failingSince: undefined,
-        lastError: undefined,
-        nextAttemptAt: 0,
-        failures: 0,
-      };
+      const gate = new RequestGate(this.#clock, this.#random);
+      state = { held: undefined, fetching: undefined, target: undefined, gate, leaseMs: 0 };
       this.#names.set(name, state);
     }
     return state;
   }
 
+  #effective(held: HeldLease): DatabaseCredentials {
+    return effectiveCredentials(held, this.#ledger);
+  }
+
   #margin(held: HeldLease): number {
     return (
-      this.#options.safetyMarginMs ??
-      Math.min(SAFETY_MARGIN_MAX_MS, held.incrementSeconds * 1000 * SAFETY_MARGIN_FRACTION)
+      this.#options.safetyMarginMs ?? Math.min(SAFETY_MARGIN_MAX_MS, held.scheduler.leaseMs * SAFETY_MARGIN_FRACTION)
     );
   }
 
   /**
-   * One read per name at a time; callers arriving meanwhile share it. On-demand reads (`gated`)
-   * wait out the backoff after a failure, so that a down Vault sees no storm of requests.
+   * One read per name at a time; callers arriving meanwhile share it. Reads callers trigger
+   * (`gated`) respect the name's gate: while Vault fails they fail fast until it opens; after a
+   * refused login they wait for it.
    */
-  #refresh(name: string, state: NameState, gated = true): Promise<DatabaseCredentials> {
+  #refresh(name: string, state: NameState, gated: boolean): Promise<DatabaseCredentials> {
     if (state.fetching !== undefined) return state.fetching;
-    if (gated && this.#clock.now() < state.nextAttemptAt) return Promise.reject(state.lastError);
-    const fetching = this.#track(this.#read(name, state));
+    const waitMs = gated ? state.gate.openAt - this.#clock.now() : 0;
+    if (waitMs > 0 && state.gate.lastError !== undefined) return Promise.reject(state.gate.lastError);
+    const read = waitMs > 0 ? this.#sleep(waitMs).then(() => this.#read(name, state)) : this.#read(name, state);
+    const fetching = this.#track(read);
     state.fetching = fetching;
     const clear = () => {
       if (state.fetching === fetching) state.fetching = undefined;
@@ -271,6 +246,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   }
 
   async #read(name: string, state: NameState): Promise<DatabaseCredentials> {
+    if (this.#closed) throw new ProviderClosedError(name);
     try {
       state.target ??= this.#resolve(name).then(({ connectionString, vaultPath }) => ({
         target: parseConnectionTarget(connectionString, name),
@@ -280,137 +256,95 @@ export class VaultCredentialProvider implements CredentialProvider {
         state.target = undefined;
         throw error;
       });
-      const secret = await this.#vault.readDatabaseCredentials(vaultPath);
+      // While Vault fails the gate paces requests; the client's own retries would triple them.
+      const failing = state.gate.failingSince !== undefined;
+      const secret = await this.#vault.readDatabaseCredentials(vaultPath, failing ? { retry: false } : {});
       if (this.#closed) {
-        await this.#vault.revokeLease(secret.leaseId).catch(() => {});
+        if (secret.leaseId !== '') await this.#vault.revokeLease(secret.leaseId).catch(() => {});
         throw new ProviderClosedError(name);
       }
-      return this.#install(name, state, databaseCredentials(name, target, secret, this.#clock.now()));
+      state.gate.succeeded();
+      const credentials = databaseCredentials(name, target, secret, this.#clock.now());
+      return this.#install(name, state, credentials, secret.leaseId === '' ? undefined : secret.token);
     } catch (error) {
-      if (!(error instanceof ProviderClosedError)) this.#recordFailure(name, state, error, 'read');
+      if (!(error instanceof ProviderClosedError)) {
+        state.gate.failed(error, state.leaseMs || 10_000);
+        this.#events.emit('error', { name, operation: 'read', error: asError(error) });
+      }
       throw error;
     }
   }
 
-  #install(name: string, state: NameState, credentials: DatabaseCredentials): DatabaseCredentials {
+  /** Makes `credentials` the current lease of `name`; events go out once the state is consistent. */
+  #install(
+    name: string,
+    state: NameState,
+    credentials: DatabaseCredentials,
+    token: TokenLifetime | undefined,
+  ): DatabaseCredentials {
     const previous = state.held;
-    const held: HeldLease = {
-      credentials,
-      incrementSeconds: credentials.leaseDuration,
-      priorMs: 0,
-      graceMs: 0,
-      timer: undefined,
-      retryAttempt: 0,
-    };
-    state.held = held;
-    state.failingSince = undefined;
-    state.lastError = undefined;
-    state.failures = 0;
-    state.nextAttemptAt = 0;
-    this.#ledger.add(credentials);
-    this.#emit('issued', {
+    const held = holdLease(credentials, token, {
       name,
-      leaseId: credentials.leaseId,
-      user: credentials.user,
-      expiresAt: credentials.expiresAt,
+      clock: this.#clock,
+      random: this.#random,
+      vault: () => this.#vault,
+      ledger: this.#ledger,
+      events: this.#events,
+      gate: state.gate,
+      replace: async (replaced) => {
+        if (state.held === replaced && !this.#closed) await this.#refresh(name, state, false);
+      },
     });
+    state.held = held;
+    state.leaseMs = credentials.leaseDuration * 1000;
     if (previous !== undefined) {
-      previous.timer?.cancel();
-      this.#emit('rotated', {
-        name,
-        previousLeaseId: previous.credentials.leaseId,
-        leaseId: credentials.leaseId,
-        user: credentials.user,
-        expiresAt: credentials.expiresAt,
-      });
-      this.#ledger.supersede(name, previous.credentials.leaseId);
+      previous.scheduler.stop();
+      state.gate.leaseSurvived();
+      if (previous.credentials.leaseId !== credentials.leaseId)
+        this.#ledger.supersede(name, previous.credentials.leaseId);
     }
-    this.#plan(name, held, credentials.leaseDuration * 1000, undefined);
-    return credentials;
-  }
-
-  #plan(name: string, held: HeldLease, remainingMs: number, requestedMs: number | undefined): void {
-    if (!Number.isFinite(held.credentials.expiresAt)) return;
-    const plan = planAfterGrant(
-      { remainingMs, priorMs: held.priorMs, graceMs: held.graceMs, requestedMs, renewable: held.credentials.renewable },
-      this.#random,
-    );
-    held.priorMs = remainingMs;
-    held.graceMs = plan.graceMs;
-    const step = plan.action === 'renew' ? () => this.#renew(name, held) : () => this.#rotate(name, held);
-    this.#schedule(held, plan.delayMs, step);
-  }
-
-  #schedule(held: HeldLease, delayMs: number, step: () => Promise<void>): void {
-    held.timer?.cancel();
-    held.timer = this.#clock.setTimeout(() => {
-      held.timer = undefined;
-      if (!this.#closed) void this.#track(step());
-    }, delayMs);
-  }
-
-  async #renew(name: string, held: HeldLease): Promise<void> {
-    const state = this.#state(name);
-    const leaseId = held.credentials.leaseId;
-    try {
-      const lease = await this.#vault.renewLease(leaseId, held.incrementSeconds);
-      if (state.held !== held || this.#closed) return;
-      held.credentials = renewedCredentials(held.credentials, lease.leaseDuration, this.#clock.now());
-      held.retryAttempt = 0;
-      this.#ledger.extend(held.credentials);
-      this.#emit('renewed', {
-        name,
-        leaseId,
-        expiresAt: held.credentials.expiresAt,
-        leaseDuration: lease.leaseDuration,
-      });
-      this.#plan(name, held, lease.leaseDuration * 1000, held.incrementSeconds * 1000);
-    } catch (error) {
-      if (state.held !== held || this.#closed) return;
-      this.#emit('error', { name, leaseId, operation: 'renew', error: asError(error) });
-      // 400 (lease gone, expired, past max TTL) and 403 will not get better by retrying: rotate.
-      if (isStatus(error, 400) || isStatus(error, 403)) return this.#rotate(name, held);
-      this.#retryLater(name, held, () => this.#renew(name, held));
+    if (Number.isFinite(credentials.expiresAt)) {
+      held.scheduler.granted({ remainingMs: credentials.leaseDuration * 1000, renewable: credentials.renewable });
     }
-  }
-
-  async #rotate(name: string, held: HeldLease): Promise<void> {
-    const state = this.#state(name);
-    if (state.held !== held || this.#closed) return;
-    try {
-      await this.#refresh(name, state, false);
-    } catch {
-      if (state.held === held && !this.#closed) this.#retryLater(name, held, () => this.#rotate(name, held));
+    token?.superseded.then(() => this.#tokenSuperseded(state, held));
+    const { leaseId, user, expiresAt } = held.credentials;
+    this.#events.emit('issued', { name, leaseId, user, expiresAt });
+    if (previous !== undefined) {
+      const previousLeaseId = previous.credentials.leaseId;
+      this.#events.emit('rotated', { name, previousLeaseId, leaseId, user, expiresAt });
     }
+    return held.credentials;
   }
 
-  /** Backs off and tries `step` again, until the lease's grace; after that, rotation is tried. */
-  #retryLater(name: string, held: HeldLease, step: () => Promise<void>): void {
-    const now = this.#clock.now();
-    if (now >= held.credentials.expiresAt) return;
-    held.retryAttempt++;
-    const untilGrace = held.credentials.expiresAt - held.graceMs - now;
-    const delay = retryDelay(held.retryAttempt, held.incrementSeconds * 1000, untilGrace, this.#random);
-    const next = untilGrace <= 0 ? () => this.#rotate(name, held) : step;
-    this.#schedule(held, Math.min(delay, held.credentials.expiresAt - now), next);
+  /** The client logged in anew: a lease that would outlive its old token is replaced now (rule 5). */
+  #tokenSuperseded(state: NameState, held: HeldLease): void {
+    if (this.#closed || state.held !== held || held.token === undefined) return;
+    if (held.leaseEndsAt > held.token.expiresAt) held.scheduler.replaceNow();
   }
 
-  #recordFailure(name: string, state: NameState, error: unknown, operation: 'read'): void {
-    const now = this.#clock.now();
-    state.failingSince ??= now;
-    state.lastError = error;
-    state.failures++;
-    const leaseMs = (state.held?.incrementSeconds ?? 10) * 1000;
-    // Capped: after a long outage the next read must come soon after Vault is back, not minutes later.
-    state.nextAttemptAt = now + retryDelay(state.failures, leaseMs, ON_DEMAND_RETRY_MAX_MS, this.#random);
-    this.#emit('error', { name, operation, error: asError(error) });
+  /** Waits on the clock; `close()` cuts it short. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wait = {
+        timer: this.#clock.setTimeout(() => {
+          this.#waits.delete(wait);
+          resolve();
+        }, ms),
+        cancel: () => {
+          wait.timer.cancel();
+          this.#waits.delete(wait);
+          reject(new ProviderClosedError('(provider closing)'));
+        },
+      };
+      this.#waits.add(wait);
+    });
   }
 
   #revoke(leaseId: string, name: string, reason: CredentialEvents['revoked']['reason']): void {
     if (reason === 'released' && this.#options.revokeSuperseded === 'never') return;
     const revoking = this.#vault.revokeLease(leaseId).then(
-      () => this.#emit('revoked', { name, leaseId, reason }),
-      (error: unknown) => this.#emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
+      () => this.#events.emit('revoked', { name, leaseId, reason }),
+      (error: unknown) => this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
     );
     void this.#track(revoking);
   }
@@ -421,26 +355,6 @@ export class VaultCredentialProvider implements CredentialProvider {
     promise.then(done, done);
     return promise;
   }
-
-  #emit<E extends keyof CredentialEvents>(event: E, payload: CredentialEvents[E]): void {
-    // EventEmitter throws on an 'error' nobody listens to; ours are reports, not crashes.
-    if (event === 'error' && this.#events.listenerCount('error') === 0) return;
-    this.#events.emit(event, payload);
-  }
-}
-
-/** `promise`, or a rejection with `signal.reason` as soon as the signal aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function isStatus(error: unknown, status: number): boolean {
-  return typeof error === 'object' && error !== null && (error as { status?: unknown }).status === status;
 }
 
 function asError(error: unknown): Error {

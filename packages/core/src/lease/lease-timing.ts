@@ -1,5 +1,6 @@
 /**
- * When to renew a lease, when to give up on it and rotate, and how long to wait after a failure.
+ * When to renew a lease (or a Vault token), when to give up on it and replace it, and how long to
+ * wait after a failure. `LeaseScheduler` applies these rules to leases and to the login token alike.
  *
  * The rules follow Vault's own Go client (`api.LifetimeWatcher`), so a lease watched by dataverk
  * behaves like one watched by Vault Agent or the `vault` CLI:
@@ -9,13 +10,25 @@
  *    the last grace stays.
  * 2. **Sleep.** After a grant of `remaining`, sleep `2/3 × remaining + grace/3` before renewing.
  *    The grace third is the jitter that keeps a fleet of clients from renewing in lock-step.
- * 3. **Rotate.** Stop renewing and fetch new credentials now when `remaining ≤ grace`, when the
- *    planned sleep would land inside the grace (`remaining − sleep ≤ grace`), or when a renewal
- *    granted less than it asked for (the role's max_ttl caps it).
- * 4. **Not renewable.** Rotate after the same sleep, `2/3 × duration + grace/3`.
- * 5. **Failures.** Retry with exponential backoff and equal jitter, never past the point where the
- *    lease has only its grace left. Go starts at 10 s, which suits hour-long leases; we start at
- *    the smaller of 10 s and 5 % of the lease so that second-long test leases get several tries.
+ * 3. **Replace.** Stop renewing and fetch new credentials (or log in again) now when
+ *    `remaining ≤ grace`, when the planned sleep would land inside the grace
+ *    (`remaining − sleep ≤ grace`), or when a renewal granted less than it asked for (max_ttl).
+ * 4. **Not renewable.** Replace after the same sleep, `2/3 × duration + grace/3`.
+ * 5. **Effective end.** Vault revokes every lease with the token that created it, so a lease ends
+ *    at `min(lease end, end of the token that read it)`. When the client moves on to a new token,
+ *    leases read with the old one are replaced at once, while the old token still lives (overlap).
+ * 6. **Failures back off.** Retry with exponential backoff and equal jitter: first delay the
+ *    smaller of 10 s and 5 % of the lease (at least 100 ms, so that second-long test leases get
+ *    several tries), doubling, at most 5 min, and never past the effective end. A failed renewal is
+ *    retried until only the grace is left, then the lease is replaced instead.
+ * 7. **One request per name per interval.** While Vault fails, at most one request per database
+ *    name per {@link FAILING_INTERVAL_MAX_MS} (5 s; 5 % of the lease for leases under 100 s)
+ *    reaches Vault, from the schedule and from callers together; callers fail fast in between.
+ * 8. **Give up at the end.** Once the effective end is reached the schedule stops; the next caller
+ *    triggers an on-demand read (through the same gate) rather than a timer spinning.
+ * 9. **Refused logins.** After `invalidate()` (a `28P01` on connect) the first re-read is
+ *    immediate; further ones in a row wait 1 s, 2 s, 4 s, then 5 s each, until a lease survives
+ *    to its first renewal.
  *
  * Everything here is a pure function of its inputs (time comes in as numbers, randomness as a
  * function), so the rules are tested without a clock.
@@ -39,6 +52,12 @@ export const RETRY_INITIAL_MIN_MS = 100;
 export const RETRY_MULTIPLIER = 2;
 /** Largest retry delay (Vault's Go client: 5 min). */
 export const RETRY_MAX_MS = 5 * 60_000;
+/** While Vault fails: at most one request per name this often (rule 7). */
+export const FAILING_INTERVAL_MAX_MS = 5_000;
+/** …or this fraction of the lease, for short (test) leases. */
+export const FAILING_INTERVAL_LEASE_FRACTION = 0.05;
+/** First wait after a repeated refused login (rule 9). */
+export const INVALIDATION_BACKOFF_INITIAL_MS = 1_000;
 
 /** Random number in [0, 1); injectable so that tests fix the jitter. */
 export type RandomSource = () => number;
@@ -101,4 +120,49 @@ export function retryDelay(attempt: number, leaseMs: number, untilGraceMs: numbe
   const jittered = ceiling / 2 + (ceiling / 2) * random();
   const bound = Math.max(RETRY_INITIAL_MIN_MS, untilGraceMs);
   return Math.min(jittered, bound);
+}
+
+/**
+ * Delay before retry number `attempt` (1 for the first) of a failed renewal or replacement: rule 6
+ * with rule 7's floor. Returns `undefined` when no retry fits before the effective end (rule 8).
+ *
+ * @param leaseMs - the lease's full duration, which scales the first delay and the floor.
+ * @param remainingMs - time left before the effective end (or, for a renewal, before the grace).
+ *
+ * @example
+ * backoffDelay(1, 3_600_000, 1_800_000, () => 1); // 10_000
+ * backoffDelay(9, 3_600_000, 1_800_000, () => 1); // 300_000 (capped at 5 min)
+ * backoffDelay(1, 3_600_000, 2_000, () => 1); // undefined: less than 5 s left
+ */
+export function backoffDelay(
+  attempt: number,
+  leaseMs: number,
+  remainingMs: number,
+  random: RandomSource,
+): number | undefined {
+  const floor = failingIntervalMs(leaseMs);
+  if (remainingMs < floor) return undefined;
+  return Math.max(floor, retryDelay(attempt, leaseMs, remainingMs, random));
+}
+
+/**
+ * The least time between two requests for one name while Vault fails (rule 7).
+ *
+ * @example
+ * failingIntervalMs(3_600_000); // 5_000
+ * failingIntervalMs(3_000); // 150
+ */
+export function failingIntervalMs(leaseMs: number): number {
+  return Math.max(RETRY_INITIAL_MIN_MS, Math.min(FAILING_INTERVAL_MAX_MS, leaseMs * FAILING_INTERVAL_LEASE_FRACTION));
+}
+
+/**
+ * How long the read after the `streak`-th refused login in a row waits (rule 9).
+ *
+ * @example
+ * [1, 2, 3, 4, 5].map(invalidationDelay); // [0, 1_000, 2_000, 4_000, 5_000]
+ */
+export function invalidationDelay(streak: number): number {
+  if (streak <= 1) return 0;
+  return Math.min(FAILING_INTERVAL_MAX_MS, INVALIDATION_BACKOFF_INITIAL_MS * RETRY_MULTIPLIER ** (streak - 2));
 }

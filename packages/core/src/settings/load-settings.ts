@@ -22,8 +22,12 @@ export interface LoadSettingsOptions {
   readonly sources?: readonly SecretSource[];
   /** A KV path to read placeholders from, instead of the dataverk-vault one; enables the KV source. */
   readonly kvPath?: string;
-  /** The Vault client for the KV source; default one from `createVaultClient({ env })`, closed after. */
-  readonly vault?: VaultClient;
+  /**
+   * The Vault client for the KV source, or a function giving it on first use (so that none is made
+   * when no placeholder needs Vault). Not closed: pass the client the provider uses, and both share
+   * one login. Default: one from `createVaultClient({ env })`, closed after.
+   */
+  readonly vault?: VaultClient | (() => VaultClient);
 }
 
 /**
@@ -57,7 +61,8 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<D
   if (placeholders.size === 0) return substitutePlaceholders(settings, new Map()); // still turns $$ into $
   let created: VaultClient | undefined;
   const vault = () => {
-    if (options.vault !== undefined) return options.vault;
+    const given = options.vault;
+    if (given !== undefined) return typeof given === 'function' ? given() : given;
     created ??= createVaultClient({ env });
     return created;
   };

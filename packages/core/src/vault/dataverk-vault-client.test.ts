@@ -136,6 +136,7 @@ describe('responses are validated', () => {
       leaseDuration: 300,
       renewable: true,
       warnings: [],
+      token: expect.objectContaining({ expiresAt: Number.POSITIVE_INFINITY }),
     });
     expect(await vault.renewLease('database/creds/readonly/v-user', 600)).toEqual({
       leaseId: 'database/creds/readonly/v-user',
@@ -249,9 +250,11 @@ describe('token renewal on the lease timing rules', () => {
       .on('GET kv/x', { body: { data: {} } });
     const { vault, clock, warnings } = client(transport, { ...appRole, random: () => 0 });
     await vault.read('kv/x');
-    await clock.advance(42_000); // renew → network error → retry in 1.5–3 s (5 % of 60 s, equal jitter)
+    await clock.advance(42_000); // renew → network error → retry in 3 s (the failing floor: 5 % of 60 s)
     expect(transport.count(APPROLE)).toBe(1);
-    await clock.advance(1_500); // renew → 403 → login
+    await clock.advance(2_999);
+    expect(transport.count('POST auth/token/renew-self')).toBe(1);
+    await clock.advance(1); // renew → 403 → login
     expect(transport.count('POST auth/token/renew-self')).toBe(2);
     expect(transport.count(APPROLE)).toBe(2);
     expect(warnings.join('\n')).toContain('Vault token renewal: Vault at http://vault.test:8200 could not be reached');

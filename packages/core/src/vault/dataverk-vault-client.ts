@@ -3,7 +3,14 @@ import type { VaultCall } from './auth/vault-auth-method.js';
 import { type RetryPolicy, withRetries } from './retry-policy.js';
 import { toVaultError } from './to-vault-error.js';
 import type { TokenSession } from './token-session.js';
-import type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from './vault-client.js';
+import type {
+  DatabaseSecret,
+  ReadOptions,
+  TokenLifetime,
+  VaultClient,
+  VaultLease,
+  VaultResponse,
+} from './vault-client.js';
 import { VaultHttpFailure } from './vault-http-failure.js';
 import { parseDatabaseSecret, parseEnvelope, parseLease } from './vault-response.js';
 import type { VaultRequest, VaultTransport } from './vault-transport.js';
@@ -40,24 +47,26 @@ export class DataverkVaultClient implements VaultClient {
 
   async read(path: string): Promise<VaultResponse> {
     const clean = trimPath(path);
-    return parseEnvelope(await this.#authed({ method: 'GET', path: clean }, true), clean);
+    return parseEnvelope((await this.#authed({ method: 'GET', path: clean }, true)).body, clean);
   }
 
   async write(path: string, body: Readonly<Record<string, unknown>>): Promise<VaultResponse | undefined> {
     const clean = trimPath(path);
-    const answer = await this.#authed({ method: 'POST', path: clean, body }, false);
+    const answer = (await this.#authed({ method: 'POST', path: clean, body }, false)).body;
     return answer === undefined ? undefined : parseEnvelope(answer, clean);
   }
 
-  async readDatabaseCredentials(path: string): Promise<DatabaseSecret> {
+  async readDatabaseCredentials(path: string, options: ReadOptions = {}): Promise<DatabaseSecret> {
     const clean = trimPath(path);
-    return parseDatabaseSecret(await this.#authed({ method: 'GET', path: clean }, true), clean);
+    const { body, lifetime } = await this.#authed({ method: 'GET', path: clean }, options.retry ?? true);
+    // The token that read the lease: Vault revokes the lease when that token ends.
+    return { ...parseDatabaseSecret(body, clean), token: lifetime };
   }
 
   async renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease> {
     const path = 'sys/leases/renew';
     const body = { lease_id: leaseId, ...(incrementSeconds === undefined ? {} : { increment: incrementSeconds }) };
-    return parseLease(await this.#authed({ method: 'POST', path, body }, false), path);
+    return parseLease((await this.#authed({ method: 'POST', path, body }, false)).body, path);
   }
 
   async revokeLease(leaseId: string, options: { readonly sync?: boolean } = {}): Promise<void> {
@@ -73,15 +82,19 @@ export class DataverkVaultClient implements VaultClient {
   }
 
   /** Sends with the session's token; on 403 logs in again once (login methods only) and retries once. */
-  async #authed(request: Omit<VaultRequest, 'token'>, retry: boolean): Promise<unknown> {
-    const token = await this.#session.token();
+  async #authed(
+    request: Omit<VaultRequest, 'token'>,
+    retry: boolean,
+  ): Promise<{ body: unknown; lifetime: TokenLifetime }> {
+    const { token, lifetime } = await this.#session.current();
     try {
-      return await this.#call({ ...request, token }, { retry, hint: await this.#session.deniedHint() });
+      const body = await this.#call({ ...request, token }, { retry, hint: await this.#session.deniedHint() });
+      return { body, lifetime };
     } catch (error) {
       if (!(error instanceof VaultPermissionDeniedError)) throw error;
       const fresh = await this.#session.replace(token);
       if (fresh === undefined) throw error;
-      return this.#call({ ...request, token: fresh }, { retry });
+      return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };
     }
   }
 

@@ -1,19 +1,36 @@
-import type { Clock, ClockTimer } from '../clock/clock.js';
-import { VaultPermissionDeniedError } from '../errors.js';
-import { planAfterGrant, type RandomSource, retryDelay } from '../lease/lease-timing.js';
+import type { Clock } from '../clock/clock.js';
+import { VaultInvalidRequestError, VaultPermissionDeniedError } from '../errors.js';
+import { LeaseScheduler, type LifetimeGrant } from '../lease/lease-scheduler.js';
+import type { RandomSource } from '../lease/lease-timing.js';
 import type { VaultAuthMethod, VaultCall } from './auth/vault-auth-method.js';
+import { TokenLifetimeRecord } from './token-lifetime-record.js';
+import type { TokenLifetime } from './vault-client.js';
 import { parseAuth, type TokenGrant } from './vault-response.js';
 
+/** A token to send, with the lifetime that leases read with it share. */
+export interface SessionToken {
+  readonly token: string;
+  readonly lifetime: TokenLifetime;
+}
+
+interface ActiveToken {
+  readonly record: TokenLifetimeRecord;
+  readonly scheduler: LeaseScheduler;
+}
+
 /**
- * The client's Vault token over its life: obtained on first use, renewed with
- * `auth/token/renew-self` on the lease timing rules (`planAfterGrant`: sleep ⅔ of the TTL plus a
- * third of a 10–20 % grace, renew; when a renewal grants less than asked, max TTL is near), and
- * replaced by logging in again when it can no longer be renewed or Vault says 403 — for login
- * methods only; a fixed token just runs out and its 403s reach the caller.
+ * The client's Vault token over its life: obtained on first use (a fixed token's TTL is looked up
+ * with `auth/token/lookup-self`), renewed with `auth/token/renew-self` and replaced by a new login
+ * by the same `LeaseScheduler` rules as leases (`lease-timing.ts`): renew at ⅔ of the TTL plus a
+ * third of a 10–20 % grace; when a renewal grants less than asked (max TTL near), a token is not
+ * renewable (batch tokens), or Vault says 403, log in again — for login methods only; a fixed token
+ * just runs out and its 403s reach the caller. Periodic tokens have no max TTL: they are renewed
+ * for ever.
  *
- * The new token is obtained while the old one is still valid, so requests never wait on a
- * scheduled re-login. Timers run on the injected clock (unref'd in production) and `close()`
- * cancels them; failures in the background are reported, never thrown.
+ * The new token is obtained while the old one is still valid, and the old token's lifetime is then
+ * marked superseded, so the provider can replace leases read with it before it ends (Vault revokes
+ * a token's leases with it). Timers run on the injected clock and `close()` cancels them; failures
+ * in the background are reported, never thrown.
  */
 export class TokenSession {
   readonly #method: () => Promise<VaultAuthMethod>;
@@ -21,12 +38,8 @@ export class TokenSession {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #report: (error: Error) => void;
-  #current: { readonly token: string; readonly expiresAt: number } | undefined;
-  #pending: Promise<string> | undefined;
-  #timer: ClockTimer | undefined;
-  #graceMs = 0;
-  #priorMs = 0;
-  #incrementSeconds = 0;
+  #current: ActiveToken | undefined;
+  #pending: Promise<SessionToken> | undefined;
   #closed = false;
 
   constructor(options: {
@@ -45,8 +58,13 @@ export class TokenSession {
 
   /** A token that is valid as far as we know, logging in first when there is none. */
   async token(): Promise<string> {
-    const current = this.#current;
-    if (current !== undefined && this.#clock.now() < current.expiresAt) return current.token;
+    return (await this.current()).token;
+  }
+
+  /** {@link token} with its lifetime. */
+  async current(): Promise<SessionToken> {
+    const record = this.#current?.record;
+    if (record !== undefined && this.#clock.now() < record.expiresAt) return { token: record.token, lifetime: record };
     return this.#login();
   }
 
@@ -59,32 +77,29 @@ export class TokenSession {
    * After Vault refused `rejected` with 403: a new token from a fresh login, or `undefined` when
    * the method cannot log in again. Concurrent callers share one login.
    */
-  async replace(rejected: string): Promise<string | undefined> {
+  async replace(rejected: string): Promise<SessionToken | undefined> {
     if (!(await this.#method()).canLogin) return undefined;
-    if (this.#current !== undefined && this.#current.token !== rejected) return this.token();
-    if (this.#current?.token === rejected) this.#drop();
+    const record = this.#current?.record;
+    if (record !== undefined && record.token !== rejected) return this.current();
     return this.#login();
   }
 
   /** Stops renewing. Returns the token when it came from a login (so the caller may revoke it). */
   async close(): Promise<string | undefined> {
     this.#closed = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    const token = this.#current?.token;
+    this.#current?.scheduler.stop();
+    const token = this.#current?.record.token;
     if (token === undefined) return undefined;
     return (await this.#method()).canLogin ? token : undefined;
   }
 
-  #login(): Promise<string> {
+  #login(): Promise<SessionToken> {
     this.#pending ??= (async () => {
       try {
-        const grant = await (await this.#method()).login(this.#call);
-        this.#priorMs = 0;
-        this.#graceMs = 0;
-        this.#incrementSeconds = grant.ttlSeconds;
-        this.#adopt(grant, undefined);
-        return grant.token;
+        const method = await this.#method();
+        const grant = await method.login(this.#call);
+        const record = this.#adopt(grant, method.canLogin);
+        return { token: record.token, lifetime: record };
       } finally {
         this.#pending = undefined;
       }
@@ -92,94 +107,37 @@ export class TokenSession {
     return this.#pending;
   }
 
-  #drop(): void {
-    this.#current = undefined;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-  }
-
-  #adopt(grant: TokenGrant, requestedMs: number | undefined): void {
+  #adopt(grant: TokenGrant, canLogin: boolean): TokenLifetimeRecord {
     const ttlMs = grant.ttlSeconds * 1000;
-    this.#current = { token: grant.token, expiresAt: ttlMs > 0 ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY };
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    if (this.#closed || ttlMs <= 0) return;
-    const plan = planAfterGrant(
-      { remainingMs: ttlMs, priorMs: this.#priorMs, graceMs: this.#graceMs, requestedMs, renewable: grant.renewable },
-      this.#random,
+    const record = new TokenLifetimeRecord(
+      grant.token,
+      ttlMs > 0 ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY,
     );
-    this.#priorMs = ttlMs;
-    this.#graceMs = plan.graceMs;
-    const token = grant.token;
-    if (plan.action === 'renew') this.#schedule(plan.delayMs, () => this.#renew(token, 1));
-    else this.#schedule(plan.delayMs, () => this.#relogin(token, 1));
+    const scheduler: LeaseScheduler = new LeaseScheduler(this.#clock, this.#random, {
+      renew: () => this.#renew(record, scheduler.leaseMs / 1000),
+      ...(canLogin ? { replace: async () => void (await this.#login()) } : {}),
+      endsAt: () => record.expiresAt,
+      notBefore: () => 0,
+      isFinal: (error) => error instanceof VaultPermissionDeniedError || error instanceof VaultInvalidRequestError,
+      failed: (error) => this.#report(error),
+    });
+    const previous = this.#current;
+    this.#current = { record, scheduler };
+    previous?.scheduler.stop();
+    previous?.record.supersede();
+    if (this.#closed) scheduler.stop();
+    else if (ttlMs > 0) scheduler.granted({ remainingMs: ttlMs, renewable: grant.renewable });
+    return record;
   }
 
-  #schedule(delayMs: number, task: () => Promise<void>): void {
-    if (this.#closed) return;
-    this.#timer?.cancel();
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      task().catch((error: unknown) => this.#report(asError(error)));
-    }, delayMs);
-  }
-
-  async #renew(token: string, attempt: number): Promise<void> {
-    if (this.#closed || this.#current?.token !== token) return;
+  async #renew(record: TokenLifetimeRecord, incrementSeconds: number): Promise<LifetimeGrant> {
     const path = 'auth/token/renew-self';
-    try {
-      const body = await this.#call(
-        { method: 'POST', path, token, body: { increment: this.#incrementSeconds } },
-        { retry: false },
-      );
-      const grant = parseAuth(body, path);
-      if (this.#closed || this.#current?.token !== token) return;
-      this.#adopt({ ...grant, token }, this.#incrementSeconds * 1000);
-    } catch (error) {
-      this.#report(asError(error));
-      const canLogin = (await this.#method()).canLogin;
-      if (canLogin && (error instanceof VaultPermissionDeniedError || this.#untilGraceMs() <= 0)) {
-        return this.#relogin(token, 1);
-      }
-      this.#retryLater(token, attempt, (next) => this.#renew(token, next));
-    }
+    const body = await this.#call(
+      { method: 'POST', path, token: record.token, body: { increment: incrementSeconds } },
+      { retry: false },
+    );
+    const grant = parseAuth(body, path);
+    record.expiresAt = this.#clock.now() + grant.ttlSeconds * 1000;
+    return { remainingMs: grant.ttlSeconds * 1000, renewable: grant.renewable };
   }
-
-  async #relogin(token: string, attempt: number): Promise<void> {
-    if (this.#closed || this.#current?.token !== token) return;
-    if (!(await this.#method()).canLogin) return;
-    try {
-      await this.#login();
-    } catch (error) {
-      this.#report(asError(error));
-      this.#retryLater(token, attempt, (next) => this.#relogin(token, next));
-    }
-  }
-
-  #untilGraceMs(): number {
-    const current = this.#current;
-    return current === undefined ? 0 : current.expiresAt - this.#graceMs - this.#clock.now();
-  }
-
-  /**
-   * Tries again with backoff (`retryDelay`), aiming to finish before the grace (or, once inside it,
-   * before expiry). Once the token has expired we stop and drop it: the next request logs in anew
-   * and sees the error itself.
-   */
-  #retryLater(token: string, attempt: number, again: (attempt: number) => Promise<void>): void {
-    const current = this.#current;
-    if (this.#closed || current?.token !== token) return;
-    const untilExpiryMs = current.expiresAt - this.#clock.now();
-    if (untilExpiryMs <= 0) {
-      this.#drop();
-      return;
-    }
-    const untilGraceMs = this.#untilGraceMs();
-    const bound = untilGraceMs > 0 ? untilGraceMs : untilExpiryMs;
-    this.#schedule(retryDelay(attempt, this.#priorMs, bound, this.#random), () => again(attempt + 1));
-  }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -7,12 +7,25 @@ export interface VaultLease {
   readonly warnings: readonly string[];
 }
 
+/**
+ * The life of the Vault token a request was made with. Vault revokes every lease with the token
+ * that created it, so a lease can end before its own TTL says.
+ */
+export interface TokenLifetime {
+  /** When the token ends (ms since the epoch) as far as we know; renewals move it; `Infinity` without a TTL. */
+  readonly expiresAt: number;
+  /** Resolves when the client has moved on to a newer token; this one is renewed no more. */
+  readonly superseded: Promise<void>;
+}
+
 /** A dynamic (or static) database secret read from `<mount>/creds/<role>` or `static-creds`. */
 export interface DatabaseSecret extends VaultLease {
   /** The Vault path it was read from (no token, no secret). */
   readonly path: string;
   readonly username: string;
   readonly password: string;
+  /** The token it was read with, when the client knows it (`createVaultClient` does). */
+  readonly token?: TokenLifetime;
 }
 
 /** A raw Vault response envelope with its JSON fields renamed to camelCase. */
@@ -23,6 +36,15 @@ export interface VaultResponse {
   readonly renewable: boolean;
   readonly data: Readonly<Record<string, unknown>> | null;
   readonly warnings: readonly string[];
+}
+
+/** Options of {@link VaultClient.readDatabaseCredentials}. */
+export interface ReadOptions {
+  /**
+   * Retry network errors, 429 and 5xx inside the call (default true). The provider turns it off
+   * while Vault is failing, since it paces its own requests then.
+   */
+  readonly retry?: boolean;
 }
 
 /**
@@ -44,7 +66,7 @@ export interface VaultClient {
    * Reads database credentials and validates the shape (`data.username`, `data.password`,
    * `lease_id`, `lease_duration`, `renewable`). A 403 triggers one re-login and one retry.
    */
-  readDatabaseCredentials(path: string): Promise<DatabaseSecret>;
+  readDatabaseCredentials(path: string, options?: ReadOptions): Promise<DatabaseSecret>;
   /** `PUT sys/leases/renew`. `incrementSeconds` is what we ask for; Vault may grant less. */
   renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease>;
   /** `PUT sys/leases/revoke` (with `sync: true` unless told otherwise). */

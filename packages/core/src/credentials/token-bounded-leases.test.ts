@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/manual-clock.js';
+import { createVaultClient } from '../vault/create-vault-client.js';
+import { SimulatedVault, type SimulatedVaultOptions } from '../vault/simulated-vault.test-helpers.js';
+import { VaultCredentialProvider } from './vault-credential-provider.js';
+
+const NAME = 'postgres_database';
+const START = Date.parse('2026-01-01T00:00:00Z');
+const HOUR = 3_600;
+const DAY = 24 * HOUR;
+
+function setup(options: SimulatedVaultOptions) {
+  const clock = new ManualClock(START);
+  const sim = new SimulatedVault(clock, options);
+  const vault = createVaultClient({
+    address: 'http://vault.test:8200',
+    env: {},
+    auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' },
+    transport: sim,
+    clock,
+    random: () => 0.5,
+    sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+    logger: { warn: () => {} },
+  });
+  const provider = new VaultCredentialProvider({
+    vault,
+    clock,
+    random: () => 0.5,
+    resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+  });
+  return { clock, sim, provider };
+}
+
+/** Walks `hours` of fake time a minute at a time; counts the minutes the provider served dead credentials. */
+async function walk(setupResult: ReturnType<typeof setup>, hours: number, stepMs = 60_000) {
+  const { clock, sim, provider } = setupResult;
+  let dead = 0;
+  const users = new Set<string>();
+  for (let t = 0; t < hours * 3_600_000; t += stepMs) {
+    const creds = await provider.getCredentials(NAME);
+    users.add(creds.user);
+    if (!sim.isValid(creds.leaseId)) dead++;
+    // The end the provider reports is never later than the real end (lease or token).
+    if (creds.expiresAt > clock.now() + 1_000 && !sim.isValid(creds.leaseId, creds.expiresAt - 1_000)) dead++;
+    await clock.advance(stepMs);
+  }
+  return { dead, users: users.size };
+}
+
+describe('defect 1: leases end with the token that read them', () => {
+  it('1 h login token (max TTL 1 h), 24 h lease: rotates onto the new token before the old one ends, 0 dead minutes', async () => {
+    const s = setup({ tokenTtl: HOUR, tokenMaxTtl: HOUR, leaseTtl: DAY, leaseMaxTtl: 32 * DAY });
+    const { dead, users } = await walk(s, 48);
+    expect(dead).toBe(0);
+    // One lease per token (a new login each hour), not one per minute.
+    expect(users).toBeGreaterThanOrEqual(48);
+    expect(users).toBeLessThanOrEqual(2 * 48 + 2);
+    expect(s.sim.count('POST auth/approle/login')).toBeLessThanOrEqual(2 * 48 + 2);
+    await s.provider.close();
+  });
+
+  it.each([
+    [
+      '1 h lease, max 24 h, token 24 h / max 32 d',
+      { leaseTtl: HOUR, leaseMaxTtl: DAY, tokenTtl: DAY, tokenMaxTtl: 32 * DAY },
+    ],
+    [
+      '24 h lease, max 32 d, token 1 h / max 1 h',
+      { leaseTtl: DAY, leaseMaxTtl: 32 * DAY, tokenTtl: HOUR, tokenMaxTtl: HOUR },
+    ],
+    [
+      '24 h lease, max 32 d, periodic token of 1 h',
+      { leaseTtl: DAY, leaseMaxTtl: 32 * DAY, tokenTtl: HOUR, tokenMaxTtl: Number.POSITIVE_INFINITY },
+    ],
+    [
+      '768 h lease, max 768 h, token 768 h / max 768 h',
+      { leaseTtl: 768 * HOUR, leaseMaxTtl: 768 * HOUR, tokenTtl: 768 * HOUR, tokenMaxTtl: 768 * HOUR },
+    ],
+  ])('%s: no dead credentials over 3 days (10-minute steps)', async (_label, options) => {
+    const s = setup(options);
+    const { dead } = await walk(s, 72, 600_000);
+    expect(dead).toBe(0);
+    await s.provider.close();
+  });
+});

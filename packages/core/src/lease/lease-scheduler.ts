@@ -1,0 +1,164 @@
+import type { Clock, ClockTimer } from '../clock/clock.js';
+import { backoffDelay, planAfterGrant, type RandomSource } from './lease-timing.js';
+
+/** What Vault granted: time left and whether it can be renewed. */
+export interface LifetimeGrant {
+  /** Milliseconds left, as Vault granted them now (`lease_duration` × 1000). */
+  readonly remainingMs: number;
+  readonly renewable: boolean;
+}
+
+/** What a {@link LeaseScheduler} does at each step; the owner knows Vault, the scheduler knows when. */
+export interface LifetimeTasks {
+  /** Renews (`sys/leases/renew`, `auth/token/renew-self`) and resolves with the new grant. */
+  renew(): Promise<LifetimeGrant>;
+  /**
+   * Replaces the lease or token (a new read, a new login); resolves once the replacement is in
+   * place, at which point the owner stops this scheduler. Absent when it cannot be replaced (a
+   * fixed token): it then just runs out.
+   */
+  replace?(): Promise<void>;
+  /** The effective end now, ms since the epoch (rule 5); it may move, e.g. when a token is renewed. */
+  endsAt(): number;
+  /** Earliest time the next request may go out (rule 7's per-name gate). */
+  notBefore(): number;
+  /** True when a renewal error means renewing is pointless (400, 403): replace at once. */
+  isFinal(error: unknown): boolean;
+  /** A background step failed (called before the retry is planned, so the gate can move); must not throw. */
+  failed(error: Error, step: 'renew' | 'replace'): void;
+}
+
+/**
+ * Watches one lifetime — a database lease or a Vault token — and runs its renewals, replacement,
+ * retries and backoff on an injected clock, by the rules of `lease-timing.ts` (Vault's
+ * `LifetimeWatcher`). The provider runs one per lease, the token session one per token.
+ *
+ * @example
+ * const scheduler = new LeaseScheduler(clock, Math.random, {
+ *   renew: async () => ({ remainingMs: (await vault.renewLease(id, 3600)).leaseDuration * 1000, renewable: true }),
+ *   replace: () => readNewCredentials(),
+ *   endsAt: () => leaseEnd,
+ *   notBefore: () => 0,
+ *   isFinal: (error) => error instanceof VaultInvalidRequestError,
+ *   failed: (error) => console.warn(error.message),
+ * });
+ * scheduler.granted({ remainingMs: 3_600_000, renewable: true });
+ */
+export class LeaseScheduler {
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #tasks: LifetimeTasks;
+  /** The first grant's duration: what renewals ask for (Go's `increment`) and what scales backoff. */
+  #leaseMs = 0;
+  #priorMs = 0;
+  #graceMs = 0;
+  #attempt = 0;
+  #timer: ClockTimer | undefined;
+  #replacing = false;
+  #replaceRequested = false;
+  #stopped = false;
+
+  constructor(clock: Clock, random: RandomSource, tasks: LifetimeTasks) {
+    this.#clock = clock;
+    this.#random = random;
+    this.#tasks = tasks;
+  }
+
+  /** The grace in force (10–20 % of the lease), 0 before the first grant. */
+  get graceMs(): number {
+    return this.#graceMs;
+  }
+
+  /** The first grant's duration in ms (what renewals ask for). */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /** Vault granted (a first read, or a renewal): plan the next step (rules 1–4). */
+  granted(grant: LifetimeGrant): void {
+    if (this.#stopped) return;
+    const requestedMs = this.#leaseMs === 0 ? undefined : this.#leaseMs;
+    if (this.#leaseMs === 0) this.#leaseMs = grant.remainingMs;
+    this.#attempt = 0;
+    const plan = planAfterGrant(
+      {
+        remainingMs: grant.remainingMs,
+        priorMs: this.#priorMs,
+        graceMs: this.#graceMs,
+        renewable: grant.renewable,
+        ...(requestedMs === undefined ? {} : { requestedMs }),
+      },
+      this.#random,
+    );
+    this.#priorMs = grant.remainingMs;
+    this.#graceMs = plan.graceMs;
+    if (this.#replaceRequested) this.#arm(0, () => this.#replace());
+    else this.#arm(plan.delayMs, plan.action === 'renew' ? () => this.#renew() : () => this.#replace());
+  }
+
+  /** Replace now, while the current lifetime still runs (rule 5: its token was superseded). */
+  replaceNow(): void {
+    if (this.#stopped || this.#replacing) return;
+    this.#replaceRequested = true;
+    this.#arm(0, () => this.#replace());
+  }
+
+  /** Cancels every timer; nothing runs after this. */
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  #arm(delayMs: number, step: () => Promise<void>): void {
+    this.#timer?.cancel();
+    if (this.#stopped) return;
+    const wait = Math.max(delayMs, this.#tasks.notBefore() - this.#clock.now(), 0);
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#stopped) void step();
+    }, wait);
+  }
+
+  async #renew(): Promise<void> {
+    let grant: LifetimeGrant;
+    try {
+      grant = await this.#tasks.renew();
+    } catch (error) {
+      if (this.#stopped) return;
+      this.#tasks.failed(asError(error), 'renew');
+      if (this.#tasks.isFinal(error)) return this.#replace();
+      this.#attempt++;
+      // Renewal is worth retrying until only the grace is left; then a new lease is the way.
+      const untilGrace = this.#tasks.endsAt() - this.#graceMs - this.#clock.now();
+      const delay = backoffDelay(this.#attempt, this.#leaseMs, untilGrace, this.#random);
+      if (delay === undefined) this.#arm(0, () => this.#replace());
+      else this.#arm(delay, () => this.#renew());
+      return;
+    }
+    this.granted(grant);
+  }
+
+  async #replace(): Promise<void> {
+    const replace = this.#tasks.replace;
+    if (replace === undefined || this.#stopped) return;
+    this.#replacing = true;
+    try {
+      await replace();
+      this.#replacing = false;
+    } catch (error) {
+      this.#replacing = false;
+      if (this.#stopped) return;
+      this.#tasks.failed(asError(error), 'replace');
+      this.#attempt++;
+      const remaining = this.#tasks.endsAt() - this.#clock.now();
+      const delay = backoffDelay(this.#attempt, this.#leaseMs, remaining, this.#random);
+      // No retry fits before the end (rule 8): stop; the next caller reads on demand.
+      if (delay !== undefined) this.#arm(delay, () => this.#replace());
+    }
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
