@@ -54,7 +54,7 @@ describe('VaultCredentialProvider shutdown', () => {
     );
     expect(left).toEqual([]);
     expect(await fixture.vault.admin.lookupLease(leaseId)).toBeUndefined();
-    const renewals = fixture.vault.faults!.leaseHistory().find((l) => l.leaseId === leaseId);
+    const renewals = fixture.record.leaseHistory().find((l) => l.leaseId === leaseId);
     expect(renewals?.endReason).toBe('revoked');
   });
 });

@@ -55,9 +55,9 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
         vaultPath: fixture.vaultPath,
       }),
     });
-    fixture.vault.faults!.resetCounts();
+    fixture.record.resetCounts();
     const all = await Promise.all(Array.from({ length: 1000 }, () => provider.getCredentials('cold')));
-    const counts = fixture.vault.faults!.requestCounts();
+    const counts = fixture.record.requestCounts();
     console.log(`[provider] cold herd of 1000: ${JSON.stringify(counts)}`);
     expect(countRequests(counts, /approle\/login/)).toBe(1);
     expect(countRequests(counts, /^GET database\/creds\//)).toBe(1);
@@ -71,7 +71,7 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
     const events: string[] = [];
     for (const event of ['issued', 'renewed', 'rotated', 'revoked', 'expired', 'error'] as const)
       provider.on(event, () => events.push(event));
-    fixture.vault.faults!.resetCounts();
+    fixture.record.resetCounts();
     const failures: string[] = [];
     const users = new Set<string>();
     const end = Date.now() + 20_000;
@@ -85,7 +85,7 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
         );
       await sleep(200);
     }
-    const counts = fixture.vault.faults!.requestCounts();
+    const counts = fixture.record.requestCounts();
     const reads = countRequests(counts, /^GET database\/creds\//);
     const renewals = countRequests(counts, /sys\/leases\/renew/);
     const rotations = events.filter((e) => e === 'rotated').length;
@@ -101,7 +101,8 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
   });
 
   it('keeps serving while Vault is sealed for 5 s during a 10 s lease', async () => {
-    const sealed = await databaseFixture({ ttl: 10, maxTtl: 60 });
+    // seal(): a fault switch only the dev server has.
+    const sealed = await databaseFixture({ ttl: 10, maxTtl: 60, backend: 'dev-server' });
     try {
       const first = await sealed.provider.getCredentials(sealed.name);
       sealed.vault.faults!.seal();
@@ -144,7 +145,7 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
     expect(leaseIds.sort()).toEqual([a.leaseId, b.leaseId].sort());
     await own.provider.close({ revoke: true });
     for (const id of leaseIds) expect(await own.vault.admin.lookupLease(id)).toBeUndefined();
-    const revocations = own.vault.faults!.leaseHistory().filter((lease) => leaseIds.includes(lease.leaseId));
+    const revocations = own.record.leaseHistory().filter((lease) => leaseIds.includes(lease.leaseId));
     expect(revocations.map((lease) => lease.revocationError ?? 'revoked')).toEqual(['revoked', 'revoked']);
     const { rows } = await own.admin('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [users]);
     expect(rows).toEqual([]);
