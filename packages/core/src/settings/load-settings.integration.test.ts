@@ -2,7 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestVault } from '@dataverk/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseConnectionTarget } from '../credentials/connection-string.js';
 import {
   VaultLoginError,
   VaultNotFoundError,
@@ -199,4 +201,83 @@ describe('bad Vault set-ups fail clearly, without a secret', () => {
     expectNoSecret(error, secrets());
     await client.close();
   });
+});
+
+describe('a pod on Kubernetes auth: the dataverk environment contract, end to end', () => {
+  // On OpenBao the login goes through the testkit's TokenReview endpoint, as in a cluster.
+  const POD_APP = 'pod-app';
+  const POD_SETTINGS = {
+    db_connection_strings: { pod_database: '${POD_DATABASE_URL}' },
+    db_vault_path: { pod_database: '${POD_DATABASE_CREDS}' },
+  };
+
+  it.for(['kv1', 'kv2'] as const)(
+    'VKS_AUTH_PATH, K8S_SERVICEACCOUNT_PATH, APPLICATION_NAME and %s under VKS_KV_PATH fill settings.json, whose credentials run a query',
+    async (kv, ctx) => {
+      const kubernetes = await needs(ctx.skip, 'Kubernetes auth', () =>
+        vault.admin.enableKubernetesAuth({
+          role: POD_APP,
+          boundServiceAccountNames: [POD_APP],
+          boundServiceAccountNamespaces: [NAMESPACE],
+          policies: [POD_APP],
+        }),
+      );
+      await vault.admin.configureDatabase();
+      await vault.admin.writeDatabaseRole(POD_APP, {
+        creationStatements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+        defaultTtl: 300,
+        maxTtl: 600,
+      });
+      await vault.admin.writePolicy(
+        POD_APP,
+        `path "${kv === 'kv2' ? 'kv2/data' : 'kv1'}/team/${POD_APP}/*" { capabilities = ["read"] }
+         path "database/creds/${POD_APP}" { capabilities = ["read"] }`,
+      );
+      const database = new URL(inject('postgres').url);
+      database.username = '';
+      database.password = '';
+      await vault.admin.writeKv(kv, `team/${POD_APP}/${NAMESPACE}`, {
+        POD_DATABASE_URL: database.href,
+        POD_DATABASE_CREDS: `database/creds/${POD_APP}`,
+      });
+      const file = join(pod.root, `pod-settings-${kv}.json`);
+      await writeFile(file, JSON.stringify(POD_SETTINGS));
+      await writeFile(
+        join(pod.serviceAccount, 'token'),
+        kubernetes.mintJwt({ serviceAccount: POD_APP, namespace: NAMESPACE }),
+      );
+      const env = {
+        DATAVERK_SECRETS_FROM_API: 'true',
+        VKS_VAULT_ADDR: vault.address,
+        VKS_AUTH_PATH: 'auth/kubernetes/login',
+        K8S_SERVICEACCOUNT_PATH: pod.serviceAccount,
+        VKS_KV_PATH: `/${kv}/team`,
+        APPLICATION_NAME: POD_APP,
+        HOME: pod.home,
+      };
+
+      const target = resolveDatabaseSettings(await loadSettings({ path: file, env }), 'pod_database');
+      expect(target.vaultPath).toBe(`database/creds/${POD_APP}`);
+      const client = createVaultClient({ env });
+      const secret = await client.readDatabaseCredentials(target.vaultPath as string);
+      const { host, port, database: db, ssl } = parseConnectionTarget(target.connectionString, 'pod_database');
+      const connection = new pg.Client({
+        host,
+        port,
+        database: db,
+        ssl,
+        user: secret.username,
+        password: secret.password,
+      });
+      await connection.connect();
+      try {
+        const { rows } = await connection.query<{ user: string }>('SELECT current_user AS user');
+        expect(rows).toEqual([{ user: secret.username }]);
+      } finally {
+        await connection.end();
+        await vault.admin.revokeLease(secret.leaseId);
+        await client.close({ revokeToken: true });
+      }
+    },
+  );
 });
