@@ -1,3 +1,4 @@
+import { type TestVault, VAULT_BACKEND_VARIABLE, type VaultBackend, vaultBackendAvailability } from '@dataverk/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
 import { queriesAfterLeaseEnd } from '../support/query-load.js';
@@ -20,19 +21,64 @@ const AFTER_MS = 5_000;
 /** Client and server judge a lease's end a few ms apart; queries that close to it are not judged. */
 const EDGE_MS = 400;
 
-describe.each(ADAPTERS)('Vault down for longer than a lease (%s)', (adapter) => {
+/** How Vault goes away: real OpenBao is stopped (SIGSTOP: sockets open, no answer, a hung or partitioned Vault); the dev server refuses connections. */
+interface Outage {
+  readonly backend: VaultBackend;
+  readonly how: string;
+  /** Vault client options of the provider under test. */
+  readonly client: { readonly requestTimeoutMs?: number };
+  /** Why queries without valid credentials do not fail fast in this outage today, if they don't. */
+  readonly slowFailure?: string;
+  begin(vault: TestVault): void;
+  end(vault: TestVault): void;
+}
+
+const SIGSTOP: Outage = {
+  backend: 'openbao',
+  how: 'SIGSTOP/SIGCONT',
+  // A stopped Vault is noticed only by the request timeout: with the default 10 s every query after
+  // the lease end would wait for Vault's return (6 s here) instead of failing. An application that
+  // must fail faster behind a hung Vault sets it lower, as here.
+  client: { requestTimeoutMs: 1_000 },
+  // Library defect (reported to core, issue 13): with no valid credentials left, every caller waits
+  // for a whole creds read, 3 attempts × the request timeout (~3.6 s here, ~30 s with the default),
+  // although the read before it has just failed the same way.
+  slowFailure: 'each query waits for a whole creds read (3 attempts × request timeout)',
+  begin: (vault) => processOf(vault).suspend(),
+  end: (vault) => processOf(vault).resume(),
+};
+// refuseConnections: a fault switch only the dev server has (connections closed at once).
+const REFUSED: Outage = {
+  backend: 'dev-server',
+  how: 'refuseConnections',
+  client: {},
+  begin: (vault) => faultsOf(vault).refuseConnections(true),
+  end: (vault) => faultsOf(vault).refuseConnections(false),
+};
+
+const openBao = (await vaultBackendAvailability()).openbao;
+const forced = process.env[VAULT_BACKEND_VARIABLE] ?? '';
+const outages = [
+  ...(openBao.available && (forced === '' || forced === 'openbao') ? [SIGSTOP] : []),
+  ...(forced === '' || forced === 'dev-server' ? [REFUSED] : []),
+];
+const cases = outages.flatMap((outage) => ADAPTERS.map((adapter) => ({ adapter, outage, backend: outage.backend })));
+
+describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backend)', ({ adapter, outage }) => {
   let fixture: DatabaseFixture;
   beforeAll(async () => {
-    fixture = await databaseFixture({ ttl: TTL_S, maxTtl: 120 });
+    fixture = await databaseFixture({ ttl: TTL_S, maxTtl: 120, backend: outage.backend });
   });
   afterAll(async () => {
-    fixture?.vault.faults?.refuseConnections(false);
+    if (fixture !== undefined) outage.end(fixture.vault);
     await fixture?.close();
   });
+  /** The queries that started and ended while no valid credentials existed, for the fail-fast check. */
+  let withoutCredentials: { readonly answered: number; readonly failP99Ms: number } | undefined;
 
-  it('serves while the lease is valid, then fails fast naming Vault, then resumes without a restart', async () => {
-    const faults = fixture.vault.faults!;
-    const provider = ownProvider(fixture);
+  it('serves while the lease is valid, never on an ended lease, names Vault in every failure, resumes without a restart', async () => {
+    const record = fixture.record;
+    const provider = ownProvider(fixture, outage.client);
     const client = queryClient(adapter, fixture, provider);
     const unhandled = watchUnhandledRejections();
     await client.query();
@@ -47,13 +93,16 @@ describe.each(ADAPTERS)('Vault down for longer than a lease (%s)', (adapter) => 
     };
     let heldLeaseId = (await provider.getCredentials(fixture.name)).leaseId;
     provider.on('issued', onGrant).on('renewed', onGrant);
-    faults.refuseConnections(true);
+    outage.begin(fixture.vault);
     const down = Date.now();
     clientExpiry = Math.max(clientExpiry, (await provider.getCredentials(fixture.name)).expiresAt);
     await sleep(OUTAGE_MS);
     provider.off('issued', onGrant).off('renewed', onGrant);
-    faults.resetCounts();
-    faults.refuseConnections(false);
+    // The server's lease record as Vault came back: a renewal answered after SIGCONT must not move
+    // the end of a lease that ran out while the server was stopped.
+    const recordAtReturn = record.leaseHistory();
+    record.resetCounts();
+    outage.end(fixture.vault);
     const up = Date.now();
     await sleep(AFTER_MS);
     const outcomes = await load.stop();
@@ -63,7 +112,7 @@ describe.each(ADAPTERS)('Vault down for longer than a lease (%s)', (adapter) => 
 
     // A renewal in flight when the connections dropped may have extended the lease on the server
     // only: the server's record says when the lease really ended.
-    const leaseRecord = faults.leaseHistory().find((lease) => lease.leaseId === heldLeaseId);
+    const leaseRecord = recordAtReturn.find((lease) => lease.leaseId === heldLeaseId);
     const serverEnd = leaseRecord?.endedAt ?? leaseRecord?.expiresAt ?? clientExpiry;
     const validUntil = Math.min(clientExpiry, serverEnd);
     const whileValid = startedBetween(outcomes, down, validUntil - EDGE_MS);
@@ -71,12 +120,16 @@ describe.each(ADAPTERS)('Vault down for longer than a lease (%s)', (adapter) => 
     const afterExpiry = startedBetween(outcomes, Math.max(clientExpiry, serverEnd) + EDGE_MS, up).filter(
       (o) => o.endedAt < up,
     );
-    const lateOnServer = queriesAfterLeaseEnd(outcomes, faults.leaseHistory());
+    const lateOnServer = queriesAfterLeaseEnd(outcomes, [
+      ...recordAtReturn,
+      ...record.leaseHistory().filter((lease) => !recordAtReturn.some((seen) => seen.leaseId === lease.leaseId)),
+    ]);
     const recovered = firstSuccessAfter(outcomes, up);
     const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - up;
     const { inside, outside } = failuresAround(outcomes, { from: validUntil - EDGE_MS, to: up }, recoveryMs);
     const namingVault = afterExpiry.filter((o) => !o.ok && /Vault/.test(o.errorMessage ?? ''));
     report(`vault-down-longer-than-lease/${adapter}`, {
+      vault: `${fixture.backend} (${outage.how}, request timeout ${outage.client.requestTimeoutMs ?? 'default'})`,
       window: `${validUntil - down} ms after outage start until Vault returned (${up - validUntil} ms without valid credentials; server ended the lease ${serverEnd - clientExpiry} ms after the client's reckoning)`,
       queries: outcomes.length,
       okWhileValid: `${whileValid.filter((o) => o.ok).length}/${whileValid.length}`,
@@ -87,23 +140,40 @@ describe.each(ADAPTERS)('Vault down for longer than a lease (%s)', (adapter) => 
       failP99Ms: failureLatency(afterExpiry, 0.99),
       recoveryMs,
       runningAcrossLeaseEnd: lateOnServer.length,
-      requestsAfterReturn: countRequests(faults.requestCounts(), /database\/creds|sys\/leases/),
+      requestsAfterReturn: countRequests(record.requestCounts(), /database\/creds|sys\/leases/),
     });
 
     expect(unhandled.seen).toEqual([]);
     expect(validUntil - down).toBeGreaterThan(500);
     expect(whileValid.length).toBeGreaterThan(10);
     expect(whileValid.filter((o) => !o.ok)).toEqual([]);
-    expect(afterExpiry.length).toBeGreaterThan(10);
-    // No query succeeds on a lease Vault has ended; every one fails, quickly, naming Vault.
+    withoutCredentials = { answered: afterExpiry.length, failP99Ms: failureLatency(afterExpiry, 0.99) };
+    // No query succeeds on a lease Vault has ended; every one fails naming Vault.
     expect(afterExpiry.filter((o) => o.ok)).toEqual([]);
     // A query checked out just before the client's cutoff (lease end minus the safety margin) may
     // still be running when the lease ends on a loaded machine; none may start after the lease end.
     expect(lateOnServer.filter((o) => o.startedAt >= clientExpiry)).toEqual([]);
     expect(namingVault.length).toBe(afterExpiry.length);
-    expect(failureLatency(afterExpiry, 0.99)).toBeLessThan(3_000);
     // Back without a restart, and no failure after that.
     expect(recoveryMs).toBeLessThan(AFTER_MS - 1_000);
     expect(outside).toEqual([]);
   });
+
+  const failFast = outage.slowFailure === undefined ? it : it.fails;
+  const known = outage.slowFailure === undefined ? '' : ` (known defect, expected to fail: ${outage.slowFailure})`;
+  failFast(`fails fast while no valid credentials remain${known}`, (context) => {
+    if (withoutCredentials === undefined) return context.skip();
+    expect(withoutCredentials.answered).toBeGreaterThan(10);
+    expect(withoutCredentials.failP99Ms).toBeLessThan(3_000);
+  });
 });
+
+function processOf(vault: TestVault): NonNullable<TestVault['process']> {
+  if (vault.process === undefined) throw new Error(`the ${vault.backend} Vault has no process to stop`);
+  return vault.process;
+}
+
+function faultsOf(vault: TestVault): NonNullable<TestVault['faults']> {
+  if (vault.faults === undefined) throw new Error(`the ${vault.backend} Vault has no fault switches`);
+  return vault.faults;
+}

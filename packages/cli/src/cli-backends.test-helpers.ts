@@ -2,13 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { type DataverkSeed, envPostgres, seedDataverk, startVault, type TestVault } from '@dataverk/testkit';
+import {
+  type DataverkSeed,
+  envPostgres,
+  seedDataverk,
+  startVault,
+  type TestVault,
+  type VaultRecord,
+} from '@dataverk/testkit';
 import { expect, inject } from 'vitest';
 import { main } from './main.js';
 
-/** The run's PostgreSQL, a Vault (dev server here) and dataverk's seed settings, for CLI tests. */
+/** The run's PostgreSQL, a Vault (the run's backend: OpenBao or the dev server) and dataverk's seed settings, for CLI tests. */
 export interface CliBackends {
   readonly vault: TestVault;
+  /** What the Vault server saw (its lease record), on the dev server and on OpenBao alike. */
+  readonly record: VaultRecord;
   readonly seed: DataverkSeed;
   /** The application's environment (settings, Vault address and token) plus an empty HOME and PATH. */
   readonly env: Readonly<Record<string, string>>;
@@ -21,11 +30,17 @@ export async function startCliBackends(options: { ttl?: number; maxTtl?: number 
   const postgres = envPostgres(inject('postgres').url);
   const vault = await startVault({ postgres });
   console.log(`[dataverk] Vault backend: ${vault.backend} (${vault.address})`);
+  const record = vault.record;
+  if (record === undefined) {
+    await vault.stop();
+    throw new Error(`the ${vault.backend} Vault keeps no lease record; the CLI tests need the dev server or OpenBao`);
+  }
   const seed = await seedDataverk({ postgres, vault, ttl: options.ttl ?? 60, maxTtl: options.maxTtl ?? 120 });
   const home = await mkdtemp(join(tmpdir(), 'dataverk-cli-home-'));
   const token = seed.env.VAULT_TOKEN ?? '';
   return {
     vault,
+    record,
     seed,
     env: { ...seed.env, HOME: home, PATH: process.env.PATH ?? '' },
     secrets: [token, vault.rootToken],
@@ -57,7 +72,7 @@ export async function runCli(
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
-/** Dev-server passwords look like `A1a-` + 20 characters. */
+/** Passwords of Vault's (and OpenBao's, and the dev server's) default generator: `A1a-` + 20 characters. */
 const DEV_SERVER_PASSWORD = /A1a-[A-Za-z0-9-]{20}/;
 
 /** Fails when any secret (or anything shaped like a dev-server password) is in `text`. */

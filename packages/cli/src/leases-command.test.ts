@@ -60,11 +60,8 @@ describe('dataverk leases', () => {
     expect(run.stdout).toMatch(/^NAME\s+LEASE ID\s+USER\s+RENEWALS\s+TTL LEFT\s+STATE$/m);
     expect(run.stdout).toMatch(/^postgres_database\s+\S+\s+v-\S+\s+[1-9]\s+-\s+revoked$/m);
     expect(run.stdout).toMatch(/^postgres_database\s+\S+\s+v-\S+\s+\d\s+\S+\s+current$/m);
-    const faults = backends.vault.faults;
-    if (faults !== undefined) {
-      const live = faults.leaseHistory().filter((lease) => lease.endedAt === undefined);
-      expect(live).toEqual([]);
-    }
+    const live = backends.record.leaseHistory().filter((lease) => lease.endedAt === undefined);
+    expect(live).toEqual([]);
     expectNoSecrets(run.stdout + run.stderr, backends.secrets);
   });
 

@@ -44,23 +44,21 @@ describe('dataverk psql', () => {
   });
 
   it('revokes the lease when psql exits', async () => {
-    const faults = backends.vault.faults;
-    if (faults === undefined) return; // a real Vault has no lease record to read
-    const before = faults.leaseHistory().length;
+    const before = backends.record.leaseHistory().length;
     expect((await runCli(['psql', 'postgres_database'], env)).code).toBe(0);
-    const taken = faults.leaseHistory().slice(before);
+    const taken = backends.record.leaseHistory().slice(before);
     expect(taken).toHaveLength(1);
     expect(taken[0]?.endReason).toBe('revoked');
   });
 
   it('exits 3 with DATAVERK_CLI_PSQL_NOT_FOUND when there is no psql, and revokes the lease', async () => {
-    const before = backends.vault.faults?.leaseHistory().length ?? 0;
+    const before = backends.record.leaseHistory().length;
     const run = await runCli(['psql', 'postgres_database', '--psql', join(bin, 'no-such-psql')], env);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(
       /DATAVERK_CLI_PSQL_NOT_FOUND: could not run .*no-such-psql \(ENOENT\)\. Install the PostgreSQL client/,
     );
-    const taken = backends.vault.faults?.leaseHistory().slice(before) ?? [];
+    const taken = backends.record.leaseHistory().slice(before);
     for (const lease of taken) expect(lease.endReason).toBe('revoked');
   });
 
