@@ -26,6 +26,14 @@ export interface SeedDataverkOptions {
   readonly namespace?: string;
   /** Privileges every leased user has on the schema's tables; default SELECT, INSERT, UPDATE, DELETE. */
   readonly tablePrivileges?: readonly string[];
+  /**
+   * How the application logs in to Vault: `token` (default) puts a token with the seed's policy in
+   * `VAULT_TOKEN`; `kubernetes` does it as in a pod: a service-account JWT in
+   * `K8S_SERVICEACCOUNT_PATH/token` and `VKS_AUTH_PATH`, with the Kubernetes auth role named after
+   * `APPLICATION_NAME` (dataverk's default role). Real Vault needs the testkit's TokenReview
+   * endpoint for it (see `VaultAdmin.enableKubernetesAuth`).
+   */
+  readonly auth?: 'token' | 'kubernetes';
 }
 
 /**
@@ -47,8 +55,9 @@ export interface DataverkSeed {
   readonly settingsFile: string;
   /**
    * The application's environment: `DATAVERK_SETTINGS_PATH`, `VAULT_ADDR`, `VAULT_TOKEN` (a token
-   * with {@link policy} only), `DATAVERK_SECRETS_FROM_API`, `VKS_KV_PATH`, `APPLICATION_NAME`,
-   * `K8S_SERVICEACCOUNT_PATH` (a directory holding the `namespace` file, as in a pod).
+   * with {@link policy} only) or, with `auth: 'kubernetes'`, `VKS_AUTH_PATH`,
+   * `DATAVERK_SECRETS_FROM_API`, `VKS_KV_PATH`, `APPLICATION_NAME`, `K8S_SERVICEACCOUNT_PATH` (a
+   * directory holding the `namespace` file, and with Kubernetes auth the `token`, as in a pod).
    */
   readonly env: Readonly<Record<string, string>>;
   /** Runs SQL as the superuser inside {@link schema} (e.g. `CREATE TABLE`); leased users get access. */
@@ -83,11 +92,15 @@ export async function seedDataverk(options: SeedDataverkOptions): Promise<Datave
   const { postgres, vault } = options;
   const names = seedNames(options);
   await createApplicationSchema(postgres, names, options.tablePrivileges ?? DEFAULT_TABLE_PRIVILEGES);
-  const token = await configureVault(vault, postgres, names, {
+  await configureVault(vault, postgres, names, {
     ttl: options.ttl ?? DEFAULT_TTL_SECONDS,
     maxTtl: options.maxTtl ?? DEFAULT_MAX_TTL_SECONDS,
   });
   const files = await writeSettingsDirectory(names);
+  const login =
+    options.auth === 'kubernetes'
+      ? await kubernetesLogin(vault, names, files.serviceAccount)
+      : { VAULT_TOKEN: await vault.admin.createToken({ policies: [names.policy] }) };
   return {
     name: names.name,
     schema: names.schema,
@@ -100,7 +113,7 @@ export async function seedDataverk(options: SeedDataverkOptions): Promise<Datave
     env: {
       DATAVERK_SETTINGS_PATH: files.settingsDir,
       VAULT_ADDR: vault.address,
-      VAULT_TOKEN: token,
+      ...login,
       DATAVERK_SECRETS_FROM_API: 'true',
       VKS_KV_PATH: names.kvBase,
       APPLICATION_NAME: names.application,
@@ -175,13 +188,13 @@ async function createApplicationSchema(
     await asSuperuser(postgres, names.schema, statement);
 }
 
-/** KV values, the database engine and role, the policy; resolves to the application's token. */
+/** KV values, the database engine and role, the policy. */
 async function configureVault(
   vault: TestVault,
   postgres: TestPostgres,
   names: SeedNames,
   ttls: { readonly ttl: number; readonly maxTtl: number },
-): Promise<string> {
+): Promise<void> {
   const database = encodeURIComponent(postgres.database);
   await vault.admin.enableKv('secret', 2);
   await vault.admin.writeKv('secret', `${names.kvMountPath}/${names.kvSecret}`, {
@@ -205,7 +218,40 @@ async function configureVault(
       'path "sys/leases/revoke" { capabilities = ["update"] }',
     ].join('\n'),
   );
-  return vault.admin.createToken({ policies: [names.policy] });
+}
+
+/**
+ * Service-account JWTs of the seed live a day instead of a projected token's hour, so that long
+ * runs (soak) need no kubelet to rotate them; the client re-reads the file at every login anyway.
+ */
+const SERVICE_ACCOUNT_TOKEN_TTL_SECONDS = 24 * 3600;
+
+/**
+ * The Kubernetes auth role `APPLICATION_NAME` for the service account of that name, and its JWT
+ * in the pod directory. Seeds of one application in one Vault share the role: it keeps the
+ * policies of the earlier ones.
+ */
+async function kubernetesLogin(
+  vault: TestVault,
+  names: SeedNames,
+  serviceAccountDirectory: string,
+): Promise<Record<string, string>> {
+  const target = { address: vault.address, token: vault.rootToken };
+  const existing = await callVault(target, 'GET', `auth/kubernetes/role/${names.application}`, { allow: [400, 404] });
+  const earlier = (existing.body?.data as { token_policies?: unknown } | undefined)?.token_policies;
+  const kubernetes = await vault.admin.enableKubernetesAuth({
+    role: names.application,
+    boundServiceAccountNames: [names.application],
+    boundServiceAccountNamespaces: [names.namespace],
+    policies: [...new Set([...(Array.isArray(earlier) ? earlier.map(String) : []), names.policy])],
+  });
+  const jwt = kubernetes.mintJwt({
+    serviceAccount: names.application,
+    namespace: names.namespace,
+    ttlSeconds: SERVICE_ACCOUNT_TOKEN_TTL_SECONDS,
+  });
+  await writeFile(join(serviceAccountDirectory, 'token'), jwt);
+  return { VKS_AUTH_PATH: `auth/${kubernetes.mount}/login` };
 }
 
 /** `settings.json` as Python dataverk's seed has it, and a pod-like `serviceaccount/namespace`. */
