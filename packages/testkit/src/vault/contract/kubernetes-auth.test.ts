@@ -169,6 +169,16 @@ describeEachVaultBackend('kubernetes auth', ({ backend, vault }) => {
     expect(reviews()?.length).toBe(reviewedBefore);
   });
 
+  it('refuses a jwt that is not a JWT with 403, before any TokenReview (api-docs/auth/kubernetes, login)', async (ctx) => {
+    skipUnsupported(ctx.skip);
+    const reviewed = reviews()?.length;
+    const garbage = await login({ role: 'contract-app', jwt: 'not.a.jwt' });
+    expect(garbage.status).toBe(403);
+    // OpenBao: `permission denied`; the dev server names the parse failure (VAULT-DEV-SERVER.md).
+    if (backend !== 'dev-server') expect(garbage.body).toEqual({ errors: ['permission denied'] });
+    expect(reviews()?.length).toBe(reviewed);
+  });
+
   it('answers 400 for a missing jwt or an unknown role (api-docs/auth/kubernetes, login)', async (ctx) => {
     skipUnsupported(ctx.skip);
     expect(await login({ role: 'contract-app' })).toMatchObject({ status: 400, body: { errors: ['missing jwt'] } });
