@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import { superuserQuery, tryQueryAs, validUntil } from './postgres-probe.test-helpers.js';
-import { describeEachVaultBackend, vaultFetch } from './vault-backends.test-helpers.js';
+import { describeEachVaultBackend, ENVELOPE_KEYS, GO_UUID, vaultFetch } from './vault-backends.test-helpers.js';
 
 const TABLE = 'vault_contract_db_items';
 const CREATE = [
@@ -23,10 +23,17 @@ describeEachVaultBackend('database secrets engine', ({ vault, postgres }) => {
     const before = Date.now();
     const { status, body } = await vaultFetch(vault(), 'GET', 'database/creds/contract-reader');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ lease_duration: 60, renewable: true, mount_type: 'database', auth: null });
+    expect(Object.keys(body)).toEqual(ENVELOPE_KEYS);
+    expect(body).toMatchObject({ lease_duration: 60, renewable: true, wrap_info: null, warnings: null, auth: null });
+    expect(String(body.request_id)).toMatch(GO_UUID);
     expect(String(body.lease_id)).toMatch(/^database\/creds\/contract-reader\/[A-Za-z0-9]{24}$/);
+    // Go marshals `data` (a map) with sorted keys.
+    expect(Object.keys(body.data as object)).toEqual(['password', 'username']);
     const { username, password } = body.data as { username: string; password: string };
-    expect(username).toMatch(/^v-root-contract-[A-Za-z0-9]{20}-\d{10}$/);
+    // The root token of `bao server -dev -dev-root-token-id` is made through auth/token/create.
+    expect(username).toMatch(/^v-token-contract-[A-Za-z0-9]{20}-\d{10}$/);
+    // random.DefaultStringGenerator: 20 of [A-Za-z0-9-], at least one of each class and a dash.
+    expect(password).toMatch(/^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])(?=.*-)[A-Za-z0-9-]{20}$/);
     expect(await tryQueryAs(postgres, username, password, `SELECT * FROM ${TABLE}`)).toBe('ok');
     // {{expiration}} is the lease end plus Vault's 5 s buffer (builtin/logical/database/path_creds_create.go).
     const until = await validUntil(postgres, username);
@@ -51,6 +58,14 @@ describeEachVaultBackend('database secrets engine', ({ vault, postgres }) => {
     const { status, body, text } = await vaultFetch(vault(), 'GET', 'database/config/postgres');
     expect(status).toBe(200);
     expect(body.data).toMatchObject({ plugin_name: 'postgresql-database-plugin', allowed_roles: ['*'] });
+    expect(Object.keys(body.data as object)).toEqual([
+      'allowed_roles',
+      'connection_details',
+      'password_policy',
+      'plugin_name',
+      'plugin_version',
+      'root_credentials_rotate_statements',
+    ]);
     expect(text).not.toContain(postgres.superuser.password);
   });
 
@@ -58,6 +73,19 @@ describeEachVaultBackend('database secrets engine', ({ vault, postgres }) => {
     const { status, body } = await vaultFetch(vault(), 'GET', 'database/creds/no-such-role');
     expect(status).toBe(400);
     expect(body.errors).toEqual(['unknown role: no-such-role']);
+  });
+
+  it('stores a default_ttl above max_ttl and caps the creds read with the warning (sdk/framework/lease.go)', async () => {
+    const write = await vaultFetch(vault(), 'POST', 'database/roles/contract-capped', {
+      body: { db_name: 'postgres', creation_statements: CREATE, default_ttl: 60, max_ttl: 30 },
+    });
+    expect(write.status).toBe(204);
+    const { status, body } = await vaultFetch(vault(), 'GET', 'database/creds/contract-capped');
+    expect(status).toBe(200);
+    expect(body.lease_duration).toBe(30);
+    expect(body.warnings).toEqual([
+      'TTL of "1m" exceeded the effective max_ttl of "30s"; TTL value is capped accordingly',
+    ]);
   });
 
   it('runs custom renew statements on renewal (api-docs/secret/databases, renew_statements)', async () => {

@@ -96,7 +96,7 @@ describe('dev server fault switches', () => {
     expect((await vaultFetch(vault, 'GET', 'sys/health')).status).toBe(200);
     const first = await vaultFetch(vault, 'GET', 'database/creds/faults-role');
     expect(first.status).toBe(429);
-    expect(first.body).toEqual({ errors: ['rate limit quota exceeded'] });
+    expect(first.body).toEqual({ errors: ['request path "database/creds/faults-role": rate limit quota exceeded'] });
     expect((await vaultFetch(vault, 'GET', 'database/creds/faults-role')).status).toBe(429);
     expect((await vaultFetch(vault, 'GET', 'database/creds/faults-role')).status).toBe(200);
     faults.failNext(500, 1);
@@ -131,14 +131,16 @@ describe('dev server fault switches', () => {
     await vaultFetch(vault, 'PUT', 'sys/leases/renew', { body: { lease_id: renewed.leaseId, increment: 300 } });
     await vault.admin.revokeLease(renewed.leaseId);
     const short = await creds('faults-short');
-    expect(await waitForRoleDropped(postgres, short.username, 4_000)).toBeDefined();
+    expect(await waitForRoleDropped(postgres, short.username, 10_000)).toBeDefined();
     const history = faults.leaseHistory();
     const renewedEntry = history.find((lease) => lease.leaseId === renewed.leaseId);
     expect(renewedEntry?.endReason).toBe('revoked');
     expect((renewedEntry?.expiresAt ?? 0) - (renewedEntry?.issuedAt ?? 0)).toBeGreaterThanOrEqual(299_000);
     const shortEntry = history.find((lease) => lease.leaseId === short.leaseId);
     expect(shortEntry?.endReason).toBe('expired');
-    expect(Math.abs((shortEntry?.endedAt ?? 0) - (shortEntry?.expiresAt ?? 0))).toBeLessThan(200);
+    // The expiry timer fires at expiresAt; a loaded machine may run it late, never early.
+    expect(shortEntry?.endedAt ?? 0).toBeGreaterThanOrEqual(shortEntry?.expiresAt ?? Number.POSITIVE_INFINITY);
+    expect((shortEntry?.endedAt ?? 0) - (shortEntry?.expiresAt ?? 0)).toBeLessThan(2_000);
   });
 
   it('counts requests per endpoint with ids replaced by placeholders, and resets', async () => {

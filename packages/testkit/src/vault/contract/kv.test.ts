@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { describeEachVaultBackend, vaultFetch } from './vault-backends.test-helpers.js';
+import { describeEachVaultBackend, ENVELOPE_KEYS, vaultFetch } from './vault-backends.test-helpers.js';
 
 describeEachVaultBackend('kv secrets engine', ({ vault }) => {
   beforeAll(async () => {
@@ -11,7 +11,8 @@ describeEachVaultBackend('kv secrets engine', ({ vault }) => {
     await vault().admin.writeKv('contract-kv1', 'app/db', { password: 'v1-secret' });
     const { status, body } = await vaultFetch(vault(), 'GET', 'contract-kv1/app/db');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ data: { password: 'v1-secret' }, lease_id: '', renewable: false, mount_type: 'kv' });
+    expect(Object.keys(body)).toEqual(ENVELOPE_KEYS);
+    expect(body).toMatchObject({ data: { password: 'v1-secret' }, lease_id: '', renewable: false, auth: null });
     expect(body.lease_duration).toBe(2_764_800);
   });
 
@@ -23,9 +24,11 @@ describeEachVaultBackend('kv secrets engine', ({ vault }) => {
 
   it('lists v1 keys with folders suffixed by a slash (api-docs/secret/kv/kv-v1, list)', async () => {
     await vault().admin.writeKv('contract-kv1', 'app/nested/key', { a: 'b' });
-    const { status, body } = await vaultFetch(vault(), 'LIST', 'contract-kv1/app');
+    const { status, body } = await vaultFetch(vault(), 'LIST', 'contract-kv1/app', { direct: true });
     expect(status).toBe(200);
     expect(body.data).toEqual({ keys: ['db', 'nested/'] });
+    const query = await vaultFetch(vault(), 'GET', 'contract-kv1/app?list=true');
+    expect(query.body.data).toEqual({ keys: ['db', 'nested/'] });
   });
 
   it('writes v2 versions and answers with the version metadata (api-docs/secret/kv/kv-v2, create/update)', async () => {
@@ -49,8 +52,71 @@ describeEachVaultBackend('kv secrets engine', ({ vault }) => {
     const { status, body } = await vaultFetch(vault(), 'GET', 'contract-kv2/metadata/meta/key');
     expect(status).toBe(200);
     const data = body.data as Record<string, unknown>;
-    expect(data).toMatchObject({ current_version: 2, oldest_version: 1, cas_required: false });
+    // oldest_version stays 0 until max_versions drops a version (kv/path_data.go).
+    expect(data).toMatchObject({
+      cas_required: false,
+      current_metadata_version: 0,
+      current_version: 2,
+      custom_metadata: null,
+      delete_version_after: '0s',
+      max_versions: 0,
+      metadata_cas_required: false,
+      oldest_version: 0,
+    });
+    expect(Object.keys(data)).toEqual([
+      'cas_required',
+      'created_time',
+      'current_metadata_version',
+      'current_version',
+      'custom_metadata',
+      'delete_version_after',
+      'max_versions',
+      'metadata_cas_required',
+      'oldest_version',
+      'updated_time',
+      'versions',
+    ]);
     expect(Object.keys(data.versions as object).sort()).toEqual(['1', '2']);
+    const config = await vaultFetch(vault(), 'GET', 'contract-kv2/config');
+    expect(config.body.data).toEqual({
+      cas_required: false,
+      delete_version_after: '0s',
+      max_versions: 0,
+      metadata_cas_required: false,
+    });
+  });
+
+  it('counts metadata writes and drops versions past max_versions (api-docs/secret/kv/kv-v2, metadata)', async () => {
+    const metadata = await vaultFetch(vault(), 'POST', 'contract-kv2/metadata/trim/key', { body: { max_versions: 2 } });
+    expect(metadata.status).toBe(204);
+    for (const value of ['1', '2', '3']) await vault().admin.writeKv('contract-kv2', 'trim/key', { value });
+    const { body } = await vaultFetch(vault(), 'GET', 'contract-kv2/metadata/trim/key');
+    expect(body.data).toMatchObject({
+      current_metadata_version: 1,
+      current_version: 3,
+      max_versions: 2,
+      oldest_version: 2,
+    });
+    expect(Object.keys((body.data as { versions: object }).versions).sort()).toEqual(['2', '3']);
+  });
+
+  it('answers a path outside data/ and metadata/ with a 404 carrying the hint as a warning (kv v2)', async () => {
+    const { status, body } = await vaultFetch(vault(), 'GET', 'contract-kv2/app/db');
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ data: null, auth: null });
+    expect(body).not.toHaveProperty('errors');
+    expect(body.warnings).toEqual([
+      "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the OpenBao CLI, use 'bao kv get' for this operation.",
+    ]);
+    const write = await vaultFetch(vault(), 'POST', 'contract-kv2/app/db', { body: { a: 'b' } });
+    expect(write.status).toBe(404);
+    expect(String(write.body.warnings)).toContain("use 'bao kv put'");
+  });
+
+  it('refuses a write to a path ending in a slash (vault/request_handling.go)', async () => {
+    const { status, body } = await vaultFetch(vault(), 'POST', 'contract-kv1/app/', { body: { a: 'b' } });
+    expect(status).toBe(400);
+    expect(body.errors).toEqual(["cannot write to a path ending in '/'"]);
   });
 
   it('rejects a write whose cas is not the current version (api-docs/secret/kv/kv-v2, options.cas)', async () => {

@@ -69,3 +69,9 @@ export async function waitForRoleDropped(postgres: TestPostgres, user: string, t
   }
   return undefined;
 }
+
+/** Sleeps until the epoch millisecond `at` (at once when it has passed). */
+export async function sleepUntil(at: number): Promise<void> {
+  const delay = at - Date.now();
+  if (delay > 0) await sleep(delay);
+}

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
+import { sleepUntil } from './postgres-probe.test-helpers.js';
 import { describeEachVaultBackend, vaultFetch } from './vault-backends.test-helpers.js';
 
 const PERMISSION_DENIED = /permission denied/;
@@ -8,7 +8,18 @@ describeEachVaultBackend('token auth', ({ vault }) => {
   it('looks up the root token: root policy, no TTL (api-docs/auth/token, lookup-self)', async () => {
     const { status, body } = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self');
     expect(status).toBe(200);
-    expect(body.data).toMatchObject({ id: vault().rootToken, policies: ['root'], ttl: 0, expire_time: null });
+    // What `bao server -dev -dev-root-token-id=…` makes: a root token created through auth/token/create.
+    expect(body.data).toMatchObject({
+      id: vault().rootToken,
+      policies: ['root'],
+      ttl: 0,
+      expire_time: null,
+      display_name: 'token',
+      path: 'auth/token/create',
+      orphan: true,
+      meta: null,
+      type: 'service',
+    });
     expect(body).toMatchObject({ lease_id: '', renewable: false, lease_duration: 0, wrap_info: null, auth: null });
     expect(typeof body.request_id).toBe('string');
   });
@@ -19,6 +30,22 @@ describeEachVaultBackend('token auth', ({ vault }) => {
     });
     expect(status).toBe(200);
     expect(body.data).toBeNull();
+    expect(body.warnings).toEqual(['Policy "reader" does not exist']);
+    expect(String((body.auth as { client_token: string }).client_token)).toMatch(/^s\.[A-Za-z0-9]{24}$/);
+    expect(Object.keys(body.auth as object)).toEqual([
+      'client_token',
+      'accessor',
+      'policies',
+      'token_policies',
+      'metadata',
+      'lease_duration',
+      'renewable',
+      'entity_id',
+      'token_type',
+      'orphan',
+      'mfa_requirement',
+      'num_uses',
+    ]);
     expect(body.auth).toMatchObject({
       policies: ['default', 'reader'],
       token_policies: ['default', 'reader'],
@@ -82,19 +109,44 @@ describeEachVaultBackend('token auth', ({ vault }) => {
   });
 
   it('answers 403 permission denied without a token or with an unknown one (api-docs/index, authentication)', async () => {
+    // OpenBao answers a bare `permission denied` (HashiCorp Vault adds `invalid token` in a multierror).
     const missing = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token: null });
-    expect(missing.status).toBe(403);
-    expect(String(missing.body.errors)).toMatch(PERMISSION_DENIED);
-    const unknown = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token: 'hvs.not-a-real-token' });
-    expect(unknown.status).toBe(403);
-    expect(unknown.body.errors).toEqual(['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']);
+    expect(missing).toMatchObject({ status: 403, body: { errors: ['permission denied'] } });
+    const unknown = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token: 's.not-a-real-token' });
+    expect(unknown).toMatchObject({ status: 403, body: { errors: ['permission denied'] } });
+    const elsewhere = await vaultFetch(vault(), 'GET', 'sys/mounts', { token: 's.not-a-real-token' });
+    expect(elsewhere).toMatchObject({ status: 403, body: { errors: ['permission denied'] } });
   });
 
   it('refuses a token once its TTL has passed (api-docs/auth/token, create: ttl)', async () => {
-    const token = await vault().admin.createToken({ ttl: '1s' });
-    expect((await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token })).status).toBe(200);
-    await sleep(2_100);
+    const token = await vault().admin.createToken({ ttl: '2s' });
+    const lookup = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token });
+    expect(lookup.status).toBe(200);
+    // Wait by the server's own expiry, not a fixed sleep.
+    await sleepUntil(Date.parse(String((lookup.body.data as { expire_time: string }).expire_time)) + 250);
     const after = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token });
-    expect(after.status).toBe(403);
+    expect(after).toMatchObject({ status: 403, body: { errors: ['permission denied'] } });
+  });
+
+  it('does not cap a child token by its parent TTL (token_store.go, handleCreateCommon)', async () => {
+    await vault().admin.writePolicy('contract-token-parent', 'path "auth/token/create" { capabilities = ["update"] }');
+    const parent = await vault().admin.createToken({ policies: ['contract-token-parent'], ttl: '10m' });
+    const { status, body } = await vaultFetch(vault(), 'POST', 'auth/token/create', {
+      token: parent,
+      body: { ttl: '1h', policies: ['contract-token-parent'] },
+    });
+    expect(status).toBe(200);
+    expect(body.auth).toMatchObject({ lease_duration: 3600, orphan: false });
+  });
+
+  it('answers 400 for a token renewed through sys/leases/renew (vault/expiration.go, Renew)', async () => {
+    // Token leases are `<creation path>/<salted id>`; the salted id is not the token, so a client
+    // that mistakes a token for a lease id gets the same 400 as for any unknown lease.
+    const token = await vault().admin.createToken({ ttl: '10m' });
+    const { status, body } = await vaultFetch(vault(), 'PUT', 'sys/leases/renew', {
+      body: { lease_id: `auth/token/create/${token}` },
+    });
+    expect(status).toBe(400);
+    expect(body.errors).toEqual(['lease not found']);
   });
 });

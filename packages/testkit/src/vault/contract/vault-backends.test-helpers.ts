@@ -57,10 +57,20 @@ export async function vaultFetch(
   vault: TestVault,
   method: string,
   path: string,
-  options: { readonly token?: string | null; readonly body?: unknown; readonly headers?: Record<string, string> } = {},
+  options: {
+    readonly token?: string | null;
+    readonly body?: unknown;
+    readonly headers?: Record<string, string>;
+    /**
+     * Past the recorder, straight to the server (`vault.serverAddress`): the recorder is a Node HTTP
+     * server, whose parser refuses the `LIST` method with a 400 of its own.
+     */
+    readonly direct?: boolean;
+  } = {},
 ): Promise<{ status: number; body: Record<string, unknown>; text: string; headers: Headers }> {
   const token = options.token === undefined ? vault.rootToken : options.token;
-  const response = await fetch(`${vault.address}/v1/${path}`, {
+  const address = options.direct === true ? (vault.serverAddress ?? vault.address) : vault.address;
+  const response = await fetch(`${address}/v1/${path}`, {
     method,
     headers: {
       ...(token === null ? {} : { 'X-Vault-Token': token }),
@@ -77,3 +87,18 @@ export async function vaultFetch(
     headers: response.headers,
   };
 }
+
+/** The keys of OpenBao's response envelope, in the order it sends them (sdk/logical/translate_response.go). */
+export const ENVELOPE_KEYS = [
+  'request_id',
+  'lease_id',
+  'renewable',
+  'lease_duration',
+  'data',
+  'wrap_info',
+  'warnings',
+  'auth',
+] as const;
+
+/** hashicorp/go-uuid's shape (request ids, entity ids, role ids). */
+export const GO_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,4 +1,4 @@
-import { loginResult, readTokenRoleFields, type TokenRoleFields } from './auth-login.js';
+import { loginResult, readTokenRoleFields, type TokenRoleFields, tokenRoleData } from './auth-login.js';
 import type { BackendRequest, LogicalBackend } from './logical-backend.js';
 import { uuid } from './random-id.js';
 import { field } from './request-fields.js';
@@ -35,6 +35,7 @@ export class AppRoleAuthBackend implements LogicalBackend {
   readonly #tokens: TokenStore;
   readonly #roles = new Map<string, AppRole>();
   readonly #secretIds = new Map<string, SecretId>();
+  readonly #entities = new Map<string, string>();
 
   constructor(tokens: TokenStore) {
     this.#tokens = tokens;
@@ -92,7 +93,8 @@ export class AppRoleAuthBackend implements LogicalBackend {
 
   #login(request: BackendRequest): HandlerResult {
     const roleId = field.string(request.data, 'role_id');
-    if (roleId === '') throw VaultErrorReply.badRequest('missing role_id');
+    // OpenBao resolves the role before the handler runs and answers that failure with a 500.
+    if (roleId === '') throw VaultErrorReply.internal('missing role_id');
     const entry = [...this.#roles].find(([, role]) => role.roleId === roleId);
     if (entry === undefined) throw VaultErrorReply.badRequest(INVALID_CREDENTIALS);
     const [roleName, role] = entry;
@@ -102,7 +104,17 @@ export class AppRoleAuthBackend implements LogicalBackend {
       displayName: '',
       meta: { role_name: roleName },
       role,
+      entityId: this.#entityFor(roleId),
     });
+  }
+
+  /** OpenBao's identity store makes one entity per alias; an AppRole alias is the role id. */
+  #entityFor(roleId: string): string {
+    const known = this.#entities.get(roleId);
+    if (known !== undefined) return known;
+    const created = uuid();
+    this.#entities.set(roleId, created);
+    return created;
   }
 
   #consumeSecretId(roleName: string, secretId: string): void {
@@ -129,14 +141,10 @@ export class AppRoleAuthBackend implements LogicalBackend {
 function roleData(role: AppRole): Record<string, unknown> {
   return {
     bind_secret_id: role.bindSecretId,
-    secret_id_num_uses: role.secretIdNumUses,
-    secret_id_ttl: role.secretIdTtl,
-    token_max_ttl: role.tokenMaxTtl,
-    token_policies: role.tokenPolicies,
-    token_ttl: role.tokenTtl,
-    token_type: 'default',
     local_secret_ids: false,
     secret_id_bound_cidrs: null,
-    token_bound_cidrs: [],
+    secret_id_num_uses: role.secretIdNumUses,
+    secret_id_ttl: role.secretIdTtl,
+    ...tokenRoleData(role),
   };
 }

@@ -44,7 +44,7 @@ export function parseConnectionConfig(data: RequestData): DatabaseConnectionConf
   };
 }
 
-/** What `GET config/:name` shows: never the password. */
+/** What `GET config/:name` shows: never the password, and (as OpenBao) not `verify_connection`. */
 export function connectionConfigData(config: DatabaseConnectionConfig): Record<string, unknown> {
   return {
     allowed_roles: config.allowedRoles,
@@ -53,7 +53,6 @@ export function connectionConfigData(config: DatabaseConnectionConfig): Record<s
     plugin_name: config.pluginName,
     plugin_version: '',
     root_credentials_rotate_statements: [],
-    verify_connection: config.verifyConnection,
   };
 }
 
@@ -76,9 +75,7 @@ export function parseRole(data: RequestData, existing: DatabaseRole | undefined)
   };
   if (role.dbName === '') throw VaultErrorReply.badRequest('empty database name attribute');
   if (role.creationStatements.length === 0) throw VaultErrorReply.badRequest('empty creation statements');
-  if (role.maxTtl > 0 && role.defaultTtl > role.maxTtl) {
-    throw VaultErrorReply.badRequest('ttl cannot be greater than max_ttl');
-  }
+  // OpenBao stores a default_ttl above max_ttl as given; a creds read is capped with a warning.
   return role;
 }
 

@@ -123,7 +123,7 @@ export class DatabaseEngine implements LogicalBackend {
     const connection = this.#connection(role.dbName);
     if (!roleAllowed(connection.config, roleName))
       throw VaultErrorReply.internal(`"${roleName}" is not an allowed role`);
-    const { ttl } = calculateTtl({
+    const { ttl, warnings } = calculateTtl({
       increment: 0,
       backendTtl: role.defaultTtl,
       backendMaxTtl: role.maxTtl,
@@ -152,7 +152,7 @@ export class DatabaseEngine implements LogicalBackend {
     });
     return logical(
       { username, password },
-      { secret: { leaseId: lease.leaseId, leaseDuration: lease.ttl, renewable: true } },
+      { secret: { leaseId: lease.leaseId, leaseDuration: lease.ttl, renewable: true }, warnings },
     );
   }
 

@@ -11,12 +11,15 @@ export interface FaultTargets {
   dropConnections(): void;
 }
 
-/** Error texts for injected failures, as Vault words them (`sdk/logical/error.go`). */
-const INJECTED_ERRORS: Readonly<Record<number, string>> = {
-  429: 'rate limit quota exceeded',
-  500: 'internal error',
-  502: 'upstream rate limited',
-  503: 'Vault is sealed',
+/**
+ * Error texts for injected failures, as OpenBao words them: a rate limit quota names the request
+ * path (internal/http/util.go), `internal error` and `Vault is sealed` are core's errors.
+ */
+const INJECTED_ERRORS: Readonly<Record<number, (path: string) => string>> = {
+  429: (path) => `request path "${path}": rate limit quota exceeded`,
+  500: () => 'internal error',
+  502: () => 'upstream rate limited',
+  503: () => 'Vault is sealed',
 };
 
 interface FailureRule {
@@ -121,6 +124,6 @@ export class DevServerFaults implements VaultFaults {
     const rule = this.#failures.find((candidate) => candidate.remaining > 0 && path.startsWith(candidate.pathPrefix));
     if (rule === undefined) return undefined;
     rule.remaining--;
-    return new VaultErrorReply(rule.status, [INJECTED_ERRORS[rule.status] ?? 'internal error']);
+    return new VaultErrorReply(rule.status, [INJECTED_ERRORS[rule.status]?.(path) ?? 'internal error']);
   }
 }

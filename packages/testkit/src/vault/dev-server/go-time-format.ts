@@ -18,9 +18,15 @@ export function formatGoExpiration(at: Date): string {
   return `${date} ${time}+0000`;
 }
 
-/** RFC 3339 in UTC with fractional seconds, as Vault renders `time.Time` in JSON. */
+/**
+ * RFC 3339 in UTC as Go renders `time.Time` in JSON (`RFC3339Nano`): trailing zeros of the fraction
+ * dropped, and the dot with them when the fraction is zero.
+ *
+ * @example
+ * rfc3339(Date.UTC(2030, 0, 2, 3, 4, 5, 370)) // '2030-01-02T03:04:05.37Z'
+ */
 export function rfc3339(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  return new Date(epochMs).toISOString().replace(/\.?0*Z$/, 'Z');
 }
 
 /**

@@ -30,7 +30,6 @@ function health(request: BackendRequest, status: ServerStatus): HandlerResult {
     initialized: true,
     sealed: status.sealed,
     standby: status.sealed,
-    performance_standby: false,
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',
     server_time_utc: Math.floor(Date.now() / 1000),

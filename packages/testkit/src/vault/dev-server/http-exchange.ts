@@ -47,6 +47,11 @@ export function decodeVaultRequest(parts: HttpRequestParts): VaultRequest {
   const method = parts.method.toUpperCase();
   const operation = operationOf(method, url.searchParams.get('list'));
   if (operation === undefined) throw new VaultErrorReply(405, []);
+  // request_handling.go: a write to a directory-like path is ambiguous, so Vault refuses it.
+  const writes = operation === 'update' || operation === 'patch';
+  if (writes && url.pathname.length > '/v1/'.length && url.pathname.endsWith('/')) {
+    throw VaultErrorReply.badRequest("cannot write to a path ending in '/'");
+  }
   const body = parseBody(parts.body);
   const query = Object.fromEntries([...url.searchParams].filter(([key]) => key !== 'list'));
   const authorization = parts.headers.authorization ?? '';
@@ -62,14 +67,14 @@ export function decodeVaultRequest(parts: HttpRequestParts): VaultRequest {
 }
 
 /** Renders a handler result: Vault's envelope, or no body for 202/204. */
-export function encodeResult(result: HandlerResult, requestId: string, mountType: string): HttpReply {
+export function encodeResult(result: HandlerResult, requestId: string): HttpReply {
   if (result.kind === 'empty') return { status: result.status };
   if (result.kind === 'raw') {
     return result.body === undefined
       ? { status: result.status }
       : { status: result.status, json: JSON.stringify(result.body) };
   }
-  return { status: result.status ?? 200, json: JSON.stringify(envelope(result, requestId, mountType)) };
+  return { status: result.status ?? 200, json: JSON.stringify(envelope(result, requestId)) };
 }
 
 /** Renders `{"errors": [...]}` with the reply's status. */
@@ -81,6 +86,8 @@ export function encodeError(reply: VaultErrorReply): HttpReply {
 export function replyHeaders(reply: HttpReply): Record<string, string | number> {
   return {
     'Cache-Control': 'no-store',
+    // OpenBao's listener sends HSTS on every answer, TLS or not (custom_response_headers default).
+    'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
     ...(reply.json === undefined
       ? {}
       : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(reply.json) }),

@@ -6,8 +6,9 @@ import { type RouteParams, RouteTable } from './route-table.js';
 import { VaultErrorReply } from './vault-error-reply.js';
 import { type HandlerResult, logical, noContent } from './vault-response.js';
 
-const INVALID_PATH =
-  "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv get' for this operation.";
+/** OpenBao's hint names the CLI command of the operation (`bao kv get|put|delete|list`). */
+const invalidPathHint = (command: 'get' | 'put' | 'delete' | 'list') =>
+  `Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the OpenBao CLI, use 'bao kv ${command}' for this operation.`;
 
 /**
  * The KV secrets engine, version 2 (api-docs/secret/kv/kv-v2): versioned secrets under `data/`,
@@ -32,7 +33,7 @@ export class KvV2Engine implements LogicalBackend {
       })
       .add('metadata', { list: () => listChildKeys(this.#liveKeys(), '') })
       .add('metadata/*path', {
-        read: (_request, params) => logical(this.#key(path(params)).metadata(this.#maxVersions)),
+        read: (_request, params) => logical(this.#key(path(params)).metadata()),
         list: (_request, params) => listChildKeys(this.#liveKeys(), path(params)),
         update: (request, params) => this.#writeMetadata(path(params), request),
         delete: (_request, params) => {
@@ -44,10 +45,10 @@ export class KvV2Engine implements LogicalBackend {
       .add('undelete/*path', { update: (request, params) => this.#setDeleted(path(params), versions(request), false) })
       .add('destroy/*path', { update: (request, params) => this.#destroy(path(params), versions(request)) })
       .add('*path', {
-        read: invalidPath,
-        list: invalidPath,
-        update: invalidPath,
-        delete: invalidPath,
+        read: () => invalidPath('get'),
+        list: () => invalidPath('list'),
+        update: () => invalidPath('put'),
+        delete: () => invalidPath('delete'),
       });
   }
 
@@ -127,12 +128,18 @@ export class KvV2Engine implements LogicalBackend {
     key.casRequired = field.boolean(request.data, 'cas_required', key.casRequired);
     key.deleteVersionAfter = field.string(request.data, 'delete_version_after', key.deleteVersionAfter);
     key.customMetadata = field.stringMap(request.data, 'custom_metadata') ?? key.customMetadata;
+    key.currentMetadataVersion++;
     this.#keys.set(path, key);
     return noContent();
   }
 
   #readConfig(): HandlerResult {
-    return logical({ cas_required: this.#casRequired, delete_version_after: '0s', max_versions: this.#maxVersions });
+    return logical({
+      cas_required: this.#casRequired,
+      delete_version_after: '0s',
+      max_versions: this.#maxVersions,
+      metadata_cas_required: false,
+    });
   }
 
   #writeConfig(request: BackendRequest): HandlerResult {
@@ -159,6 +166,7 @@ function versions(request: BackendRequest): number[] {
   return list.map(Number);
 }
 
-function invalidPath(): never {
-  throw new VaultErrorReply(404, [INVALID_PATH]);
+/** OpenBao answers an unknown kv v2 path with a 404 that carries its hint as a warning, not an error. */
+function invalidPath(command: 'get' | 'put' | 'delete' | 'list'): HandlerResult {
+  return logical(null, { status: 404, warnings: [invalidPathHint(command)] });
 }

@@ -18,23 +18,28 @@ export class KvV2Key {
   updatedAt = Date.now();
   currentVersion = 0;
   oldestVersion = 0;
+  /** Counts metadata writes: 0 for a key made by a data write, 1 after the first metadata write. */
+  currentMetadataVersion = 0;
   maxVersions = 0;
   casRequired = false;
   deleteVersionAfter = '0s';
   customMetadata: Readonly<Record<string, string>> | null = null;
 
-  /** Adds a version, dropping the oldest beyond `max_versions`. */
+  /**
+   * Adds a version, dropping the oldest beyond `max_versions` (the larger of the key's and the
+   * engine's); `oldest_version` stays 0 until a version is dropped (kv/path_data.go).
+   */
   write(data: Readonly<Record<string, unknown>>, engineMaxVersions: number): number {
     const version = this.currentVersion + 1;
     this.currentVersion = version;
     this.updatedAt = Date.now();
     this.versions.set(version, { data, createdAt: this.updatedAt, deletedAt: undefined, destroyed: false });
-    const keep = this.maxVersions || engineMaxVersions || DEFAULT_MAX_VERSIONS;
-    for (const old of [...this.versions.keys()].sort((a, b) => a - b)) {
-      if (this.versions.size <= keep) break;
-      this.versions.delete(old);
+    const keep = Math.max(this.maxVersions, engineMaxVersions) || DEFAULT_MAX_VERSIONS;
+    if (version - this.oldestVersion >= keep) {
+      const lastDropped = version - keep;
+      for (let old = this.oldestVersion; old <= lastDropped; old++) this.versions.delete(old);
+      this.oldestVersion = lastDropped + 1;
     }
-    this.oldestVersion = Math.min(...this.versions.keys());
     return version;
   }
 
@@ -50,8 +55,8 @@ export class KvV2Key {
     };
   }
 
-  /** `data` of `GET metadata/:path`. */
-  metadata(engineMaxVersions: number): Record<string, unknown> {
+  /** `data` of `GET metadata/:path` (kv/path_metadata.go, metadataResponseData). */
+  metadata(): Record<string, unknown> {
     const versions = Object.fromEntries(
       [...this.versions].map(([number, entry]) => [
         String(number),
@@ -65,10 +70,12 @@ export class KvV2Key {
     return {
       cas_required: this.casRequired,
       created_time: rfc3339(this.createdAt),
+      current_metadata_version: this.currentMetadataVersion,
       current_version: this.currentVersion,
       custom_metadata: this.customMetadata,
       delete_version_after: this.deleteVersionAfter,
-      max_versions: this.maxVersions || engineMaxVersions,
+      max_versions: this.maxVersions,
+      metadata_cas_required: false,
       oldest_version: this.oldestVersion,
       updated_time: rfc3339(this.updatedAt),
       versions,

@@ -27,6 +27,10 @@ interface Lease {
   readonly backend: LeaseBackend;
   cancelTimer: CancelTimer;
   history: LeaseHistoryEntry;
+  /** Failed revocations by the expiration manager so far (Vault's `revokesAttempted`). */
+  revokesAttempted: number;
+  /** Set once all retries failed: the lease stays known, and nothing retries it any more. */
+  irrevocable: boolean;
 }
 
 /** Vault wraps backend failures during renewal and revocation like this (vault/expiration.go). */
@@ -36,16 +40,33 @@ const wrapped = (verb: 'renew' | 'revoke', error: unknown) =>
 /** Seconds Vault adds to a credential's validity beyond its lease (path_creds_create.go). */
 export const CREDENTIAL_VALIDITY_BUFFER_MS = 5_000;
 
+/** Options of {@link LeaseManager}; tests of the retry schedule shorten it. */
+export interface LeaseManagerOptions {
+  /** Vault's `revokeRetryBase`: the n-th failed revocation is retried after 2^n × this, ±50 %. */
+  readonly revokeRetryBaseMs?: number;
+}
+
 /**
- * Vault's expiration manager for secret leases: ids `<path>/<24 base62>`, a timer per lease that
- * revokes it at its expire time, renewal by Vault's TTL rules (capped at the max TTL with Vault's
- * warning), revocation (sync or queued), lookup, and revocation of all leases of a revoked token.
+ * Vault's expiration manager (internal/vault/expiration.go) for secret leases: ids
+ * `<path>/<24 base62>`, a timer per lease, renewal by Vault's TTL rules (capped at the max TTL with
+ * Vault's warning), lookup, and revocation the two ways Vault has:
+ * - synchronous (`sys/leases/revoke`, `sync` true by default): one attempt; a failure is a 400 and
+ *   the lease stays as it was;
+ * - by the expiration manager (the lease expired, or a lazy revocation set its expiry to now: a
+ *   revoked token's leases, `sync: false`): attempts retried after 2^n × 10 s (±50 %) while the
+ *   lease stays known, expired; after 6 failures the lease is irrevocable and stays known.
  * It also keeps the server-side history of every lease for tests.
  */
 export class LeaseManager {
   readonly #live = new Map<string, Lease>();
   readonly #history: LeaseHistoryEntry[] = [];
   readonly #ending = new Set<Promise<void>>();
+  readonly #revokeRetryBaseMs: number;
+  #stopped = false;
+
+  constructor(options: LeaseManagerOptions = {}) {
+    this.#revokeRetryBaseMs = options.revokeRetryBaseMs ?? REVOKE_RETRY_BASE_MS;
+  }
 
   register(spec: {
     readonly path: string;
@@ -72,6 +93,8 @@ export class LeaseManager {
       lastRenewalAt: undefined,
       cancelTimer: () => {},
       history,
+      revokesAttempted: 0,
+      irrevocable: false,
     };
     this.#live.set(id, lease);
     this.#history.push(history);
@@ -94,39 +117,70 @@ export class LeaseManager {
     return { ...granted, renewable: lease.renewable };
   }
 
-  /** Ends a lease now and waits for its revocation; an unknown lease is a no-op, as in Vault. */
-  async revoke(id: string, reason: 'expired' | 'revoked' = 'revoked'): Promise<void> {
+  /**
+   * Revokes a lease now, once (Vault's `revokeCommon`): an unknown lease is a no-op; a failure is
+   * Vault's 400 and leaves the lease as it was (live, or expired and pending).
+   */
+  async revoke(id: string): Promise<void> {
     const lease = this.#live.get(id);
     if (lease === undefined) return;
-    const ending = this.#end(lease, reason);
-    await ending;
-    const error = this.#history.find((entry) => entry.leaseId === id)?.revocationError;
-    if (error !== undefined) throw VaultErrorReply.badRequest(wrapped('revoke', new Error(error)));
+    await this.#track(this.#revokeOnce(lease, 'revoked'));
   }
 
-  /** Queues the revocation (`sys/leases/revoke` without `sync`). */
+  /** `sys/leases/revoke` with `sync: false` (Vault's `LazyRevoke`): expire now, revoke in the background. */
   revokeLater(id: string): void {
     const lease = this.#live.get(id);
-    if (lease !== undefined) void this.#end(lease, 'revoked');
+    if (lease !== undefined) void this.#expire(lease, 'revoked');
   }
 
-  /** Revokes every lease whose id starts with `prefix` (a disabled mount, `revoke-prefix`). */
-  async revokePrefix(prefix: string): Promise<void> {
-    const ids = [...this.#live.keys()].filter((id) => id.startsWith(prefix));
-    await Promise.all(ids.map((id) => this.#end(this.#live.get(id) as Lease, 'revoked')));
+  /**
+   * `sys/leases/revoke-prefix` (Vault's `revokePrefixCommon`): a prefix without a trailing slash
+   * that names a lease revokes that lease; otherwise it is a path prefix matched by whole segments
+   * (`database/cre` matches nothing under `database/creds/`). `sync` revokes one by one and stops
+   * at the first failure (400); otherwise each lease is expired now and revoked in the background.
+   * `force` (`revoke-force`) drops the leases whose revocation fails.
+   */
+  async revokePrefix(prefix: string, sync: boolean, force = false): Promise<void> {
+    const exact = prefix.endsWith('/') ? undefined : this.#live.get(prefix);
+    const directory = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    const leases =
+      exact !== undefined ? [exact] : [...this.#live.values()].filter((lease) => lease.id.startsWith(directory));
+    for (const [index, lease] of leases.entries()) {
+      if (!sync) {
+        void this.#expire(lease, 'revoked');
+        continue;
+      }
+      try {
+        await this.#track(this.#revokeOnce(lease, 'revoked'));
+      } catch (error) {
+        if (force) {
+          this.#forget(lease, causeOf(error));
+          continue;
+        }
+        if (exact !== undefined)
+          throw new VaultErrorReply(400, [`failed to revoke "${lease.id}": ${messageOf(error)}`]);
+        throw new VaultErrorReply(400, [
+          `failed to revoke "${lease.id}" (${index + 1} / ${leases.length}): ${messageOf(error)}`,
+        ]);
+      }
+    }
   }
 
-  /** Revokes the leases a token created, as Vault does when the token is revoked or expires. */
-  async revokeByToken(tokenId: string): Promise<void> {
+  /**
+   * Revokes the leases a token created, as Vault does when the token is revoked or expires: lazily
+   * (each is expired now and revoked by the expiration manager), after the token's own revocation
+   * has answered. Resolves when the first attempt of each has run.
+   */
+  revokeByToken(tokenId: string): Promise<void> {
     const leases = [...this.#live.values()].filter((lease) => lease.tokenId === tokenId);
-    await Promise.all(leases.map((lease) => this.#end(lease, 'revoked')));
+    return Promise.all(leases.map((lease) => this.#expire(lease, 'revoked'))).then(() => {});
   }
 
-  /** Fault switch: ends the lease as if its TTL had passed. */
+  /** Fault switch: ends the lease as if its TTL had passed; resolves after the first attempt. */
   async expireNow(id: string): Promise<void> {
     const lease = this.#live.get(id);
     if (lease === undefined) throw new VaultErrorReply(400, ['lease not found']);
-    await this.#end(lease, 'expired');
+    await this.#expire(lease, 'expired');
   }
 
   /** `data` of `sys/leases/lookup` (vault/logical_system.go, handleLeaseLookup). */
@@ -135,10 +189,11 @@ export class LeaseManager {
     if (lease === undefined) throw VaultErrorReply.badRequest('invalid lease');
     const now = Date.now();
     return {
+      expire_time: rfc3339(lease.expiresAt),
       id,
       issue_time: rfc3339(lease.issuedAt),
-      expire_time: rfc3339(lease.expiresAt),
       last_renewal: lease.lastRenewalAt === undefined ? null : rfc3339(lease.lastRenewalAt),
+      path: lease.path,
       renewable: lease.renewable && lease.expiresAt >= now,
       ttl: remainingSeconds(lease.expiresAt, now),
     };
@@ -160,10 +215,17 @@ export class LeaseManager {
     return this.#history.map((entry) => ({ ...entry }));
   }
 
-  /** Revokes every live lease (their statements run), then waits for revocations under way. */
+  /**
+   * Revokes every lease still known, once each (their statements run), and waits for revocations
+   * under way; nothing is retried afterwards.
+   */
   async stop(): Promise<void> {
-    await Promise.all([...this.#live.values()].map((lease) => this.#end(lease, 'revoked')));
+    this.#stopped = true;
+    await Promise.all(
+      [...this.#live.values()].map((lease) => this.#track(this.#revokeOnce(lease, 'revoked')).catch(() => {})),
+    );
     await Promise.all(this.#ending);
+    for (const lease of this.#live.values()) lease.cancelTimer();
   }
 
   async #extend(lease: Lease, increment: number): Promise<{ ttl: number; warnings: string[] }> {
@@ -186,18 +248,69 @@ export class LeaseManager {
     }
   }
 
-  #end(lease: Lease, reason: 'expired' | 'revoked'): Promise<void> {
+  /** One revocation attempt; on success the lease is gone, on failure it is untouched and Vault's 400 is thrown. */
+  async #revokeOnce(lease: Lease, reason: 'expired' | 'revoked'): Promise<void> {
+    try {
+      await lease.backend.revoke();
+    } catch (error) {
+      throw VaultErrorReply.badRequest(wrapped('revoke', error));
+    }
+    if (this.#live.get(lease.id) !== lease) return;
     lease.cancelTimer();
     this.#live.delete(lease.id);
-    this.#record(lease, { endedAt: Date.now(), endReason: reason });
-    const ending = revokeWithRetries(() => lease.backend.revoke())
-      .then(() => this.#record(lease, { revocationCompletedAt: Date.now() }))
-      .catch((error: unknown) =>
-        this.#record(lease, { revocationError: error instanceof Error ? error.message : String(error) }),
-      )
-      .finally(() => this.#ending.delete(ending));
-    this.#ending.add(ending);
-    return ending;
+    const now = Date.now();
+    this.#record(lease, {
+      ...(lease.history.endedAt === undefined ? { endedAt: now, endReason: reason } : {}),
+      revocationCompletedAt: now,
+    });
+  }
+
+  /** `revoke-force`: the backend failed, the lease is dropped all the same (its credentials may live on). */
+  #forget(lease: Lease, error: string): void {
+    lease.cancelTimer();
+    this.#live.delete(lease.id);
+    this.#record(lease, {
+      ...(lease.history.endedAt === undefined ? { endedAt: Date.now(), endReason: 'revoked' as const } : {}),
+      revocationError: error,
+    });
+  }
+
+  /**
+   * The expiration manager's path (Vault's `revocationJob`): the lease expires now (a lazy
+   * revocation moves its expiry forward) and is revoked; a failure is retried after a growing
+   * delay while the lease stays known, until it is irrevocable. Resolves after the first attempt.
+   */
+  #expire(lease: Lease, reason: 'expired' | 'revoked'): Promise<void> {
+    const now = Date.now();
+    if (lease.history.endedAt === undefined) {
+      lease.expiresAt = Math.min(lease.expiresAt, now);
+      this.#record(lease, { expiresAt: lease.expiresAt, endedAt: now, endReason: reason });
+    }
+    lease.cancelTimer();
+    return this.#track(this.#attemptExpiry(lease, reason));
+  }
+
+  async #attemptExpiry(lease: Lease, reason: 'expired' | 'revoked'): Promise<void> {
+    if (this.#live.get(lease.id) !== lease || lease.irrevocable) return;
+    try {
+      await this.#revokeOnce(lease, reason);
+    } catch (error) {
+      lease.revokesAttempted++;
+      this.#record(lease, { revocationError: causeOf(error) });
+      if (lease.revokesAttempted >= MAX_REVOKE_ATTEMPTS) {
+        lease.irrevocable = true;
+        return;
+      }
+      if (this.#stopped) return;
+      const delay = retryDelay(lease.revokesAttempted, this.#revokeRetryBaseMs);
+      lease.cancelTimer = scheduleAt(Date.now() + delay, () => void this.#track(this.#attemptExpiry(lease, reason)));
+    }
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    const tracked = work.finally(() => this.#ending.delete(tracked));
+    this.#ending.add(tracked.catch(() => {}));
+    return tracked;
   }
 
   #record(lease: Lease, change: Partial<LeaseHistoryEntry>): void {
@@ -209,26 +322,27 @@ export class LeaseManager {
   #arm(lease: Lease): void {
     lease.cancelTimer();
     lease.cancelTimer = scheduleAt(lease.expiresAt, () => {
-      if (this.#live.get(lease.id) === lease) void this.#end(lease, 'expired');
+      if (this.#live.get(lease.id) === lease) void this.#expire(lease, 'expired');
     });
   }
 }
 
-/**
- * Vault's expiration manager retries a failed revocation (up to 6 attempts, backing off) rather
- * than giving up at once: concurrent revocations on one PostgreSQL can fail with `tuple
- * concurrently updated` while each REVOKEs on the same table.
- */
-const REVOKE_ATTEMPTS = 6;
-const REVOKE_FIRST_DELAY_MS = 50;
+/** Vault's `maxRevokeAttempts` and `revokeRetryBase` (internal/vault/expiration.go). */
+const MAX_REVOKE_ATTEMPTS = 6;
+const REVOKE_RETRY_BASE_MS = 10_000;
 
-async function revokeWithRetries(revoke: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await revoke();
-    } catch (error) {
-      if (attempt >= REVOKE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, REVOKE_FIRST_DELAY_MS * 2 ** (attempt - 1)));
-    }
-  }
+/** Vault's `revokeExponentialBackoff`: 2^attempt × base, uniformly within ±50 %. */
+function retryDelay(attempt: number, baseMs: number): number {
+  const exp = 2 ** attempt * baseMs;
+  return exp / 2 + Math.random() * exp;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof VaultErrorReply) return error.errors.join('; ');
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The backend's own error inside Vault's wrapping, for the lease history. */
+function causeOf(error: unknown): string {
+  return messageOf(error).replace(/^failed to revoke entry: resp: \(\*logical\.Response\)\(nil\) err: /, '');
 }

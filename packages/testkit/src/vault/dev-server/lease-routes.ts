@@ -13,12 +13,11 @@ import { accepted, type HandlerResult, logical, noContent } from './vault-respon
 export function addLeaseRoutes(routes: RouteTable<BackendRequest>, leases: LeaseManager): void {
   const renew = (request: BackendRequest, params: RouteParams) => renewLease(leases, request, params);
   const revoke = (request: BackendRequest, params: RouteParams) => revokeLease(leases, request, params);
+  // `sync` defaults to true (logical_system_paths.go): 204 once revoked, 202 when only queued.
   const revokePrefix = async (request: BackendRequest, params: RouteParams, force: boolean) => {
-    const sync = force || field.boolean(request.data, 'sync', false);
-    const done = leases.revokePrefix(params.prefix ?? '');
-    if (!sync) return accepted();
-    await done;
-    return noContent();
+    const sync = force || field.boolean(request.data, 'sync', true);
+    await leases.revokePrefix(params.prefix ?? '', sync, force);
+    return sync ? noContent() : accepted();
   };
   const list = (prefix: string) => {
     const keys = leases.list(prefix);
@@ -54,7 +53,7 @@ async function renewLease(leases: LeaseManager, request: BackendRequest, params:
 
 async function revokeLease(leases: LeaseManager, request: BackendRequest, params: RouteParams): Promise<HandlerResult> {
   const leaseId = leaseIdOf(request, params);
-  if (!field.boolean(request.data, 'sync', false)) {
+  if (!field.boolean(request.data, 'sync', true)) {
     leases.revokeLater(leaseId);
     return accepted();
   }

@@ -21,5 +21,7 @@ export interface LogicalBackend {
   readonly routes: RouteTable<BackendRequest>;
   /** Relative paths served without a token (e.g. `login`). */
   readonly unauthenticatedPaths?: readonly string[];
+  /** Relative paths that also need the `sudo` capability (Vault's `PathsSpecial.Root`). */
+  readonly rootPaths?: readonly string[];
   stop?(): Promise<void>;
 }

@@ -93,6 +93,11 @@ export class PostgresExecutor {
       return await work();
     } catch (error) {
       let message = error instanceof Error ? error.message : String(error);
+      // pgx, the driver of OpenBao's plugin, renders a server error as `ERROR: … (SQLSTATE …)`.
+      const sqlState = (error as { code?: unknown; severity?: unknown }).code;
+      if (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState)) {
+        message = `${String((error as { severity?: unknown }).severity ?? 'ERROR')}: ${message} (SQLSTATE ${sqlState})`;
+      }
       for (const secret of [...this.#secrets, ...extraSecrets]) {
         if (secret !== undefined && secret !== '') message = message.split(secret).join('[password]');
       }

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -9,14 +9,29 @@ export function base62(length: number): string {
   return out;
 }
 
-/** A UUID in Vault's format (request ids, entity ids, mount uuids). */
+/**
+ * An id in the format of hashicorp/go-uuid (request ids, entity ids, role ids): 16 random bytes as
+ * 8-4-4-4-12 hex, without the version and variant bits of an RFC 4122 UUID.
+ */
 export function uuid(): string {
-  return randomUUID();
+  const hex = randomBytes(16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Vault's default database password shape: `A1a-` followed by 20 alphanumerics. */
+const PASSWORD_CHARSET = `${BASE62}-`;
+const PASSWORD_RULES = [/[a-z]/, /[A-Z]/, /[0-9]/, /-/];
+
+/**
+ * A database password as OpenBao's `random.DefaultStringGenerator` makes one (no password policy):
+ * 20 characters from `[A-Za-z0-9-]` with at least one lower case letter, upper case letter, digit
+ * and dash, drawn again until the rules hold (internal/helper/random/string_generator.go).
+ */
 export function databasePassword(): string {
-  return `A1a-${base62(20)}`;
+  for (;;) {
+    let out = '';
+    for (let i = 0; i < 20; i++) out += PASSWORD_CHARSET[randomInt(PASSWORD_CHARSET.length)];
+    if (PASSWORD_RULES.every((rule) => rule.test(out))) return out;
+  }
 }
 
 /** Eight hex characters, as in mount accessors (`kv_1a2b3c4d`). */

@@ -30,7 +30,7 @@ export class RequestDispatcher {
     return template === undefined ? path : `${entry.routePath}${template}`.replace(/\/$/, '');
   }
 
-  async dispatch(request: VaultRequest): Promise<{ result: HandlerResult; mountType: string }> {
+  async dispatch(request: VaultRequest): Promise<HandlerResult> {
     const entry = this.#mounts.resolve(request.path);
     const relativePath = entry === undefined ? request.path : relativeTo(entry, request.path);
     const caller = this.#tokens.lookup(request.token);
@@ -39,10 +39,13 @@ export class RequestDispatcher {
       const aclPath = request.operation === 'list' ? `${request.path}/` : request.path;
       const acl = this.#policies.aclFor(caller.policies);
       if (!acl.allows(aclPath, capabilitiesFor(request.operation))) throw VaultErrorReply.permissionDenied();
+      if (entry !== undefined && matchesAny(entry.backend.rootPaths, relativePath) && !acl.allows(aclPath, ['sudo'])) {
+        throw VaultErrorReply.permissionDenied();
+      }
     }
     if (entry === undefined) throw VaultErrorReply.noHandler(request.path);
     const backendRequest: BackendRequest = { ...request, mountPath: entry.routePath, relativePath, caller };
-    return { result: await entry.backend.routes.dispatch(backendRequest), mountType: entry.type };
+    return entry.backend.routes.dispatch(backendRequest);
   }
 }
 
@@ -51,7 +54,12 @@ function relativeTo(entry: MountEntry, path: string): string {
 }
 
 function isUnauthenticated(entry: MountEntry, relativePath: string): boolean {
-  return (entry.backend.unauthenticatedPaths ?? []).some((pattern) =>
+  return matchesAny(entry.backend.unauthenticatedPaths, relativePath);
+}
+
+/** Vault's special-path patterns: exact, or a prefix when they end in `*`. */
+function matchesAny(patterns: readonly string[] | undefined, relativePath: string): boolean {
+  return (patterns ?? []).some((pattern) =>
     pattern.endsWith('*') ? relativePath.startsWith(pattern.slice(0, -1)) : relativePath === pattern,
   );
 }

@@ -13,6 +13,22 @@ export class SystemBackend implements LogicalBackend {
   readonly type = 'system';
   readonly routes = new RouteTable<BackendRequest>();
   readonly unauthenticatedPaths = ['health', 'seal-status', 'internal/ui/mounts', 'internal/ui/mounts/*'];
+  /** Paths that need `sudo` besides the operation's capability (logical_system.go, PathsSpecial.Root). */
+  readonly rootPaths = [
+    'auth/*',
+    'remount',
+    'audit',
+    'audit/*',
+    'raw',
+    'raw/*',
+    'rotate',
+    'revoke-prefix/*',
+    'revoke-force/*',
+    'leases/revoke-prefix/*',
+    'leases/revoke-force/*',
+    'leases/lookup/*',
+    'leases',
+  ];
 
   constructor(deps: {
     readonly status: () => ServerStatus;

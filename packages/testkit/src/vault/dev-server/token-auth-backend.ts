@@ -1,4 +1,5 @@
 import type { BackendRequest, LogicalBackend } from './logical-backend.js';
+import type { PolicyStore } from './policy-store.js';
 import { field } from './request-fields.js';
 import { RouteTable } from './route-table.js';
 import type { TokenEntry, TokenStore } from './token-store.js';
@@ -13,9 +14,11 @@ export class TokenAuthBackend implements LogicalBackend {
   readonly type = 'token';
   readonly routes = new RouteTable<BackendRequest>();
   readonly #tokens: TokenStore;
+  readonly #policies: PolicyStore;
 
-  constructor(tokens: TokenStore) {
+  constructor(tokens: TokenStore, policies: PolicyStore) {
     this.#tokens = tokens;
+    this.#policies = policies;
     this.routes
       .add('create', { update: (request) => this.#create(request, false) })
       .add('create-orphan', { update: (request) => this.#create(request, true) })
@@ -48,7 +51,12 @@ export class TokenAuthBackend implements LogicalBackend {
       explicitMaxTtl: field.seconds(request.data, 'explicit_max_ttl'),
       renewable: field.boolean(request.data, 'renewable', true),
     });
-    return logical(null, { auth: this.#tokens.authBlock(entry, orphan), warnings });
+    // token_store.go, handleCreateCommon: a warning per policy that does not exist (yet).
+    const missing = entry.policies.filter((policy) => this.#policies.read(policy) === undefined);
+    return logical(null, {
+      auth: this.#tokens.authBlock(entry, orphan),
+      warnings: [...warnings, ...missing.map((policy) => `Policy "${policy}" does not exist`)],
+    });
   }
 
   #renew(id: string, request: BackendRequest): HandlerResult {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type CancelTimer, scheduleAt } from './deadline-timer.js';
 import { rfc3339 } from './go-time-format.js';
 import { base62 } from './random-id.js';
@@ -26,7 +27,15 @@ export interface TokenEntry {
   readonly grantedTtl: number;
   readonly expiresAt: number | undefined;
   readonly lastRenewalAt: number | undefined;
+  /** Seconds; a periodic token's TTL is reset to it at every renewal, with no max TTL. 0 = none. */
+  readonly period: number;
+  readonly type: TokenType;
+  /** The identity entity of a login (OpenBao makes one per auth alias); '' for token-store tokens. */
+  readonly entityId: string;
 }
+
+/** `service` tokens live in the store; `batch` tokens are not renewable and have no accessor. */
+export type TokenType = 'service' | 'batch';
 
 /** What creating a token needs. */
 export interface TokenSpec {
@@ -40,7 +49,13 @@ export interface TokenSpec {
   readonly explicitMaxTtl?: number;
   readonly backendMaxTtl?: number;
   readonly renewable?: boolean;
+  readonly period?: number;
+  readonly type?: TokenType;
+  readonly entityId?: string;
 }
+
+/** OpenBao's service tokens are `s.` + 24 base62 (HashiCorp Vault ≥ 1.10 mints `hvs.` + 90+). */
+export const SERVICE_TOKEN_PREFIX = 's.';
 
 type MutableEntry = { -readonly [K in keyof TokenEntry]: TokenEntry[K] };
 
@@ -58,8 +73,9 @@ export class TokenStore {
     const entry: MutableEntry = {
       ...this.#base(id),
       policies: ['root'],
-      displayName: 'root',
-      path: 'auth/token/root',
+      // What `bao server -dev -dev-root-token-id=…` makes: a root token created through auth/token/create.
+      displayName: 'token',
+      path: 'auth/token/create',
       parent: undefined,
       creationTtl: 0,
       explicitMaxTtl: 0,
@@ -68,15 +84,21 @@ export class TokenStore {
       grantedTtl: 0,
       expiresAt: undefined,
       meta: null,
+      period: 0,
+      type: 'service',
+      entityId: '',
     };
     this.#tokens.set(id, entry);
     return entry;
   }
 
-  /** Creates a service token; `warnings` carries Vault's max-TTL capping warning. */
+  /** Creates a token; `warnings` carries Vault's max-TTL capping warning. */
   create(spec: TokenSpec): { entry: TokenEntry; warnings: string[] } {
-    const now = Date.now();
-    const { ttl, warnings } = calculateTtl({
+    const type = spec.type ?? 'service';
+    // Batch tokens carry their times in whole seconds (they are encrypted blobs, not store entries).
+    const now = type === 'batch' ? Math.floor(Date.now() / 1000) * 1000 : Date.now();
+    const period = spec.period ?? 0;
+    const { ttl, warnings } = periodicOrCalculatedTtl(period, spec.explicitMaxTtl ?? 0, {
       increment: 0,
       backendTtl: spec.ttl,
       backendMaxTtl: spec.backendMaxTtl ?? 0,
@@ -85,8 +107,12 @@ export class TokenStore {
     });
     const policies = new Set(spec.policies.map((name) => name.toLowerCase()));
     if (!spec.noDefaultPolicy) policies.add('default');
+    const id =
+      type === 'batch' ? `b.${randomBytes(150).toString('base64url')}` : `${SERVICE_TOKEN_PREFIX}${base62(24)}`;
     const entry: MutableEntry = {
-      ...this.#base(`hvs.${base62(24)}`),
+      ...this.#base(id),
+      issuedAt: now,
+      accessor: type === 'batch' ? '' : base62(24),
       policies: [...policies].sort(),
       displayName: spec.displayName,
       meta: spec.meta ?? null,
@@ -95,9 +121,12 @@ export class TokenStore {
       creationTtl: ttl,
       explicitMaxTtl: spec.explicitMaxTtl ?? 0,
       backendMaxTtl: spec.backendMaxTtl ?? 0,
-      renewable: spec.renewable ?? true,
+      renewable: type === 'batch' ? false : (spec.renewable ?? true),
       grantedTtl: ttl,
       expiresAt: now + ttl * 1000,
+      period,
+      type,
+      entityId: spec.entityId ?? '',
     };
     this.#tokens.set(entry.id, entry);
     this.#arm(entry);
@@ -116,10 +145,11 @@ export class TokenStore {
   renew(id: string, increment: number): { entry: TokenEntry; warnings: string[] } {
     const entry = this.#tokens.get(id);
     if (entry === undefined) throw VaultErrorReply.badRequest('invalid lease ID');
+    if (entry.type === 'batch') throw VaultErrorReply.badRequest('batch tokens cannot be renewed');
     if (entry.expiresAt === undefined || !entry.renewable) throw VaultErrorReply.badRequest('lease is not renewable');
     const now = Date.now();
     try {
-      const { ttl, warnings } = calculateTtl({
+      const { ttl, warnings } = periodicOrCalculatedTtl(entry.period, entry.explicitMaxTtl, {
         increment,
         backendTtl: entry.creationTtl,
         backendMaxTtl: entry.backendMaxTtl,
@@ -180,8 +210,8 @@ export class TokenStore {
       metadata: entry.meta,
       lease_duration: entry.grantedTtl,
       renewable: entry.renewable,
-      entity_id: '',
-      token_type: 'service',
+      entity_id: entry.entityId,
+      token_type: entry.type,
       orphan,
       mfa_requirement: null,
       num_uses: 0,
@@ -196,7 +226,7 @@ export class TokenStore {
       creation_time: Math.floor(entry.issuedAt / 1000),
       creation_ttl: entry.creationTtl,
       display_name: entry.displayName,
-      entity_id: '',
+      entity_id: entry.entityId,
       expire_time: entry.expiresAt === undefined ? null : rfc3339(entry.expiresAt),
       explicit_max_ttl: entry.explicitMaxTtl,
       id: entry.id,
@@ -208,10 +238,11 @@ export class TokenStore {
       num_uses: 0,
       orphan: entry.parent === undefined,
       path: entry.path,
+      ...(entry.period > 0 ? { period: entry.period } : {}),
       policies: entry.policies,
       renewable: entry.renewable,
       ttl: entry.expiresAt === undefined ? 0 : remainingSeconds(entry.expiresAt, now),
-      type: 'service',
+      type: entry.type,
     };
   }
 
@@ -227,4 +258,19 @@ export class TokenStore {
       scheduleAt(entry.expiresAt, () => void this.revoke(entry.id).catch(() => {})),
     );
   }
+}
+
+/**
+ * A periodic token's TTL is its period at creation and at every renewal, with no max TTL but an
+ * explicit one (token_store.go, handleCreateCommon and the renewal's `framework.LeaseExtend` skip);
+ * any other token follows `calculateTtl`.
+ */
+function periodicOrCalculatedTtl(
+  period: number,
+  explicitMaxTtl: number,
+  input: Parameters<typeof calculateTtl>[0],
+): { ttl: number; warnings: string[] } {
+  if (period <= 0) return calculateTtl(input);
+  if (explicitMaxTtl <= 0) return { ttl: period, warnings: [] };
+  return calculateTtl({ ...input, increment: period, backendMaxTtl: 0 });
 }

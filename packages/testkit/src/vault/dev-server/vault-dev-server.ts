@@ -28,7 +28,7 @@ import { base62, uuid } from './random-id.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { SystemBackend } from './system-backend.js';
 import { TokenAuthBackend } from './token-auth-backend.js';
-import { TokenStore } from './token-store.js';
+import { SERVICE_TOKEN_PREFIX, TokenStore } from './token-store.js';
 import { VaultErrorReply } from './vault-error-reply.js';
 
 /** The version the dev server reports in `sys/health`. */
@@ -39,12 +39,17 @@ const SEAL_EXEMPT = new Set(['sys/health', 'sys/seal-status']);
 
 /** Options of {@link VaultDevServer.start}. */
 export interface VaultDevServerOptions {
-  /** Root token; a random `hvs.` token by default. */
+  /** Root token; a random `s.` token by default, as OpenBao mints them. */
   readonly rootToken?: string;
   /** Interface to listen on, default `127.0.0.1`. */
   readonly host?: string;
   /** Port, default a free one. */
   readonly port?: number;
+  /**
+   * Vault's `revokeRetryBase` (10 s): a revocation that fails at expiry is retried after 2^n × this
+   * (±50 %), 6 attempts, then the lease is irrevocable. Tests of that schedule shorten it.
+   */
+  readonly revokeRetryBaseMs?: number;
 }
 
 /**
@@ -62,7 +67,7 @@ export class VaultDevServer {
   readonly #mounts = new MountTable();
   readonly #tokens = new TokenStore();
   readonly #policies = new PolicyStore();
-  readonly #leases = new LeaseManager();
+  readonly #leases: LeaseManager;
   readonly #dispatcher: RequestDispatcher;
   readonly #faults: DevServerFaults;
   readonly #rootToken: string;
@@ -71,9 +76,15 @@ export class VaultDevServer {
   #stopping: Promise<void> | undefined;
 
   private constructor(options: VaultDevServerOptions) {
-    this.#rootToken = options.rootToken ?? `hvs.${base62(24)}`;
+    this.#leases = new LeaseManager(
+      options.revokeRetryBaseMs === undefined ? {} : { revokeRetryBaseMs: options.revokeRetryBaseMs },
+    );
+    this.#rootToken = options.rootToken ?? `${SERVICE_TOKEN_PREFIX}${base62(24)}`;
     this.#tokens.addRoot(this.#rootToken);
-    this.#tokens.onRevoked((tokenId) => this.#leases.revokeByToken(tokenId));
+    // Lazily, as Vault: the token's revocation answers 204 before its leases are revoked.
+    this.#tokens.onRevoked(async (tokenId) => {
+      void this.#leases.revokeByToken(tokenId);
+    });
     this.#faults = new DevServerFaults({
       expireLease: (leaseId) => this.#leases.expireNow(leaseId),
       expireToken: (token) => this.#tokens.expireNow(token),
@@ -125,7 +136,8 @@ export class VaultDevServer {
     const factory: BackendFactory = {
       secretEngine: (type, options) => this.#secretEngine(type, options),
       authMethod: (type) => this.#authMethod(type),
-      unmounted: (routePath) => this.#leases.revokePrefix(routePath),
+      // A disabled mount's leases are revoked once each and dropped even when that fails.
+      unmounted: (routePath) => this.#leases.revokePrefix(routePath, true, true).catch(() => {}),
     };
     const status = () => ({
       sealed: this.#faults.sealed,
@@ -141,7 +153,7 @@ export class VaultDevServer {
       leases: this.#leases,
     });
     this.#mounts.add('sys', { type: 'system', backend: system, description: 'system endpoints' });
-    this.#mounts.add('auth/token', { type: 'token', backend: new TokenAuthBackend(this.#tokens) });
+    this.#mounts.add('auth/token', { type: 'token', backend: new TokenAuthBackend(this.#tokens, this.#policies) });
     this.#mounts.add('secret', { type: 'kv', options: { version: '2' }, backend: new KvV2Engine() });
   }
 
@@ -184,9 +196,9 @@ export class VaultDevServer {
       const injected = this.#faults.takeFailure(path);
       if (injected !== undefined) throw injected;
       if (this.#faults.sealed && !SEAL_EXEMPT.has(path)) throw VaultErrorReply.sealed();
-      const { result, mountType } = await this.#dispatcher.dispatch(request);
+      const result = await this.#dispatcher.dispatch(request);
       this.#faults.secrets.addExchange(path, request.data, result);
-      reply = encodeResult(result, uuid(), mountType);
+      reply = encodeResult(result, uuid());
     } catch (error) {
       reply = encodeError(error instanceof VaultErrorReply ? error : VaultErrorReply.internal(describe(error)));
     }

@@ -24,9 +24,12 @@ export class VaultErrorReply extends Error {
     return new VaultErrorReply(403, [multiError(['permission denied'])]);
   }
 
-  /** 403 for a missing, unknown, expired or revoked token. */
+  /**
+   * 403 for a missing, unknown, expired or revoked token: OpenBao answers a bare `permission denied`
+   * (HashiCorp Vault wraps it with `invalid token` in a go-multierror).
+   */
   static invalidToken(): VaultErrorReply {
-    return new VaultErrorReply(403, [multiError(['permission denied', 'invalid token'])]);
+    return new VaultErrorReply(403, ['permission denied']);
   }
 
   /** 403 with a handler's own message (`logical.ErrorResponse(msg), logical.ErrPermissionDenied`). */

@@ -10,7 +10,7 @@ export interface AuthBlock {
   readonly lease_duration: number;
   readonly renewable: boolean;
   readonly entity_id: string;
-  readonly token_type: 'service';
+  readonly token_type: 'service' | 'batch';
   readonly orphan: boolean;
   readonly mfa_requirement: null;
   readonly num_uses: number;
@@ -62,18 +62,32 @@ export function raw(status: number, body?: unknown): HandlerResult {
   return { kind: 'raw', status, body };
 }
 
-/** Vault's response envelope (`sdk/logical/response.go` → `HTTPResponse`). */
-export function envelope(result: Extract<HandlerResult, { kind: 'logical' }>, requestId: string, mountType: string) {
+/**
+ * OpenBao's response envelope (`sdk/logical/translate_response.go`, `HTTPResponse`): the struct's
+ * field order, no `mount_type` (HashiCorp Vault adds one; OpenBao does not), and `data` with its
+ * keys sorted because Go marshals a `map[string]any` that way.
+ */
+export function envelope(result: Extract<HandlerResult, { kind: 'logical' }>, requestId: string) {
   return {
     ...result.topLevel,
     request_id: requestId,
     lease_id: result.secret?.leaseId ?? '',
     renewable: result.secret?.renewable ?? false,
     lease_duration: result.secret?.leaseDuration ?? 0,
-    data: result.data ?? null,
+    data: result.data === undefined || result.data === null ? null : withSortedKeys(result.data),
     wrap_info: null,
     warnings: result.warnings !== undefined && result.warnings.length > 0 ? result.warnings : null,
     auth: result.auth ?? null,
-    mount_type: mountType,
   };
+}
+
+/** A copy of `value` whose objects list their keys in Go's map order (sorted), at every depth. */
+export function withSortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withSortedKeys);
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, withSortedKeys((value as Record<string, unknown>)[key])]),
+  );
 }
