@@ -85,11 +85,22 @@ export function holdLease(
 }
 
 /**
+ * True when the lease's end is its token's, and that token is final but still the client's
+ * current one: a new read would be bounded by the same end, so there is nothing to gain from it.
+ */
+export function boundByCurrentToken(held: HeldLease): boolean {
+  const token = held.token;
+  return token !== undefined && !token.renewing && token.current && token.expiresAt < held.leaseEndsAt;
+}
+
+/**
  * The held credentials with `expiresAt` brought up to date with the lease's and the token's end
  * (rule 5 of `lease-timing.ts`), recording a change in the ledger.
  */
 export function effectiveCredentials(held: HeldLease, ledger: LeaseLedger): DatabaseCredentials {
-  const end = Math.min(held.leaseEndsAt, held.token?.expiresAt ?? Number.POSITIVE_INFINITY);
+  // A token the client still renews will be kept alive, or replaced (and this lease with it) first.
+  const token = held.token;
+  const end = token === undefined || token.renewing ? held.leaseEndsAt : Math.min(held.leaseEndsAt, token.expiresAt);
   if (end !== held.credentials.expiresAt) {
     const { leaseDuration } = held.credentials;
     held.credentials = credentialsWith(held.credentials, { leaseDuration, expiresAt: end });

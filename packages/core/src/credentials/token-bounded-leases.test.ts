@@ -9,13 +9,15 @@ const START = Date.parse('2026-01-01T00:00:00Z');
 const HOUR = 3_600;
 const DAY = 24 * HOUR;
 
-function setup(options: SimulatedVaultOptions) {
+function setup(options: SimulatedVaultOptions, fixedToken?: string) {
   const clock = new ManualClock(START);
   const sim = new SimulatedVault(clock, options);
   const vault = createVaultClient({
     address: 'http://vault.test:8200',
     env: {},
-    auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' },
+    ...(fixedToken === undefined
+      ? { auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' } as const }
+      : { token: fixedToken }),
     transport: sim,
     clock,
     random: () => 0.5,
@@ -39,9 +41,7 @@ async function walk(setupResult: ReturnType<typeof setup>, hours: number, stepMs
   for (let t = 0; t < hours * 3_600_000; t += stepMs) {
     const creds = await provider.getCredentials(NAME);
     users.add(creds.user);
-    if (!sim.isValid(creds.leaseId)) dead++;
-    // The end the provider reports is never later than the real end (lease or token).
-    if (creds.expiresAt > clock.now() + 1_000 && !sim.isValid(creds.leaseId, creds.expiresAt - 1_000)) dead++;
+    if (!sim.isValid(creds.leaseId) || creds.expiresAt <= clock.now()) dead++;
     await clock.advance(stepMs);
   }
   return { dead, users: users.size };
@@ -80,6 +80,33 @@ describe('defect 1: leases end with the token that read them', () => {
     const s = setup(options);
     const { dead } = await walk(s, 72, 600_000);
     expect(dead).toBe(0);
+    await s.provider.close();
+  });
+
+  it('non-renewable (batch) login tokens of 1 h, 24 h lease: a new login and lease before each token ends', async () => {
+    const s = setup({ tokenTtl: HOUR, tokenMaxTtl: HOUR, tokenRenewable: false, leaseTtl: DAY, leaseMaxTtl: 32 * DAY });
+    const { dead } = await walk(s, 12);
+    expect(dead).toBe(0);
+    expect(s.sim.count('GET database/creds/')).toBeLessThanOrEqual(12 / (2 / 3) + 2);
+    await s.provider.close();
+  });
+
+  it('a VAULT_TOKEN with 1 h left, not renewable: leases end with it, and no read storm as it nears its end', async () => {
+    const s = setup({ tokenTtl: HOUR, tokenMaxTtl: HOUR, leaseTtl: DAY, leaseMaxTtl: 32 * DAY }, 'hvs.fixed');
+    s.sim.addToken('hvs.fixed', HOUR, false);
+    const first = await s.provider.getCredentials(NAME);
+    expect(first.expiresAt).toBeLessThanOrEqual(START + HOUR * 1000);
+    expect(first.expiresAt).toBeGreaterThan(START + HOUR * 1000 - 2_000);
+    const lease = await s.provider.acquire(NAME);
+    for (let seconds = 0; seconds < 3_590; seconds += 10) {
+      const creds = await s.provider.getCredentials(NAME);
+      expect(s.sim.isValid(creds.leaseId)).toBe(true);
+      await s.clock.advance(10_000);
+    }
+    // Near the end a new read would end at the same moment: the provider keeps the lease it has.
+    expect(s.sim.count('GET database/creds/')).toBe(1);
+    expect(s.provider.isCurrent(NAME, lease.credentials.leaseId)).toBe(true);
+    lease.release();
     await s.provider.close();
   });
 });

@@ -11,7 +11,7 @@ import type {
   LeaseHandle,
 } from './credential-provider.js';
 import { databaseCredentials } from './database-credentials.js';
-import { effectiveCredentials, type HeldLease, holdLease } from './held-lease.js';
+import { boundByCurrentToken, effectiveCredentials, type HeldLease, holdLease } from './held-lease.js';
 import { abortable, leaseHandle } from './lease-handle.js';
 import { LeaseLedger } from './lease-ledger.js';
 import { ProviderEvents } from './provider-events.js';
@@ -101,9 +101,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (this.#closed) throw new ProviderClosedError(name);
     const state = this.#state(name);
     const held = state.held;
-    if (held !== undefined && this.#clock.now() < this.#effective(held).expiresAt - this.#margin(held)) {
-      return held.credentials;
-    }
+    if (held !== undefined && this.#fresh(held)) return held.credentials;
     try {
       return await this.#refresh(name, state, true);
     } catch (error) {
@@ -145,7 +143,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   isCurrent(name: string, leaseId: string): boolean {
     const held = this.#names.get(name)?.held;
     if (held === undefined || held.credentials.leaseId !== leaseId) return false;
-    return this.#clock.now() < this.#effective(held).expiresAt - this.#margin(held);
+    return this.#fresh(held);
   }
 
   invalidate(name: string, leaseId?: string): void {
@@ -218,6 +216,13 @@ export class VaultCredentialProvider implements CredentialProvider {
 
   #effective(held: HeldLease): DatabaseCredentials {
     return effectiveCredentials(held, this.#ledger);
+  }
+
+  /** Good to hand out: outside the safety margin, or inside it with nothing better to get. */
+  #fresh(held: HeldLease): boolean {
+    const end = this.#effective(held).expiresAt;
+    const now = this.#clock.now();
+    return now < end - this.#margin(held) || (boundByCurrentToken(held) && now < end);
   }
 
   #margin(held: HeldLease): number {

@@ -46,6 +46,12 @@ export class SimulatedVault implements VaultTransport {
     readonly options: SimulatedVaultOptions,
   ) {}
 
+  /** A token handed to the client as is (`VAULT_TOKEN`), ending in `ttlSeconds`. */
+  addToken(id: string, ttlSeconds: number, renewable: boolean): void {
+    const expiresAt = this.clock.now() + ttlSeconds * 1000;
+    this.tokens.set(id, { id, expiresAt, maxAt: expiresAt, renewable, revoked: false });
+  }
+
   /** A lease works when neither it nor the token that read it has ended. */
   isValid(leaseId: string, at = this.clock.now()): boolean {
     const lease = this.leases.get(leaseId);

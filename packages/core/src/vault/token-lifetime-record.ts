@@ -7,12 +7,15 @@ import type { TokenLifetime } from './vault-client.js';
 export class TokenLifetimeRecord implements TokenLifetime {
   readonly token: string;
   expiresAt: number;
+  renewing: boolean;
+  current = true;
   readonly superseded: Promise<void>;
   readonly #supersede: () => void;
 
-  constructor(token: string, expiresAt: number) {
+  constructor(token: string, expiresAt: number, renewing: boolean) {
     this.token = token;
     this.expiresAt = expiresAt;
+    this.renewing = renewing;
     let supersede = () => {};
     this.superseded = new Promise<void>((resolve) => {
       supersede = resolve;
@@ -22,10 +25,12 @@ export class TokenLifetimeRecord implements TokenLifetime {
 
   /** The session has a newer token; this one is renewed no more. */
   supersede(): void {
+    this.renewing = false;
+    this.current = false;
     this.#supersede();
   }
 
   toJSON(): Record<string, unknown> {
-    return { token: '[redacted]', expiresAt: this.expiresAt };
+    return { token: '[redacted]', expiresAt: this.expiresAt, renewing: this.renewing, current: this.current };
   }
 }

@@ -109,10 +109,8 @@ export class TokenSession {
 
   #adopt(grant: TokenGrant, canLogin: boolean): TokenLifetimeRecord {
     const ttlMs = grant.ttlSeconds * 1000;
-    const record = new TokenLifetimeRecord(
-      grant.token,
-      ttlMs > 0 ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY,
-    );
+    const expiresAt = ttlMs > 0 ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY;
+    const record = new TokenLifetimeRecord(grant.token, expiresAt, ttlMs > 0 && grant.renewable);
     const scheduler: LeaseScheduler = new LeaseScheduler(this.#clock, this.#random, {
       renew: () => this.#renew(record, scheduler.leaseMs / 1000),
       ...(canLogin ? { replace: async () => void (await this.#login()) } : {}),
@@ -138,6 +136,8 @@ export class TokenSession {
     );
     const grant = parseAuth(body, path);
     record.expiresAt = this.#clock.now() + grant.ttlSeconds * 1000;
+    // Less than asked: the max TTL is near and this end is final (a new login follows).
+    if (grant.ttlSeconds < incrementSeconds || !grant.renewable) record.renewing = false;
     return { remainingMs: grant.ttlSeconds * 1000, renewable: grant.renewable };
   }
 }

@@ -14,6 +14,14 @@ export interface VaultLease {
 export interface TokenLifetime {
   /** When the token ends (ms since the epoch) as far as we know; renewals move it; `Infinity` without a TTL. */
   readonly expiresAt: number;
+  /**
+   * True while the client keeps renewing the token, so `expiresAt` may still move; false once it
+   * cannot (not renewable, a batch token, max TTL reached) or it has been superseded. Leases read
+   * with a token that is not renewing end no later than `expiresAt`.
+   */
+  readonly renewing: boolean;
+  /** True until the client moves on to a newer token. */
+  readonly current: boolean;
   /** Resolves when the client has moved on to a newer token; this one is renewed no more. */
   readonly superseded: Promise<void>;
 }
