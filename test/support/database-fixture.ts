@@ -80,6 +80,9 @@ export async function databaseFixture(options: {
     maxTtl: options.maxTtl,
   });
   const vaultPath = `database/creds/${role}`;
+  console.log(
+    `[fixture] Vault ${vault.backend} at ${vault.address}: ${vaultPath}, ttl ${options.ttl} s, max ${options.maxTtl} s`,
+  );
   const provider = new VaultCredentialProvider({
     vault: createVaultClient({ address: vault.address, token: vault.rootToken }),
     resolve: async () => ({
