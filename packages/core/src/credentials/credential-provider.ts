@@ -102,16 +102,6 @@ export interface CredentialProvider {
   isCurrent(name: string, leaseId: string): boolean;
   /** Drops the cached credentials of `name` (after a `28P01` on connect); the next get reads anew. */
   invalidate(name: string, leaseId?: string): void;
-  /**
-   * A pool opened a connection with this lease.
-   * @deprecated Use {@link CredentialProvider.acquire}, which counts before connecting.
-   */
-  retain(name: string, leaseId: string): void;
-  /**
-   * A pool closed a connection of this lease; when a superseded lease has none left it is revoked.
-   * @deprecated Use {@link LeaseHandle.release}.
-   */
-  release(name: string, leaseId: string): void;
   on<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
   off<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
   close(options?: { readonly revoke?: boolean }): Promise<void>;

@@ -157,12 +157,18 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#ledger.supersede(name, held.credentials.leaseId);
   }
 
-  /** @deprecated Use {@link VaultCredentialProvider.acquire}. */
+  /**
+   * Counts a use of `leaseId` without a handle.
+   * @deprecated Use {@link VaultCredentialProvider.acquire}; kept for `dataverk psql` until it moves.
+   */
   retain(name: string, leaseId: string): void {
     this.#ledger.retain(name, leaseId);
   }
 
-  /** @deprecated Use {@link LeaseHandle.release}. */
+  /**
+   * Ends a use counted with {@link VaultCredentialProvider.retain}.
+   * @deprecated Use {@link LeaseHandle.release}.
+   */
   release(name: string, leaseId: string): void {
     this.#ledger.release(name, leaseId);
   }

@@ -130,10 +130,12 @@ export class LeaseScheduler {
       if (this.#tasks.isFinal(error)) return this.#replace();
       this.#attempt++;
       // Renewal is worth retrying until only the grace is left; then a new lease is the way.
-      const untilGrace = this.#tasks.endsAt() - this.#graceMs - this.#clock.now();
-      const delay = backoffDelay(this.#attempt, this.#leaseMs, untilGrace, this.#random);
-      if (delay === undefined) this.#arm(0, () => this.#replace());
-      else this.#arm(delay, () => this.#renew());
+      const untilEnd = this.#tasks.endsAt() - this.#clock.now();
+      const renewIn = backoffDelay(this.#attempt, this.#leaseMs, untilEnd - this.#graceMs, this.#random);
+      if (renewIn !== undefined) return this.#arm(renewIn, () => this.#renew());
+      // Only the grace is left: replace, paced like any retry (rule 7), or give up (rule 8).
+      const replaceIn = backoffDelay(this.#attempt, this.#leaseMs, untilEnd, this.#random);
+      if (replaceIn !== undefined) this.#arm(replaceIn, () => this.#replace());
       return;
     }
     this.granted(grant);

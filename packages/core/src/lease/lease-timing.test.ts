@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { graceFor, planAfterGrant, RETRY_MAX_MS, retryDelay } from './lease-timing.js';
+import {
+  backoffDelay,
+  failingIntervalMs,
+  graceFor,
+  invalidationDelay,
+  planAfterGrant,
+  RETRY_MAX_MS,
+  retryDelay,
+} from './lease-timing.js';
 
 const fixed = (value: number) => () => value;
 
@@ -70,5 +78,21 @@ describe('lease timing (Vault LifetimeWatcher rules)', () => {
     expect(retryDelay(5, 3_600_000, 1_234, fixed(1))).toBe(1_234);
     // A 3 s lease starts at 5 % of it: 150 ms.
     expect(retryDelay(1, 3_000, Number.POSITIVE_INFINITY, fixed(1))).toBe(150);
+  });
+});
+
+describe('failure pacing (rules 6–9)', () => {
+  it('backs off from 10 s, doubling, at most 5 min, never below the 5 s floor, giving up at the end', () => {
+    expect(backoffDelay(1, 3_600_000, 1_800_000, fixed(1))).toBe(10_000);
+    expect(backoffDelay(1, 3_600_000, 1_800_000, fixed(0))).toBe(5_000);
+    expect(backoffDelay(9, 3_600_000, 1_800_000, fixed(1))).toBe(RETRY_MAX_MS);
+    expect(backoffDelay(3, 3_600_000, 12_000, fixed(1))).toBe(7_000);
+    expect(backoffDelay(1, 3_600_000, 9_999, fixed(1))).toBeUndefined();
+  });
+
+  it('paces a failing name at 5 s (5 % of short leases), and refused logins at 0, 1, 2, 4, 5 s', () => {
+    expect(failingIntervalMs(86_400_000)).toBe(5_000);
+    expect(failingIntervalMs(3_000)).toBe(150);
+    expect([1, 2, 3, 4, 5, 6].map(invalidationDelay)).toEqual([0, 1_000, 2_000, 4_000, 5_000, 5_000]);
   });
 });

@@ -132,7 +132,8 @@ export function retryDelay(attempt: number, leaseMs: number, untilGraceMs: numbe
  * @example
  * backoffDelay(1, 3_600_000, 1_800_000, () => 1); // 10_000
  * backoffDelay(9, 3_600_000, 1_800_000, () => 1); // 300_000 (capped at 5 min)
- * backoffDelay(1, 3_600_000, 2_000, () => 1); // undefined: less than 5 s left
+ * backoffDelay(1, 3_600_000, 12_000, () => 1); // 7_000: the last try comes 5 s before the end
+ * backoffDelay(1, 3_600_000, 9_000, () => 1); // undefined: no try fits
  */
 export function backoffDelay(
   attempt: number,
@@ -141,8 +142,10 @@ export function backoffDelay(
   random: RandomSource,
 ): number | undefined {
   const floor = failingIntervalMs(leaseMs);
-  if (remainingMs < floor) return undefined;
-  return Math.max(floor, retryDelay(attempt, leaseMs, remainingMs, random));
+  // A retry landing at the very end is useless: the last one comes at least one floor before it.
+  const latest = remainingMs - floor;
+  if (latest < floor) return undefined;
+  return Math.max(floor, retryDelay(attempt, leaseMs, latest, random));
 }
 
 /**

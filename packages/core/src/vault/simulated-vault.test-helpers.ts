@@ -65,14 +65,14 @@ export class SimulatedVault implements VaultTransport {
 
   async send(request: VaultRequest): Promise<unknown> {
     const route = `${request.method} ${request.path}`;
-    this.requests.push({ at: this.clock.now(), route });
+    const leaseId = String(request.body?.lease_id ?? '');
+    this.requests.push({ at: this.clock.now(), route: leaseId === '' ? route : `${route} ${leaseId}` });
     if (this.down) throw new VaultHttpFailure({ status: 503, errors: ['Vault is sealed'] });
     if (route === 'POST auth/approle/login') return this.#login();
     const token = this.#token(request.token);
     if (route === 'GET auth/token/lookup-self') return this.#lookup(token);
     if (route === 'POST auth/token/renew-self') return this.#renewToken(token);
     if (route.startsWith('GET database/creds/')) return this.#read(token, request.path);
-    const leaseId = String(request.body?.lease_id ?? '');
     if (route === 'POST sys/leases/renew') return this.#renewLease(leaseId, Number(request.body?.increment ?? 0));
     if (route === 'POST sys/leases/revoke') {
       const lease = this.leases.get(leaseId);
