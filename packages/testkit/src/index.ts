@@ -16,6 +16,7 @@ export { freePort } from './support/free-port.js';
 export { DEV_SERVER_VERSION, VaultDevServer, type VaultDevServerOptions } from './vault/dev-server/vault-dev-server.js';
 export { VAULT_ADDR_VARIABLE, VAULT_TOKEN_VARIABLE } from './vault/env-vault.js';
 export { issuedSecretsInProcess } from './vault/issued-secrets-in-process.js';
+export { startTestKubernetesCluster, type TestKubernetesCluster } from './vault/kubernetes/test-kubernetes-cluster.js';
 export {
   BAO_BINARY_VARIABLE,
   installOpenBao,

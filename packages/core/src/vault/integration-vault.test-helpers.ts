@@ -19,7 +19,7 @@ export async function startIntegrationVault(): Promise<TestVault> {
 
 /**
  * Runs a set-up step that needs a backend feature (Kubernetes auth, AppRole, faults). When the
- * backend cannot do it — real Vault has no Kubernetes API here; the dev server may not have the
+ * backend cannot do it — a Vault in a container cannot reach the testkit's TokenReview endpoint; the dev server may not have the
  * auth method yet — the test is skipped with the reason, so the gap shows in the output instead of
  * a pass. Other failures fail the test.
  */

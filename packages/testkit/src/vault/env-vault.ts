@@ -26,11 +26,13 @@ export async function envVault(env: NodeJS.ProcessEnv, postgres: TestPostgres): 
     const why = error instanceof Error ? error.message : String(error);
     throw new TestBackendStartError('env Vault', `${address} did not accept the token (${why})`, { cause: error });
   }
+  const admin = new HttpVaultAdmin({ address, rootToken: token, backend: 'env', postgres });
   return {
     address,
     rootToken: token,
     backend: 'env',
-    admin: new HttpVaultAdmin({ address, rootToken: token, backend: 'env', postgres }),
-    stop: async () => {},
+    admin,
+    // The Vault stays (we did not start it); what the admin started for it (a TokenReview endpoint) goes.
+    stop: () => admin.close(),
   };
 }

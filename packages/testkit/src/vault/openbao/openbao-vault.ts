@@ -45,6 +45,7 @@ export async function openBaoVault(env: NodeJS.ProcessEnv, postgres: TestPostgre
         await admin.revokeDatabaseLeases().catch(() => {});
         await recorder.stop();
         await server.stop();
+        await admin.close(); // the TokenReview endpoint that enableKubernetesAuth started
       })();
       return stopping;
     },
