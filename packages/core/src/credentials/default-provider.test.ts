@@ -2,8 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../settings/load-settings.js';
+import { createVaultClient } from '../vault/create-vault-client.js';
 import { type StubVault, startStubVault } from '../vault/stub-vault-server.test-helpers.js';
 import { closeDefaultProvider, defaultProvider } from './default-provider.js';
+import { settingsResolver } from './settings-resolver.js';
+import { VaultCredentialProvider } from './vault-credential-provider.js';
 
 // dataverk's usual set-up: settings.json placeholders from Vault KV, Kubernetes login.
 let dir: string;
@@ -69,5 +73,23 @@ describe('defect 11: one Vault login per process', () => {
     expect(creds.host).toBe('db.internal');
     const logins = stub.requests.filter((r) => r.url === '/v1/auth/kubernetes/login');
     expect(logins).toHaveLength(1);
+  });
+
+  it('two clients made the same way share one login; a token others use is not revoked at close', async () => {
+    await closeDefaultProvider();
+    const logins = () => stub.requests.filter((r) => r.url === '/v1/auth/kubernetes/login').length;
+    const before = logins();
+    const provider = new VaultCredentialProvider({
+      vault: createVaultClient(),
+      resolve: settingsResolver(() => loadSettings()),
+    });
+    expect((await provider.getCredentials('postgres_database')).user).toBe('v-k8s-1');
+    expect(logins() - before).toBe(1);
+    const other = createVaultClient();
+    await other.readDatabaseCredentials('database/creds/ro');
+    await other.close({ revokeToken: true });
+    expect(stub.requests.filter((r) => r.url === '/v1/auth/token/revoke-self')).toEqual([]);
+    await provider.close();
+    expect(logins() - before).toBe(1);
   });
 });

@@ -3,10 +3,17 @@ import type { RandomSource } from '../lease/lease-timing.js';
 import { resolveVaultAuth } from './auth/resolve-vault-auth.js';
 import type { VaultAuthMethod, VaultAuthOptions } from './auth/vault-auth-method.js';
 import { DataverkVaultClient } from './dataverk-vault-client.js';
+import type { Environment } from './environment.js';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_MS, realSleep } from './retry-policy.js';
+import { sessionIdentity, sharedTokenSession } from './shared-token-sessions.js';
 import { TokenSession } from './token-session.js';
 import type { VaultClient } from './vault-client.js';
-import { resolveVaultConnection, type VaultConnectionOptions, type VaultLogger } from './vault-connection.js';
+import {
+  resolveVaultConnection,
+  type VaultConnection,
+  type VaultConnectionOptions,
+  type VaultLogger,
+} from './vault-connection.js';
 import { nodeVaultTransport, type VaultTransport } from './vault-transport.js';
 
 /** Options of {@link createVaultClient}; all optional, the environment supplies the rest. */
@@ -76,12 +83,49 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
       sleep: options.sleep ?? realSleep,
     },
     session: (call) =>
-      new TokenSession({
-        method: resolveMethod,
-        call,
-        clock: options.clock ?? systemClock,
-        random,
-        report: (error) => logger.warn(`Vault token renewal: ${error.message}`),
-      }),
+      sharedTokenSession(
+        identityOf(options, connection, env),
+        () =>
+          new TokenSession({
+            method: resolveMethod,
+            call,
+            clock: options.clock ?? systemClock,
+            random,
+            report: (error) => logger.warn(`Vault token renewal: ${error.message}`),
+          }),
+      ),
   });
+}
+
+/** Variables `resolveVaultAuth` chooses the auth method by. */
+const AUTH_ENV = [
+  'VAULT_TOKEN',
+  'HOME',
+  'K8S_SERVICEACCOUNT_PATH',
+  'VAULT_AUTH_PATH',
+  'VKS_AUTH_PATH',
+  'VAULT_ROLE',
+  'APPLICATION_NAME',
+  'VAULT_ROLE_ID',
+  'VAULT_SECRET_ID',
+] as const;
+
+/**
+ * Which clients share a token session: those made for the same Vault (address, namespace, TLS)
+ * and auth method (options and the variables that choose it). A client with its own transport or
+ * clock (tests) gets a session of its own.
+ */
+function identityOf(options: VaultClientOptions, connection: VaultConnection, env: Environment): string | undefined {
+  if (options.transport !== undefined || (options.clock !== undefined && options.clock !== systemClock))
+    return undefined;
+  return sessionIdentity([
+    connection.address,
+    connection.namespace ?? '',
+    connection.caCert ?? '',
+    connection.skipVerify,
+    options.auth ?? null,
+    options.token ?? null,
+    options.homeDir ?? null,
+    AUTH_ENV.map((name) => env[name] ?? null),
+  ]);
 }

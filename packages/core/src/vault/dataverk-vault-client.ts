@@ -1,6 +1,7 @@
 import { VaultPermissionDeniedError } from '../errors.js';
 import type { VaultCall } from './auth/vault-auth-method.js';
 import { type RetryPolicy, withRetries } from './retry-policy.js';
+import type { TokenSessionUse } from './shared-token-sessions.js';
 import { toVaultError } from './to-vault-error.js';
 import type { TokenSession } from './token-session.js';
 import type {
@@ -21,8 +22,11 @@ export interface DataverkVaultClientParts {
   readonly transport: VaultTransport;
   readonly retry: RetryPolicy;
   readonly requestTimeoutMs: number;
-  /** Built by the client, since the session logs in through the client's {@link VaultCall}. */
-  readonly session: (call: VaultCall) => TokenSession;
+  /**
+   * Built by the client, since the session logs in through the client's {@link VaultCall}; may be
+   * shared with other clients made the same way (one login per process).
+   */
+  readonly session: (call: VaultCall) => TokenSessionUse;
 }
 
 /**
@@ -36,13 +40,15 @@ export class DataverkVaultClient implements VaultClient {
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #session: TokenSession;
+  readonly #sessionUse: TokenSessionUse;
 
   constructor(parts: DataverkVaultClientParts) {
     this.address = parts.address;
     this.#transport = parts.transport;
     this.#retry = parts.retry;
     this.#timeoutMs = parts.requestTimeoutMs;
-    this.#session = parts.session(this.#call);
+    this.#sessionUse = parts.session(this.#call);
+    this.#session = this.#sessionUse.session;
   }
 
   async read(path: string): Promise<VaultResponse> {
@@ -75,7 +81,7 @@ export class DataverkVaultClient implements VaultClient {
   }
 
   async close(options: { readonly revokeToken?: boolean } = {}): Promise<void> {
-    const token = await this.#session.close();
+    const token = await this.#sessionUse.close();
     if (options.revokeToken !== true || token === undefined) return;
     // Revoking the token also revokes every lease created with it (Vault's token hierarchy).
     await this.#call({ method: 'POST', path: 'auth/token/revoke-self', token }, { retry: false });
