@@ -25,7 +25,57 @@ describeEachVaultBackend('ACL policies', ({ vault }) => {
   it('stores the policy text (api-docs/system/policies, read ACL policy)', async () => {
     const { status, body } = await vaultFetch(vault(), 'GET', 'sys/policies/acl/contract-reader');
     expect(status).toBe(200);
-    expect(body.data).toMatchObject({ name: 'contract-reader', policy: POLICY });
+    expect(body.data).toMatchObject({
+      allow_slashes_in_identity_templates: false,
+      allow_wildcards_in_identity_templates: false,
+      cas_required: false,
+      name: 'contract-reader',
+      policy: POLICY,
+      version: 1,
+    });
+    expect(Date.parse(String((body.data as { modified: string }).modified))).toBeGreaterThan(0);
+    const legacy = await vaultFetch(vault(), 'GET', 'sys/policy/contract-reader');
+    // sys/policy/* repeats its data at the top level (internal/http/handler.go, injectDataIntoTopRoutes).
+    expect(legacy.body).toMatchObject({ name: 'contract-reader', rules: POLICY, data: { rules: POLICY } });
+    const root = await vaultFetch(vault(), 'GET', 'sys/policies/acl/root');
+    expect(root.body.data).toEqual({
+      allow_slashes_in_identity_templates: false,
+      allow_wildcards_in_identity_templates: false,
+      cas_required: false,
+      name: 'root',
+      policy: '',
+      version: 0,
+    });
+  });
+
+  it("serves OpenBao's default policy text (vault/policy_store.go)", async () => {
+    const { body } = await vaultFetch(vault(), 'GET', 'sys/policies/acl/default');
+    const text = String((body.data as { policy: string }).policy);
+    expect(text.startsWith('\n# Allow tokens to look up their own properties\npath "auth/token/lookup-self" {')).toBe(
+      true,
+    );
+    expect(text).toContain('path "sys/leases/lookup" {\n    capabilities = ["update"]\n}');
+    expect(text).not.toContain('"sys/renew"');
+    expect(
+      text.endsWith('path "identity/oidc/provider/+/authorize" {\n    capabilities = ["read", "update"]\n}\n'),
+    ).toBe(true);
+  });
+
+  it('answers unknown paths and methods with go-multierror texts (vault/router.go)', async () => {
+    const path = await vaultFetch(vault(), 'GET', 'sys/no-such-endpoint');
+    expect(path).toMatchObject({ status: 404, body: { errors: ['1 error occurred:\n\t* unsupported path\n\n'] } });
+    const operation = await vaultFetch(vault(), 'GET', 'sys/leases/lookup');
+    expect(operation).toMatchObject({
+      status: 405,
+      body: { errors: ['1 error occurred:\n\t* unsupported operation\n\n'] },
+    });
+    const health = await vaultFetch(vault(), 'DELETE', 'sys/health');
+    expect(health).toMatchObject({ status: 405, body: { errors: [] } });
+    const mount = await vaultFetch(vault(), 'GET', 'no-such-mount/x');
+    expect(mount).toMatchObject({
+      status: 404,
+      body: { errors: ['no handler for route "no-such-mount/x". route entry not found.'] },
+    });
   });
 
   it('grants a path matched by a * glob (docs/concepts/policies, policy syntax)', async () => {

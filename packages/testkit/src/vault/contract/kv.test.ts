@@ -150,7 +150,32 @@ describeEachVaultBackend('kv secrets engine', ({ vault }) => {
   it('lists mounts in sys/mounts and refuses a second mount at the same path (api-docs/system/mounts)', async () => {
     const { status, body } = await vaultFetch(vault(), 'GET', 'sys/mounts');
     expect(status).toBe(200);
-    expect((body.data as Record<string, unknown>)['contract-kv1/']).toMatchObject({ type: 'kv' });
+    const mounts = body.data as Record<string, Record<string, unknown>>;
+    expect(mounts['contract-kv1/']).toMatchObject({
+      type: 'kv',
+      options: { version: '1' },
+      local: false,
+      seal_wrap: false,
+    });
+    // What `bao server -dev` mounts, with OpenBao's descriptions.
+    expect(mounts['secret/']).toMatchObject({
+      type: 'kv',
+      description: 'key/value secret storage',
+      options: { version: '2' },
+    });
+    expect(mounts['sys/']).toMatchObject({
+      type: 'system',
+      description: 'system endpoints used for control, policy and debugging',
+      seal_wrap: true,
+    });
+    expect(mounts['cubbyhole/']).toMatchObject({ type: 'cubbyhole', local: true, options: null });
+    expect(mounts['identity/']).toMatchObject({ type: 'identity', description: 'identity store' });
+    // sys/mounts repeats its data at the top level.
+    expect(body['contract-kv1/']).toEqual(mounts['contract-kv1/']);
+    const bare = await vaultFetch(vault(), 'POST', 'sys/mounts/contract-kv-bare', { body: { type: 'kv' } });
+    expect(bare.status).toBe(204);
+    const info = await vaultFetch(vault(), 'GET', 'sys/internal/ui/mounts/contract-kv-bare');
+    expect(info.body.data).toMatchObject({ options: {}, deprecation_status: 'supported', path: 'contract-kv-bare/' });
     const again = await vaultFetch(vault(), 'POST', 'sys/mounts/contract-kv1', { body: { type: 'kv' } });
     expect(again.status).toBe(400);
     expect(String(again.body.errors)).toMatch(/path is already in use at contract-kv1\//);

@@ -139,14 +139,52 @@ describeEachVaultBackend('token auth', ({ vault }) => {
     expect(body.auth).toMatchObject({ lease_duration: 3600, orphan: false });
   });
 
-  it('answers 400 for a token renewed through sys/leases/renew (vault/expiration.go, Renew)', async () => {
-    // Token leases are `<creation path>/<salted id>`; the salted id is not the token, so a client
-    // that mistakes a token for a lease id gets the same 400 as for any unknown lease.
+  it('keeps a lease per token that sys/leases/renew refuses with 400 (vault/expiration.go, Renew)', async () => {
     const token = await vault().admin.createToken({ ttl: '10m' });
-    const { status, body } = await vaultFetch(vault(), 'PUT', 'sys/leases/renew', {
-      body: { lease_id: `auth/token/create/${token}` },
+    const self = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token });
+    const issued = String((self.body.data as { issue_time: string }).issue_time);
+    // The lease id is the creation path and the salted token id: find ours by its issue time.
+    const listed = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/auth/token/create', { direct: true });
+    expect(listed.status).toBe(200);
+    let leaseId: string | undefined;
+    for (const key of (listed.body.data as { keys: string[] }).keys) {
+      const lookup = await vaultFetch(vault(), 'PUT', 'sys/leases/lookup', {
+        body: { lease_id: `auth/token/create/${key}` },
+      });
+      if ((lookup.body.data as { issue_time?: string }).issue_time === issued) leaseId = `auth/token/create/${key}`;
+    }
+    expect(leaseId).toMatch(/^auth\/token\/create\/h[0-9a-f]{64}$/);
+    const lookup = await vaultFetch(vault(), 'PUT', 'sys/leases/lookup', { body: { lease_id: leaseId } });
+    expect(lookup.body.data).toMatchObject({ path: 'auth/token/create', renewable: true });
+    const renew = await vaultFetch(vault(), 'PUT', 'sys/leases/renew', { body: { lease_id: leaseId } });
+    expect(renew).toMatchObject({ status: 400, body: { errors: ['tokens cannot be renewed through this endpoint'] } });
+    const revoke = await vaultFetch(vault(), 'PUT', 'sys/leases/revoke', { body: { lease_id: leaseId } });
+    expect(revoke.status).toBe(204);
+    expect((await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token })).status).toBe(403);
+  });
+
+  it('looks up, renews and revokes another token by the token parameter (api-docs/auth/token)', async () => {
+    const own = await vaultFetch(vault(), 'POST', 'auth/token/lookup', { body: {} });
+    expect(own.status).toBe(200);
+    expect((own.body.data as { id: string }).id).toBe(vault().rootToken);
+    const bad = await vaultFetch(vault(), 'POST', 'auth/token/lookup', { body: { token: 's.not-a-real-token' } });
+    expect(bad).toMatchObject({ status: 403, body: { errors: ['bad token'] } });
+    const renewUnknown = await vaultFetch(vault(), 'POST', 'auth/token/renew', {
+      body: { token: 's.not-a-real-token' },
     });
-    expect(status).toBe(400);
-    expect(body.errors).toEqual(['lease not found']);
+    expect(renewUnknown).toMatchObject({ status: 400, body: { errors: ['token not found'] } });
+    const renewNone = await vaultFetch(vault(), 'POST', 'auth/token/renew', { body: {} });
+    expect(renewNone).toMatchObject({ status: 400, body: { errors: ['missing token ID'] } });
+    const revokeUnknown = await vaultFetch(vault(), 'POST', 'auth/token/revoke', {
+      body: { token: 's.not-a-real-token' },
+    });
+    expect(revokeUnknown.status).toBe(204);
+  });
+
+  it("gives a root token's child no default policy (token_store.go, handleCreateCommon)", async () => {
+    const { status, body } = await vaultFetch(vault(), 'POST', 'auth/token/create', { body: { ttl: '1h' } });
+    expect(status).toBe(200);
+    expect(body.auth).toMatchObject({ policies: ['root'], token_policies: ['root'] });
+    expect(body.warnings).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import type { BackendRequest } from './logical-backend.js';
 import { field } from './request-fields.js';
 import type { RouteTable } from './route-table.js';
+import { VaultErrorReply } from './vault-error-reply.js';
 import { type HandlerResult, raw } from './vault-response.js';
 
 /** What `sys/health` and `sys/seal-status` report. */
@@ -18,8 +19,20 @@ export interface ServerStatus {
  */
 export function addHealthRoutes(routes: RouteTable<BackendRequest>, status: () => ServerStatus): void {
   routes
-    .add('health', { read: (request) => health(request, status()) })
-    .add('seal-status', { read: () => raw(200, sealStatus(status())) });
+    .add('health', { read: (request) => health(request, status()), ...refuseOtherMethods })
+    .add('seal-status', { read: () => raw(200, sealStatus(status())), ...refuseOtherMethods });
+}
+
+/** OpenBao serves these two outside its logical router: other methods are a bare 405. */
+const refuseOtherMethods = {
+  update: methodNotAllowed,
+  delete: methodNotAllowed,
+  list: methodNotAllowed,
+  patch: methodNotAllowed,
+};
+
+function methodNotAllowed(): never {
+  throw VaultErrorReply.methodNotAllowed();
 }
 
 function health(request: BackendRequest, status: ServerStatus): HandlerResult {
@@ -41,6 +54,7 @@ function health(request: BackendRequest, status: ServerStatus): HandlerResult {
 }
 
 function sealStatus(status: ServerStatus): Record<string, unknown> {
+  // OpenBao's SealStatusResponse field order.
   return {
     type: 'shamir',
     initialized: true,
@@ -49,11 +63,11 @@ function sealStatus(status: ServerStatus): Record<string, unknown> {
     n: 1,
     progress: 0,
     nonce: '',
-    version: status.version,
-    build_date: '2024-01-01T00:00:00Z',
-    migration: false,
     recovery_seal: false,
-    storage_type: 'inmem',
+    version: status.version,
+    commit_date: '2024-01-01T00:00:00Z',
+    migration: false,
     ...(status.sealed ? {} : { cluster_name: status.clusterName, cluster_id: status.clusterId }),
+    storage_type: 'inmem',
   };
 }

@@ -199,10 +199,10 @@ export class LeaseManager {
     };
   }
 
-  /** Lease ids under `prefix`, one level deep (`LIST sys/leases/lookup/:prefix`). */
-  list(prefix: string): string[] {
+  /** Lease ids under `prefix`, one level deep (`LIST sys/leases/lookup/:prefix`), with `others` (token leases). */
+  list(prefix: string, others: readonly string[] = []): string[] {
     const keys = new Set<string>();
-    for (const id of this.#live.keys()) {
+    for (const id of [...this.#live.keys(), ...others]) {
       if (!id.startsWith(prefix)) continue;
       const rest = id.slice(prefix.length);
       const slash = rest.indexOf('/');

@@ -30,10 +30,15 @@ export function addMountRoutes(routes: RouteTable<BackendRequest>, deps: MountDe
     const data = Object.fromEntries(deps.mounts.list(auth).map((entry) => [entry.path, mountInfo(entry)]));
     return logical(data, { topLevel: data });
   };
+  // OpenBao repeats the data of sys/ reads at the top level (sdk/logical/translate_response.go, HTTPSysInjector).
+  const mount = (path: string) => {
+    const data = mountInfo(existing(deps.mounts, path));
+    return logical(data, { topLevel: data });
+  };
   routes
     .add('mounts', { read: () => table(false) })
     .add('mounts/*path', {
-      read: (_request, params) => logical(mountInfo(existing(deps.mounts, params.path ?? ''))),
+      read: (_request, params) => mount(params.path ?? ''),
       update: (request, params) => enableSecretEngine(deps, params.path ?? '', request),
       delete: (_request, params) => disable(deps, params.path ?? ''),
     })
@@ -48,7 +53,8 @@ export function addMountRoutes(routes: RouteTable<BackendRequest>, deps: MountDe
 
 function enableSecretEngine(deps: MountDeps, path: string, request: BackendRequest): HandlerResult {
   let type = field.string(request.data, 'type');
-  let options = field.stringMap(request.data, 'options') ?? null;
+  // A mount enabled through the API has options `{}` when none are given (only built-in ones show null).
+  let options = field.stringMap(request.data, 'options') ?? {};
   if (type === '') throw VaultErrorReply.badRequest('backend type must be specified as a string');
   if (type === 'kv-v2') {
     type = 'kv';
@@ -65,7 +71,12 @@ function enableAuthMethod(deps: MountDeps, path: string, request: BackendRequest
   if (type === '') throw VaultErrorReply.badRequest('backend type must be specified as a string');
   const backend = deps.factory.authMethod(type);
   if (backend === undefined) throw VaultErrorReply.badRequest(`plugin not found in the catalog: ${type}`);
-  deps.mounts.add(`auth/${path}`, { type, backend, description: field.string(request.data, 'description') });
+  deps.mounts.add(`auth/${path}`, {
+    type,
+    backend,
+    options: field.stringMap(request.data, 'options') ?? {},
+    description: field.string(request.data, 'description'),
+  });
   return noContent();
 }
 

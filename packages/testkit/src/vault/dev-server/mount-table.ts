@@ -14,16 +14,29 @@ export interface MountEntry {
   readonly accessor: string;
   readonly uuid: string;
   readonly backend: LogicalBackend;
+  /** Vault's `seal_wrap` (true for `sys/` only here). */
+  readonly sealWrap: boolean;
+  readonly local: boolean;
+  /** Extra `config` keys of the mount (`passthrough_request_headers`, an auth method's `token_type`). */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** What {@link MountTable.add} needs; OpenBao's defaults for the rest. */
+export interface MountSpec {
+  readonly type: string;
+  readonly description?: string;
+  readonly options?: Readonly<Record<string, string>> | null;
+  readonly backend: LogicalBackend;
+  readonly sealWrap?: boolean;
+  readonly local?: boolean;
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Mounted secrets engines and auth methods, resolved by longest prefix as Vault's router does. */
 export class MountTable {
   readonly #mounts = new Map<string, MountEntry>();
 
-  add(
-    routePath: string,
-    spec: { type: string; description?: string; options?: Record<string, string> | null; backend: LogicalBackend },
-  ): MountEntry {
+  add(routePath: string, spec: MountSpec): MountEntry {
     const key = withSlash(routePath);
     const clash = [...this.#mounts.keys()].find((existing) => key.startsWith(existing) || existing.startsWith(key));
     if (clash !== undefined) throw VaultErrorReply.badRequest(`path is already in use at ${displayPath(clash)}`);
@@ -33,9 +46,16 @@ export class MountTable {
       type: spec.type,
       description: spec.description ?? '',
       options: spec.options ?? null,
-      accessor: `${spec.type}_${shortHex()}`,
+      // Auth methods' accessors carry an `auth_` prefix (vault/auth.go).
+      accessor: `${key.startsWith('auth/') ? 'auth_' : ''}${spec.type}_${shortHex()}`,
       uuid: uuid(),
       backend: spec.backend,
+      sealWrap: spec.sealWrap ?? false,
+      local: spec.local ?? false,
+      config: {
+        ...(key.startsWith('auth/') ? { token_type: 'default-service' } : {}),
+        ...spec.config,
+      },
     };
     this.#mounts.set(key, entry);
     return entry;
@@ -82,20 +102,23 @@ function displayPath(routePath: string): string {
   return routePath.startsWith('auth/') ? routePath.slice('auth/'.length) : routePath;
 }
 
+/** Mount types OpenBao lists with a `deprecation_status` (the builtins once shipped as external plugins). */
+const WITH_DEPRECATION_STATUS = new Set(['kv', 'approle', 'kubernetes']);
+
 /** The description Vault gives a mount in `sys/mounts` and `sys/internal/ui/mounts`. */
 export function mountInfo(entry: MountEntry): Record<string, unknown> {
   return {
     accessor: entry.accessor,
-    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
-    deprecation_status: 'supported',
+    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0, ...entry.config },
+    ...(WITH_DEPRECATION_STATUS.has(entry.type) ? { deprecation_status: 'supported' } : {}),
     description: entry.description,
     external_entropy_access: false,
-    local: false,
+    local: entry.local,
     options: entry.options,
     plugin_version: '',
     running_plugin_version: `v0.0.0+builtin`,
     running_sha256: '',
-    seal_wrap: false,
+    seal_wrap: entry.sealWrap,
     type: entry.type,
     uuid: entry.uuid,
   };

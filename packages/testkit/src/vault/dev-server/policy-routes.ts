@@ -1,3 +1,4 @@
+import { rfc3339 } from './go-time-format.js';
 import type { BackendRequest } from './logical-backend.js';
 import type { PolicyStore } from './policy-store.js';
 import { field } from './request-fields.js';
@@ -10,10 +11,21 @@ import { logical, noContent } from './vault-response.js';
  * (api-docs/system/policy), which names the HCL `rules` instead of `policy`.
  */
 export function addPolicyRoutes(routes: RouteTable<BackendRequest>, policies: PolicyStore): void {
+  // OpenBao repeats the data of sys/policy reads at the top level (internal/http/handler.go,
+  // injectDataIntoTopRoutes), not that of sys/policies/acl.
   const read = (name: string, key: 'policy' | 'rules') => {
-    const text = policies.read(name);
-    if (text === undefined) throw VaultErrorReply.notFound();
-    return logical({ name: name.toLowerCase(), [key]: text });
+    const record = policies.record(name);
+    if (record === undefined) throw VaultErrorReply.notFound();
+    const data = {
+      allow_slashes_in_identity_templates: false,
+      allow_wildcards_in_identity_templates: false,
+      cas_required: false,
+      ...(record.modifiedAt === undefined ? {} : { modified: rfc3339(record.modifiedAt) }),
+      name: name.toLowerCase(),
+      [key]: record.text,
+      version: record.version,
+    };
+    return logical(data, key === 'rules' ? { topLevel: data } : {});
   };
   const write = (name: string, text: string) => {
     policies.write(name, text);
@@ -31,7 +43,10 @@ export function addPolicyRoutes(routes: RouteTable<BackendRequest>, policies: Po
       delete: (_request, params) => remove(params.name ?? ''),
     })
     .add('policy', {
-      read: () => logical({ keys: policies.names(), policies: policies.names() }),
+      read: () => {
+        const data = { keys: policies.names(), policies: policies.names() };
+        return logical(data, { topLevel: data });
+      },
       list: () => logical({ keys: policies.names() }),
     })
     .add('policy/:name', {

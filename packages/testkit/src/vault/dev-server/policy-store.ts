@@ -1,34 +1,53 @@
 import { Acl } from './acl.js';
 import { type PathRule, parsePolicy } from './acl-policy.js';
+import { DEFAULT_POLICY_TEXT } from './default-policy.js';
 import { VaultErrorReply } from './vault-error-reply.js';
 
-/**
- * The paths Vault's built-in `default` policy opens to every token (token self-management,
- * lease renewal and lookup); trimmed to the endpoints the dev server serves.
- */
-const DEFAULT_POLICY = `
-path "auth/token/lookup-self" { capabilities = ["read"] }
-path "auth/token/renew-self" { capabilities = ["update"] }
-path "auth/token/revoke-self" { capabilities = ["update"] }
-path "sys/capabilities-self" { capabilities = ["update"] }
-path "sys/leases/renew" { capabilities = ["update"] }
-path "sys/leases/lookup" { capabilities = ["update"] }
-path "sys/renew" { capabilities = ["update"] }
-`;
+interface StoredPolicy {
+  readonly text: string;
+  readonly rules: readonly PathRule[];
+  /** Counts writes, from 1 (OpenBao's policy `version`). */
+  readonly version: number;
+  readonly modifiedAt: number;
+}
+
+/** What a policy read shows besides its text (vault/policy_store.go). */
+export interface PolicyRecord {
+  readonly text: string;
+  readonly version: number;
+  /** `undefined` for `root`, which was never written. */
+  readonly modifiedAt: number | undefined;
+}
 
 /** ACL policies by name (`sys/policies/acl/:name`), with Vault's `root` and `default`. */
 export class PolicyStore {
-  readonly #policies = new Map<string, { readonly text: string; readonly rules: readonly PathRule[] }>();
+  readonly #policies = new Map<string, StoredPolicy>();
 
   constructor() {
-    this.#policies.set('default', { text: DEFAULT_POLICY.trim(), rules: parsePolicy(DEFAULT_POLICY) });
+    this.#policies.set('default', {
+      text: DEFAULT_POLICY_TEXT,
+      rules: parsePolicy(DEFAULT_POLICY_TEXT),
+      version: 1,
+      modifiedAt: Date.now(),
+    });
   }
 
   write(name: string, text: string): void {
     const key = name.toLowerCase();
     if (key === 'root') throw VaultErrorReply.badRequest('cannot update "root" policy');
     if (text.trim() === '') throw VaultErrorReply.badRequest("'policy' parameter not supplied or empty");
-    this.#policies.set(key, { text, rules: parsePolicy(text) });
+    const version = (this.#policies.get(key)?.version ?? 0) + 1;
+    this.#policies.set(key, { text, rules: parsePolicy(text), version, modifiedAt: Date.now() });
+  }
+
+  /** The policy with its version and modification time, `undefined` when there is none. */
+  record(name: string): PolicyRecord | undefined {
+    const key = name.toLowerCase();
+    if (key === 'root') return { text: '', version: 0, modifiedAt: undefined };
+    const stored = this.#policies.get(key);
+    return stored === undefined
+      ? undefined
+      : { text: stored.text, version: stored.version, modifiedAt: stored.modifiedAt };
   }
 
   read(name: string): string | undefined {

@@ -7,6 +7,7 @@ import type { MountTable } from './mount-table.js';
 import { addPolicyRoutes } from './policy-routes.js';
 import type { PolicyStore } from './policy-store.js';
 import { RouteTable } from './route-table.js';
+import type { TokenStore } from './token-store.js';
 
 /** The `sys/` backend: health, mounts, policies and leases. */
 export class SystemBackend implements LogicalBackend {
@@ -36,10 +37,11 @@ export class SystemBackend implements LogicalBackend {
     readonly policies: PolicyStore;
     readonly factory: BackendFactory;
     readonly leases: LeaseManager;
+    readonly tokens: TokenStore;
   }) {
     addHealthRoutes(this.routes, deps.status);
     addMountRoutes(this.routes, deps);
     addPolicyRoutes(this.routes, deps.policies);
-    addLeaseRoutes(this.routes, deps.leases);
+    addLeaseRoutes(this.routes, deps.leases, deps.tokens);
   }
 }

@@ -25,9 +25,10 @@ export class TokenAuthBackend implements LogicalBackend {
       .add('lookup-self', { read: (request) => logical(tokens.lookupData(caller(request))) })
       .add('lookup', { update: (request) => logical(tokens.lookupData(this.#target(request))) })
       .add('renew-self', { update: (request) => this.#renew(caller(request).id, request) })
-      .add('renew', { update: (request) => this.#renew(this.#target(request).id, request) })
+      .add('renew', { update: (request) => this.#renew(this.#named(request, 'token not found'), request) })
       .add('revoke-self', { update: (request) => this.#revoke(caller(request).id) })
-      .add('revoke', { update: (request) => this.#revoke(this.#target(request).id) });
+      // An unknown token is already revoked: 204.
+      .add('revoke', { update: (request) => this.#revoke(tokenParameter(request)) });
   }
 
   #create(request: BackendRequest, orphanPath: boolean): HandlerResult {
@@ -69,13 +70,27 @@ export class TokenAuthBackend implements LogicalBackend {
     return noContent();
   }
 
+  /** The live token the `token` parameter names, or Vault's 400 `notFound`. */
+  #named(request: BackendRequest, notFound: string): string {
+    const entry = this.#tokens.lookup(tokenParameter(request));
+    if (entry === undefined) throw VaultErrorReply.badRequest(notFound);
+    return entry.id;
+  }
+
+  /** The `token` parameter's token; without one, the caller's (token_store.go, handleLookup). */
   #target(request: BackendRequest): TokenEntry {
     const id = field.string(request.data, 'token');
-    if (id === '') throw VaultErrorReply.badRequest('missing token ID');
+    if (id === '') return caller(request);
     const entry = this.#tokens.lookup(id);
-    if (entry === undefined) throw VaultErrorReply.badRequest('bad token');
+    if (entry === undefined) throw VaultErrorReply.forbidden('bad token');
     return entry;
   }
+}
+
+function tokenParameter(request: BackendRequest): string {
+  const id = field.string(request.data, 'token');
+  if (id === '') throw VaultErrorReply.badRequest('missing token ID');
+  return id;
 }
 
 function caller(request: BackendRequest): TokenEntry {

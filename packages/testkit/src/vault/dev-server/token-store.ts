@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { type CancelTimer, scheduleAt } from './deadline-timer.js';
 import { rfc3339 } from './go-time-format.js';
 import { base62 } from './random-id.js';
@@ -65,6 +65,8 @@ type MutableEntry = { -readonly [K in keyof TokenEntry]: TokenEntry[K] };
  */
 export class TokenStore {
   readonly #tokens = new Map<string, MutableEntry>();
+  /** Vault salts token ids before they name anything in storage, token leases included. */
+  readonly #salt = randomBytes(32);
   readonly #timers = new Map<string, CancelTimer>();
   readonly #onRevoked: ((tokenId: string) => Promise<void>)[] = [];
 
@@ -106,7 +108,8 @@ export class TokenStore {
       now,
     });
     const policies = new Set(spec.policies.map((name) => name.toLowerCase()));
-    if (!spec.noDefaultPolicy) policies.add('default');
+    // A root token's children get no `default` added (token_store.go, handleCreateCommon).
+    if (!spec.noDefaultPolicy && !policies.has('root')) policies.add('default');
     const id =
       type === 'batch' ? `b.${randomBytes(150).toString('base64url')}` : `${SERVICE_TOKEN_PREFIX}${base62(24)}`;
     const entry: MutableEntry = {
@@ -187,6 +190,34 @@ export class TokenStore {
     if (entry === undefined) return;
     entry.expiresAt = Date.now() - 1;
     void this.revoke(id).catch(() => {});
+  }
+
+  /**
+   * The lease id of a service token, as `sys/leases/lookup` lists it: its creation path and its
+   * salted id (`auth/token/create/h<64 hex>`; the dev root token's is the older 40-hex form);
+   * `undefined` for batch tokens, which have none.
+   */
+  leaseIdOf(entry: TokenEntry): string | undefined {
+    if (entry.type === 'batch') return undefined;
+    if (entry.expiresAt === undefined) {
+      return `${entry.path}/${createHmac('sha1', this.#salt).update(entry.id).digest('hex')}`;
+    }
+    return `${entry.path}/h${createHmac('sha256', this.#salt).update(entry.id).digest('hex')}`;
+  }
+
+  /** The live token whose lease id this is. */
+  byLeaseId(leaseId: string): TokenEntry | undefined {
+    for (const entry of this.#tokens.values()) {
+      if (this.lookup(entry.id) !== undefined && this.leaseIdOf(entry) === leaseId) return entry;
+    }
+    return undefined;
+  }
+
+  /** Lease ids of the live tokens with a TTL. */
+  leaseIds(): string[] {
+    return [...this.#tokens.values()]
+      .filter((entry) => this.lookup(entry.id) !== undefined)
+      .flatMap((entry) => this.leaseIdOf(entry) ?? []);
   }
 
   /** Called with the id of every token revoked (by call, expiry or parent). */

@@ -23,6 +23,7 @@ import { serveListMethod } from './list-method-shim.js';
 import type { LogicalBackend } from './logical-backend.js';
 import type { BackendFactory } from './mount-routes.js';
 import { MountTable } from './mount-table.js';
+import { PlaceholderBackend } from './placeholder-backend.js';
 import { PolicyStore } from './policy-store.js';
 import { base62, uuid } from './random-id.js';
 import { RequestDispatcher } from './request-dispatcher.js';
@@ -151,10 +152,39 @@ export class VaultDevServer {
       policies: this.#policies,
       factory,
       leases: this.#leases,
+      tokens: this.#tokens,
     });
-    this.#mounts.add('sys', { type: 'system', backend: system, description: 'system endpoints' });
-    this.#mounts.add('auth/token', { type: 'token', backend: new TokenAuthBackend(this.#tokens, this.#policies) });
-    this.#mounts.add('secret', { type: 'kv', options: { version: '2' }, backend: new KvV2Engine() });
+    // The mounts of `bao server -dev`, with OpenBao's descriptions (vault/mount.go, requiredMountTable).
+    this.#mounts.add('cubbyhole', {
+      type: 'cubbyhole',
+      backend: new PlaceholderBackend('cubbyhole'),
+      description: 'per-token private secret storage',
+      local: true,
+    });
+    this.#mounts.add('identity', {
+      type: 'identity',
+      backend: new PlaceholderBackend('identity'),
+      description: 'identity store',
+      config: { passthrough_request_headers: ['Authorization'] },
+    });
+    this.#mounts.add('sys', {
+      type: 'system',
+      backend: system,
+      description: 'system endpoints used for control, policy and debugging',
+      sealWrap: true,
+      config: { passthrough_request_headers: ['Accept'] },
+    });
+    this.#mounts.add('auth/token', {
+      type: 'token',
+      backend: new TokenAuthBackend(this.#tokens, this.#policies),
+      description: 'token based credentials',
+    });
+    this.#mounts.add('secret', {
+      type: 'kv',
+      options: { version: '2' },
+      backend: new KvV2Engine(),
+      description: 'key/value secret storage',
+    });
   }
 
   #secretEngine(type: string, options: Readonly<Record<string, string>> | null): LogicalBackend | undefined {

@@ -42,9 +42,9 @@ export class VaultErrorReply extends Error {
     return new VaultErrorReply(404, []);
   }
 
-  /** 404 `unsupported path`: no route of the backend matches. */
+  /** 404 `unsupported path`: no route of the backend matches (a go-multierror in OpenBao). */
   static unsupportedPath(): VaultErrorReply {
-    return new VaultErrorReply(404, ['unsupported path']);
+    return new VaultErrorReply(404, [multiError(['unsupported path'])]);
   }
 
   /** 404 for a path under no mount. */
@@ -52,9 +52,14 @@ export class VaultErrorReply extends Error {
     return new VaultErrorReply(404, [`no handler for route "${path}". route entry not found.`]);
   }
 
-  /** 405 `unsupported operation`: the route exists but not for this method. */
+  /** 405 `unsupported operation`: the route exists but not for this method (a go-multierror). */
   static unsupportedOperation(): VaultErrorReply {
-    return new VaultErrorReply(405, ['unsupported operation']);
+    return new VaultErrorReply(405, [multiError(['unsupported operation'])]);
+  }
+
+  /** 405 with no message: a method the raw HTTP handlers (`sys/health`, `sys/seal-status`) do not take. */
+  static methodNotAllowed(): VaultErrorReply {
+    return new VaultErrorReply(405, []);
   }
 
   /** 500 from a handler that returned a bare error (no response). */
