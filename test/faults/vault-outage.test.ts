@@ -17,9 +17,14 @@ import { ADAPTERS, ownProvider, queryClient, watchUnhandledRejections } from './
 
 const TTL_S = 3;
 const OUTAGE_MS = 6_000;
-const AFTER_MS = 5_000;
+/** After Vault returns: on-demand reads after a long outage are at most 5 s apart (core), plus margin. */
+const AFTER_MS = 7_000;
+/** Once Vault has answered a creds read, the pool has new credentials within this. */
+const RECOVERY_AFTER_READ_MS = 1_500;
 /** Client and server judge a lease's end a few ms apart; queries that close to it are not judged. */
 const EDGE_MS = 400;
+/** How long a query may wait for Vault once no valid credentials remain, before it must fail. */
+const FAIL_FAST_MS = 3_000;
 
 /** How Vault goes away: real OpenBao is stopped (SIGSTOP: sockets open, no answer, a hung or partitioned Vault); the dev server refuses connections. */
 interface Outage {
@@ -39,11 +44,11 @@ const SIGSTOP: Outage = {
   // A stopped Vault is noticed only by the request timeout: with the default 10 s every query after
   // the lease end would wait for Vault's return (6 s here) instead of failing. An application that
   // must fail faster behind a hung Vault sets it lower, as here.
-  client: { requestTimeoutMs: 1_000 },
-  // Library defect (reported to core, issue 13): with no valid credentials left, every caller waits
-  // for a whole creds read, 3 attempts × the request timeout (~3.6 s here, ~30 s with the default),
-  // although the read before it has just failed the same way.
-  slowFailure: 'each query waits for a whole creds read (3 attempts × request timeout)',
+  client: { requestTimeoutMs: 2_000 },
+  // Library defect (reported to core, issue 13): with no valid credentials left, the first caller
+  // after the lease end waits for a whole creds read, 3 attempts × the request timeout (~7 s here,
+  // ~30 s with the default 10 s), and later callers for one attempt each.
+  slowFailure: 'the first query after the lease end waits for a whole creds read, 3 attempts × request timeout',
   begin: (vault) => processOf(vault).suspend(),
   end: (vault) => processOf(vault).resume(),
 };
@@ -73,8 +78,8 @@ describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backe
     if (fixture !== undefined) outage.end(fixture.vault);
     await fixture?.close();
   });
-  /** The queries that started and ended while no valid credentials existed, for the fail-fast check. */
-  let withoutCredentials: { readonly answered: number; readonly failP99Ms: number } | undefined;
+  /** Queries that started while no valid credentials existed, early enough to be judged by FAIL_FAST_MS. */
+  let withoutCredentials: { readonly started: number; readonly slowestMs: number } | undefined;
 
   it('serves while the lease is valid, never on an ended lease, names Vault in every failure, resumes without a restart', async () => {
     const record = fixture.record;
@@ -126,7 +131,19 @@ describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backe
     ]);
     const recovered = firstSuccessAfter(outcomes, up);
     const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - up;
+    // When Vault gave new credentials, by the server's record: the first creds read it answered
+    // (one sent during a SIGSTOP is answered at the SIGCONT, recorded with its arrival time).
+    const firstRead = record.requestLog().find((r) => r.status === 200 && /\/creds\//.test(r.path));
+    const readAt = firstRead === undefined ? Number.POSITIVE_INFINITY : Math.max(up, firstRead.at);
     const { inside, outside } = failuresAround(outcomes, { from: validUntil - EDGE_MS, to: up }, recoveryMs);
+    // Queries that waited while no valid credentials existed (started before, or after, the lease
+    // end), early enough that FAIL_FAST_MS ends before Vault returns: how long each was held.
+    const noCredentialsFrom = Math.max(clientExpiry, serverEnd) + EDGE_MS;
+    const waiting = outcomes.filter((o) => o.endedAt > noCredentialsFrom && o.startedAt < up - FAIL_FAST_MS);
+    const slowestMs = Math.max(
+      0,
+      ...waiting.map((o) => Math.min(o.endedAt, up) - Math.max(o.startedAt, noCredentialsFrom)),
+    );
     const namingVault = afterExpiry.filter((o) => !o.ok && /Vault/.test(o.errorMessage ?? ''));
     report(`vault-down-longer-than-lease/${adapter}`, {
       vault: `${fixture.backend} (${outage.how}, request timeout ${outage.client.requestTimeoutMs ?? 'default'})`,
@@ -138,7 +155,9 @@ describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backe
       failuresOutside: outside.length,
       codes: codeHistogram(outcomes),
       failP99Ms: failureLatency(afterExpiry, 0.99),
+      slowestWithoutCredentialsMs: slowestMs,
       recoveryMs,
+      firstReadAfterReturnMs: readAt - up,
       runningAcrossLeaseEnd: lateOnServer.length,
       requestsAfterReturn: countRequests(record.requestCounts(), /database\/creds|sys\/leases/),
     });
@@ -147,7 +166,7 @@ describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backe
     expect(validUntil - down).toBeGreaterThan(500);
     expect(whileValid.length).toBeGreaterThan(10);
     expect(whileValid.filter((o) => !o.ok)).toEqual([]);
-    withoutCredentials = { answered: afterExpiry.length, failP99Ms: failureLatency(afterExpiry, 0.99) };
+    withoutCredentials = { started: waiting.length, slowestMs };
     // No query succeeds on a lease Vault has ended; every one fails naming Vault.
     expect(afterExpiry.filter((o) => o.ok)).toEqual([]);
     // A query checked out just before the client's cutoff (lease end minus the safety margin) may
@@ -155,7 +174,8 @@ describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backe
     expect(lateOnServer.filter((o) => o.startedAt >= clientExpiry)).toEqual([]);
     expect(namingVault.length).toBe(afterExpiry.length);
     // Back without a restart, and no failure after that.
-    expect(recoveryMs).toBeLessThan(AFTER_MS - 1_000);
+    expect(readAt - up).toBeLessThan(AFTER_MS - RECOVERY_AFTER_READ_MS);
+    expect(recovered?.endedAt ?? Number.POSITIVE_INFINITY).toBeLessThan(readAt + RECOVERY_AFTER_READ_MS);
     expect(outside).toEqual([]);
   });
 
@@ -163,8 +183,8 @@ describe.each(cases)('Vault down for longer than a lease ($adapter, Vault $backe
   const known = outage.slowFailure === undefined ? '' : ` (known defect, expected to fail: ${outage.slowFailure})`;
   failFast(`fails fast while no valid credentials remain${known}`, (context) => {
     if (withoutCredentials === undefined) return context.skip();
-    expect(withoutCredentials.answered).toBeGreaterThan(10);
-    expect(withoutCredentials.failP99Ms).toBeLessThan(3_000);
+    expect(withoutCredentials.started).toBeGreaterThan(0);
+    expect(withoutCredentials.slowestMs).toBeLessThan(FAIL_FAST_MS);
   });
 });
 
