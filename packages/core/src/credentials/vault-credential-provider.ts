@@ -1,8 +1,7 @@
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
-import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
-import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
+import type { VaultClient } from '../vault/vault-client.js';
 import type {
   AcquireOptions,
   CredentialEvents,
@@ -10,15 +9,12 @@ import type {
   DatabaseCredentials,
   LeaseHandle,
 } from './credential-provider.js';
-import { databaseCredentials } from './database-credentials.js';
-import { boundByCurrentToken, effectiveCredentials, type HeldLease, holdLease } from './held-lease.js';
 import { abortable, leaseHandle } from './lease-handle.js';
 import { LeaseLedger } from './lease-ledger.js';
+import { type DatabaseSettingsResolver, NameLeases } from './name-leases.js';
 import { ProviderEvents } from './provider-events.js';
-import { RequestGate } from './request-gate.js';
 
-/** Where a settings name's connection string and Vault path come from. */
-export type DatabaseSettingsResolver = (name: string) => Promise<{ connectionString: string; vaultPath: string }>;
+export type { DatabaseSettingsResolver } from './name-leases.js';
 
 /** Options of {@link VaultCredentialProvider}. */
 export interface VaultCredentialProviderOptions {
@@ -37,18 +33,6 @@ export interface VaultCredentialProviderOptions {
   readonly revokeSuperseded?: 'released' | 'never';
   /** Close the Vault client when the provider closes (default true). */
   readonly ownsVaultClient?: boolean;
-}
-
-const SAFETY_MARGIN_FRACTION = 0.05;
-const SAFETY_MARGIN_MAX_MS = 30_000;
-
-interface NameState {
-  held: HeldLease | undefined;
-  fetching: Promise<DatabaseCredentials> | undefined;
-  target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
-  readonly gate: RequestGate;
-  /** Duration of the last lease, scaling the gate for short test leases. */
-  leaseMs: number;
 }
 
 /**
@@ -73,13 +57,12 @@ interface NameState {
 export class VaultCredentialProvider implements CredentialProvider {
   readonly #makeVault: () => VaultClient;
   #vaultClient: VaultClient | undefined;
-  readonly #resolve: DatabaseSettingsResolver;
   readonly #clock: Clock;
-  readonly #random: RandomSource;
   readonly #options: VaultCredentialProviderOptions;
-  readonly #names = new Map<string, NameState>();
+  readonly #names = new Map<string, NameLeases>();
   readonly #events = new ProviderEvents();
   readonly #ledger: LeaseLedger;
+  readonly #context: ConstructorParameters<typeof NameLeases>[1];
   readonly #pending = new Set<Promise<unknown>>();
   readonly #waits = new Set<{ readonly timer: ClockTimer; readonly cancel: () => void }>();
   #closed = false;
@@ -88,30 +71,40 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#options = Object.freeze({ ...options });
     const vault = options.vault;
     this.#makeVault = typeof vault === 'function' ? vault : () => vault;
-    this.#resolve = options.resolve;
     this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? Math.random;
     this.#ledger = new LeaseLedger(this.#clock, {
       revoke: (leaseId, name) => this.#revoke(leaseId, name, 'released'),
       expired: (leaseId, name) => this.#events.emit('expired', { name, leaseId }),
     });
+    this.#context = {
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+      vault: () => this.#vault,
+      resolve: options.resolve,
+      ledger: this.#ledger,
+      events: this.#events,
+      safetyMarginMs: options.safetyMarginMs,
+      closed: () => this.#closed,
+      track: (promise) => this.#track(promise),
+      sleep: (ms) => this.#sleep(ms),
+    };
   }
 
   async getCredentials(name: string): Promise<DatabaseCredentials> {
     if (this.#closed) throw new ProviderClosedError(name);
-    const state = this.#state(name);
-    const held = state.held;
-    if (held !== undefined && this.#fresh(held)) return held.credentials;
+    const leases = this.#leases(name);
+    const fresh = leases.fresh();
+    if (fresh !== undefined) return fresh;
     try {
-      return await this.#refresh(name, state, true);
+      return await leases.refresh(true);
     } catch (error) {
       // Vault failed; credentials that are still valid beat none at all.
-      const still = state.held === undefined ? undefined : this.#effective(state.held);
-      if (still !== undefined && this.#clock.now() < still.expiresAt) return still;
-      const cause = state.gate.lastError ?? error;
+      const still = leases.stillValid();
+      if (still !== undefined) return still;
+      const cause = leases.gate.lastError ?? error;
       // A settings mistake (missing entry, bad URL…) is not Vault failing: the caller gets it as is.
       if (error instanceof ProviderClosedError || !(cause instanceof VaultError)) throw cause;
-      const since = state.gate.failingSince;
+      const since = leases.gate.failingSince;
       throw new CredentialsUnavailableError(name, since === undefined ? undefined : this.#clock.now() - since, cause);
     }
   }
@@ -134,27 +127,19 @@ export class VaultCredentialProvider implements CredentialProvider {
       const credentials = await abortable(this.getCredentials(name), signal);
       signal?.throwIfAborted();
       // Counted in the same turn as the check: no rotation can revoke it in between.
-      const current = this.#names.get(name)?.held?.credentials.leaseId === credentials.leaseId;
+      const current = this.#names.get(name)?.holds(credentials.leaseId) === true;
       if (current && this.#ledger.retain(name, credentials.leaseId)) return leaseHandle(this.#ledger, credentials);
       // A rotation landed while we waited: take the new lease.
     }
   }
 
   isCurrent(name: string, leaseId: string): boolean {
-    const held = this.#names.get(name)?.held;
-    if (held === undefined || held.credentials.leaseId !== leaseId) return false;
-    return this.#fresh(held);
+    const leases = this.#names.get(name);
+    return leases?.holds(leaseId) === true && leases.fresh() !== undefined;
   }
 
   invalidate(name: string, leaseId?: string): void {
-    const state = this.#names.get(name);
-    const held = state?.held;
-    if (state === undefined || held === undefined) return;
-    if (leaseId !== undefined && held.credentials.leaseId !== leaseId) return;
-    held.scheduler.stop();
-    state.held = undefined;
-    state.gate.refused();
-    this.#ledger.supersede(name, held.credentials.leaseId);
+    this.#names.get(name)?.invalidate(leaseId);
   }
 
   /**
@@ -196,9 +181,9 @@ export class VaultCredentialProvider implements CredentialProvider {
   async close(options: { readonly revoke?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const state of this.#names.values()) state.held?.scheduler.stop();
+    for (const leases of this.#names.values()) leases.stop();
     for (const wait of this.#waits) wait.cancel();
-    await Promise.allSettled([...this.#names.values()].map((state) => state.fetching));
+    await Promise.allSettled([...this.#names.values()].map((leases) => leases.fetching));
     const live = this.#ledger.drain();
     if (options.revoke) for (const { leaseId, name } of live) this.#revoke(leaseId, name, 'close');
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
@@ -210,127 +195,13 @@ export class VaultCredentialProvider implements CredentialProvider {
     return this.#vaultClient;
   }
 
-  #state(name: string): NameState {
-    let state = this.#names.get(name);
-    if (state === undefined) {
-      const gate = new RequestGate(this.#clock, this.#random);
-      state = { held: undefined, fetching: undefined, target: undefined, gate, leaseMs: 0 };
-      this.#names.set(name, state);
+  #leases(name: string): NameLeases {
+    let leases = this.#names.get(name);
+    if (leases === undefined) {
+      leases = new NameLeases(name, this.#context);
+      this.#names.set(name, leases);
     }
-    return state;
-  }
-
-  #effective(held: HeldLease): DatabaseCredentials {
-    return effectiveCredentials(held, this.#ledger);
-  }
-
-  /** Good to hand out: outside the safety margin, or inside it with nothing better to get. */
-  #fresh(held: HeldLease): boolean {
-    const end = this.#effective(held).expiresAt;
-    const now = this.#clock.now();
-    return now < end - this.#margin(held) || (boundByCurrentToken(held) && now < end);
-  }
-
-  #margin(held: HeldLease): number {
-    return (
-      this.#options.safetyMarginMs ?? Math.min(SAFETY_MARGIN_MAX_MS, held.scheduler.leaseMs * SAFETY_MARGIN_FRACTION)
-    );
-  }
-
-  /**
-   * One read per name at a time; callers arriving meanwhile share it. Reads callers trigger
-   * (`gated`) respect the name's gate: while Vault fails they fail fast until it opens; after a
-   * refused login they wait for it.
-   */
-  #refresh(name: string, state: NameState, gated: boolean): Promise<DatabaseCredentials> {
-    if (state.fetching !== undefined) return state.fetching;
-    const waitMs = gated ? state.gate.openAt - this.#clock.now() : 0;
-    if (waitMs > 0 && state.gate.lastError !== undefined) return Promise.reject(state.gate.lastError);
-    const read = waitMs > 0 ? this.#sleep(waitMs).then(() => this.#read(name, state)) : this.#read(name, state);
-    const fetching = this.#track(read);
-    state.fetching = fetching;
-    const clear = () => {
-      if (state.fetching === fetching) state.fetching = undefined;
-    };
-    fetching.then(clear, clear);
-    return fetching;
-  }
-
-  async #read(name: string, state: NameState): Promise<DatabaseCredentials> {
-    if (this.#closed) throw new ProviderClosedError(name);
-    try {
-      state.target ??= this.#resolve(name).then(({ connectionString, vaultPath }) => ({
-        target: parseConnectionTarget(connectionString, name),
-        vaultPath,
-      }));
-      const { target, vaultPath } = await state.target.catch((error: unknown) => {
-        state.target = undefined;
-        throw error;
-      });
-      // While Vault fails the gate paces requests; the client's own retries would triple them.
-      const failing = state.gate.failingSince !== undefined;
-      const secret = await this.#vault.readDatabaseCredentials(vaultPath, failing ? { retry: false } : {});
-      if (this.#closed) {
-        if (secret.leaseId !== '') await this.#vault.revokeLease(secret.leaseId).catch(() => {});
-        throw new ProviderClosedError(name);
-      }
-      state.gate.succeeded();
-      const credentials = databaseCredentials(name, target, secret, this.#clock.now());
-      return this.#install(name, state, credentials, secret.leaseId === '' ? undefined : secret.token);
-    } catch (error) {
-      if (!(error instanceof ProviderClosedError)) {
-        state.gate.failed(error, state.leaseMs || 10_000);
-        this.#events.emit('error', { name, operation: 'read', error: asError(error) });
-      }
-      throw error;
-    }
-  }
-
-  /** Makes `credentials` the current lease of `name`; events go out once the state is consistent. */
-  #install(
-    name: string,
-    state: NameState,
-    credentials: DatabaseCredentials,
-    token: TokenLifetime | undefined,
-  ): DatabaseCredentials {
-    const previous = state.held;
-    const held = holdLease(credentials, token, {
-      name,
-      clock: this.#clock,
-      random: this.#random,
-      vault: () => this.#vault,
-      ledger: this.#ledger,
-      events: this.#events,
-      gate: state.gate,
-      replace: async (replaced) => {
-        if (state.held === replaced && !this.#closed) await this.#refresh(name, state, false);
-      },
-    });
-    state.held = held;
-    state.leaseMs = credentials.leaseDuration * 1000;
-    if (previous !== undefined) {
-      previous.scheduler.stop();
-      state.gate.leaseSurvived();
-      if (previous.credentials.leaseId !== credentials.leaseId)
-        this.#ledger.supersede(name, previous.credentials.leaseId);
-    }
-    if (Number.isFinite(credentials.expiresAt)) {
-      held.scheduler.granted({ remainingMs: credentials.leaseDuration * 1000, renewable: credentials.renewable });
-    }
-    token?.superseded.then(() => this.#tokenSuperseded(state, held));
-    const { leaseId, user, expiresAt } = held.credentials;
-    this.#events.emit('issued', { name, leaseId, user, expiresAt });
-    if (previous !== undefined) {
-      const previousLeaseId = previous.credentials.leaseId;
-      this.#events.emit('rotated', { name, previousLeaseId, leaseId, user, expiresAt });
-    }
-    return held.credentials;
-  }
-
-  /** The client logged in anew: a lease that would outlive its old token is replaced now (rule 5). */
-  #tokenSuperseded(state: NameState, held: HeldLease): void {
-    if (this.#closed || state.held !== held || held.token === undefined) return;
-    if (held.leaseEndsAt > held.token.expiresAt) held.scheduler.replaceNow();
+    return leases;
   }
 
   /** Waits on the clock; `close()` cuts it short. */

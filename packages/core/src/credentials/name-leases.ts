@@ -1,0 +1,202 @@
+import type { Clock } from '../clock/clock.js';
+import { ProviderClosedError } from '../errors.js';
+import type { RandomSource } from '../lease/lease-timing.js';
+import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
+import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
+import type { DatabaseCredentials } from './credential-provider.js';
+import { databaseCredentials } from './database-credentials.js';
+import { boundByCurrentToken, effectiveCredentials, type HeldLease, holdLease } from './held-lease.js';
+import type { LeaseLedger } from './lease-ledger.js';
+import type { ProviderEvents } from './provider-events.js';
+import { RequestGate } from './request-gate.js';
+
+/** Where a settings name's connection string and Vault path come from. */
+export type DatabaseSettingsResolver = (name: string) => Promise<{ connectionString: string; vaultPath: string }>;
+
+const SAFETY_MARGIN_FRACTION = 0.05;
+const SAFETY_MARGIN_MAX_MS = 30_000;
+
+/** What {@link NameLeases} shares with its provider. */
+export interface NameLeasesContext {
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly vault: () => VaultClient;
+  readonly resolve: DatabaseSettingsResolver;
+  readonly ledger: LeaseLedger;
+  readonly events: ProviderEvents;
+  readonly safetyMarginMs: number | undefined;
+  readonly closed: () => boolean;
+  /** Keeps `close()` waiting for the promise. */
+  readonly track: <T>(promise: Promise<T>) => Promise<T>;
+  /** Waits on the clock; rejects when the provider closes. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * The lease one settings name serves: its single-flight read, the request gate every Vault request
+ * for the name passes (rules 7 and 9 of `lease-timing.ts`), the held lease and its scheduler, and
+ * the rotation when the token that read it is superseded (rule 5).
+ *
+ * @example
+ * const sales = new NameLeases('sales', context);
+ * const credentials = sales.fresh() ?? (await sales.refresh(true));
+ */
+export class NameLeases {
+  readonly name: string;
+  readonly gate: RequestGate;
+  readonly #context: NameLeasesContext;
+  #held: HeldLease | undefined;
+  #fetching: Promise<DatabaseCredentials> | undefined;
+  #target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
+  /** Duration of the last lease, scaling the gate for short test leases. */
+  #leaseMs = 0;
+
+  constructor(name: string, context: NameLeasesContext) {
+    this.name = name;
+    this.#context = context;
+    this.gate = new RequestGate(context.clock, context.random);
+  }
+
+  /** The read in flight, if any. */
+  get fetching(): Promise<DatabaseCredentials> | undefined {
+    return this.#fetching;
+  }
+
+  /** The current credentials when good to hand out: outside the safety margin, or with nothing better to get. */
+  fresh(): DatabaseCredentials | undefined {
+    const held = this.#held;
+    if (held === undefined) return undefined;
+    const { expiresAt } = effectiveCredentials(held, this.#context.ledger);
+    const now = this.#context.clock.now();
+    const margin =
+      this.#context.safetyMarginMs ?? Math.min(SAFETY_MARGIN_MAX_MS, held.scheduler.leaseMs * SAFETY_MARGIN_FRACTION);
+    return now < expiresAt - margin || (boundByCurrentToken(held) && now < expiresAt) ? held.credentials : undefined;
+  }
+
+  /** The current credentials while they still work at all (Vault failing: better than none). */
+  stillValid(): DatabaseCredentials | undefined {
+    const held = this.#held;
+    if (held === undefined) return undefined;
+    const credentials = effectiveCredentials(held, this.#context.ledger);
+    return this.#context.clock.now() < credentials.expiresAt ? credentials : undefined;
+  }
+
+  /** True when `leaseId` is the current lease (whatever its freshness). */
+  holds(leaseId: string): boolean {
+    return this.#held?.credentials.leaseId === leaseId;
+  }
+
+  /** A login with the current lease was refused: drop it; the next read waits out the gate. */
+  invalidate(leaseId: string | undefined): void {
+    const held = this.#held;
+    if (held === undefined || (leaseId !== undefined && held.credentials.leaseId !== leaseId)) return;
+    held.scheduler.stop();
+    this.#held = undefined;
+    this.gate.refused();
+    this.#context.ledger.supersede(this.name, held.credentials.leaseId);
+  }
+
+  /** Stops the schedule (provider closing). */
+  stop(): void {
+    this.#held?.scheduler.stop();
+  }
+
+  /**
+   * One read at a time; callers arriving meanwhile share it. Reads callers trigger (`gated`)
+   * respect the gate: while Vault fails they fail fast until it opens; after a refused login they
+   * wait for it. The schedule's reads are paced by the scheduler itself.
+   */
+  refresh(gated: boolean): Promise<DatabaseCredentials> {
+    if (this.#fetching !== undefined) return this.#fetching;
+    const waitMs = gated ? this.gate.openAt - this.#context.clock.now() : 0;
+    if (waitMs > 0 && this.gate.lastError !== undefined) return Promise.reject(this.gate.lastError);
+    const read = waitMs > 0 ? this.#context.sleep(waitMs).then(() => this.#read()) : this.#read();
+    const fetching = this.#context.track(read);
+    this.#fetching = fetching;
+    const clear = () => {
+      if (this.#fetching === fetching) this.#fetching = undefined;
+    };
+    fetching.then(clear, clear);
+    return fetching;
+  }
+
+  async #read(): Promise<DatabaseCredentials> {
+    const { name } = this;
+    const context = this.#context;
+    if (context.closed()) throw new ProviderClosedError(name);
+    try {
+      this.#target ??= context.resolve(name).then(({ connectionString, vaultPath }) => ({
+        target: parseConnectionTarget(connectionString, name),
+        vaultPath,
+      }));
+      const { target, vaultPath } = await this.#target.catch((error: unknown) => {
+        this.#target = undefined;
+        throw error;
+      });
+      // While Vault fails the gate paces requests; the client's own retries would triple them.
+      const failing = this.gate.failingSince !== undefined;
+      const secret = await context.vault().readDatabaseCredentials(vaultPath, failing ? { retry: false } : {});
+      if (context.closed()) {
+        if (secret.leaseId !== '')
+          await context
+            .vault()
+            .revokeLease(secret.leaseId)
+            .catch(() => {});
+        throw new ProviderClosedError(name);
+      }
+      this.gate.succeeded();
+      const credentials = databaseCredentials(name, target, secret, context.clock.now());
+      return this.#install(credentials, secret.leaseId === '' ? undefined : secret.token);
+    } catch (error) {
+      if (!(error instanceof ProviderClosedError)) {
+        this.gate.failed(error, this.#leaseMs || 10_000);
+        context.events.emit('error', { name, operation: 'read', error: asError(error) });
+      }
+      throw error;
+    }
+  }
+
+  /** Makes `credentials` the current lease; events go out once the state is consistent. */
+  #install(credentials: DatabaseCredentials, token: TokenLifetime | undefined): DatabaseCredentials {
+    const { name } = this;
+    const context = this.#context;
+    const previous = this.#held;
+    const held = holdLease(credentials, token, {
+      ...context,
+      name,
+      gate: this.gate,
+      replace: async (replaced) => {
+        if (this.#held === replaced && !context.closed()) await this.refresh(false);
+      },
+    });
+    this.#held = held;
+    this.#leaseMs = credentials.leaseDuration * 1000;
+    if (previous !== undefined) {
+      previous.scheduler.stop();
+      this.gate.leaseSurvived();
+      const previousId = previous.credentials.leaseId;
+      if (previousId !== credentials.leaseId) context.ledger.supersede(name, previousId);
+    }
+    if (Number.isFinite(credentials.expiresAt)) {
+      held.scheduler.granted({ remainingMs: credentials.leaseDuration * 1000, renewable: credentials.renewable });
+    }
+    token?.superseded.then(() => this.#tokenSuperseded(held));
+    const { leaseId, user, expiresAt } = held.credentials;
+    context.events.emit('issued', { name, leaseId, user, expiresAt });
+    if (previous !== undefined) {
+      const previousLeaseId = previous.credentials.leaseId;
+      context.events.emit('rotated', { name, previousLeaseId, leaseId, user, expiresAt });
+    }
+    return held.credentials;
+  }
+
+  /** The client logged in anew: a lease that would outlive its old token is replaced now (rule 5). */
+  #tokenSuperseded(held: HeldLease): void {
+    if (this.#context.closed() || this.#held !== held || held.token === undefined) return;
+    if (held.leaseEndsAt > held.token.expiresAt) held.scheduler.replaceNow();
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
