@@ -20,7 +20,10 @@ export class PoolLeases {
   hold(handle: LeaseHandle): () => void {
     this.#open.add(handle);
     this.#latest = handle;
+    let released = false;
     return () => {
+      if (released) return;
+      released = true;
       this.#open.delete(handle);
       handle.release();
     };
