@@ -214,6 +214,23 @@ describe('where Python dataverk reads settings differently', () => {
     expect((ours.db_vault_path as Record<string, unknown>)[SOURCE]).toBe(stage.vaultPath);
   });
 
+  it('secret files: Python keeps the trailing newline of each file, which its JSON-text substitution then rejects; we trim it', async (context) => {
+    const bin = requirePython(context);
+    // `echo "$VALUE" > file` and most injector templates end the file with a newline.
+    const secretFiles = {
+      POSTGRES_CREDENTIALS: `${stage.connectionString}\n`,
+      POSTGRES_CREDS_PATH: `${stage.vaultPath}\n`,
+    };
+    const app = await stage.application('files', { secretFiles, secretsFromApi: false });
+
+    const py = await pythonReadSql(bin, app, `SELECT id FROM ${stage.table} ORDER BY id`);
+    expect(py.outcome.error?.type).toBe('JSONDecodeError'); // a raw newline inside a JSON string
+    expect(py.outcome.error?.message).toMatch(/^Invalid control character/);
+    expect(py.requests).toEqual([]);
+    const ours = await loadSettings({ env: app.env });
+    expect((ours.db_vault_path as Record<string, unknown>)[SOURCE]).toBe(stage.vaultPath);
+  });
+
   it('KV v2: dataverk-vault reads only KV v1 (the v2 secret is not found there); we detect the version', async (context) => {
     const bin = requirePython(context);
     const app = await stage.application('kv2', { kvVersion: 2 });

@@ -39,6 +39,11 @@ export interface ApplicationSpec {
   readonly authPath?: string;
   /** Default true: `DATAVERK_SECRETS_FROM_API` set. */
   readonly secretsFromApi?: boolean;
+  /**
+   * Placeholder values as files (file name = name), as the Vault Agent injector writes them: puts
+   * `secret_path` into settings.json and sets `DATAVERK_SECRETS_FROM_FILES`.
+   */
+  readonly secretFiles?: Readonly<Record<string, string>>;
 }
 
 /** What {@link PythonDataverkStage.application} made. */
@@ -57,6 +62,8 @@ export interface PythonDataverkStage {
   readonly table: string;
   /** `database/creds/<role>`. */
   readonly vaultPath: string;
+  /** The URL `POSTGRES_CREDENTIALS` holds: the test PostgreSQL with `user:pass` for Vault's user and password. */
+  readonly connectionString: string;
   /** A directory with settings.json, a service account and the KV secret of one variant. */
   application(variant: string, spec?: ApplicationSpec): Promise<Application>;
   /** Runs SQL as the superuser. */
@@ -125,6 +132,7 @@ export async function startPythonDataverkStage(options: {
   return {
     table,
     vaultPath,
+    connectionString: credentials,
     admin,
     async application(variant, spec = {}) {
       const dir = join(root, variant);
@@ -132,7 +140,16 @@ export async function startPythonDataverkStage(options: {
       await mkdir(serviceAccount, { recursive: true });
       await writeFile(join(serviceAccount, 'token'), jwt);
       await writeFile(join(serviceAccount, 'namespace'), spec.namespaceFile ?? NAMESPACE);
-      await writeFile(join(dir, 'settings.json'), `${JSON.stringify(spec.settings ?? STANDARD_SETTINGS, null, 2)}\n`);
+      const secretPath = join(dir, 'secrets');
+      const settings = {
+        ...(spec.settings ?? STANDARD_SETTINGS),
+        ...(spec.secretFiles ? { secret_path: secretPath } : {}),
+      };
+      await writeFile(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
+      if (spec.secretFiles !== undefined) {
+        await mkdir(secretPath);
+        for (const [name, value] of Object.entries(spec.secretFiles)) await writeFile(join(secretPath, name), value);
+      }
       const kvVersion = spec.kvVersion ?? 1;
       const kvPath = `kv${kvVersion}/${kvBase}/${variant}`;
       await vault.admin.writeKv(`kv${kvVersion}`, `${kvBase}/${variant}/${APPLICATION}/${NAMESPACE}`, {
@@ -145,6 +162,7 @@ export async function startPythonDataverkStage(options: {
         env: {
           DATAVERK_SETTINGS_PATH: spec.settingsPathIsFile === true ? join(dir, 'settings.json') : dir,
           ...(spec.secretsFromApi === false ? {} : { DATAVERK_SECRETS_FROM_API: 'true' }),
+          ...(spec.secretFiles === undefined ? {} : { DATAVERK_SECRETS_FROM_FILES: 'true' }),
           VKS_VAULT_ADDR: vault.address,
           VKS_AUTH_PATH: spec.authPath ?? LOGIN_PATH,
           VKS_KV_PATH: kvPath,
