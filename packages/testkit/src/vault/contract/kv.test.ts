@@ -113,6 +113,49 @@ describeEachVaultBackend('kv secrets engine', ({ vault }) => {
     expect(String(write.body.warnings)).toContain("use 'bao kv put'");
   });
 
+  it('takes a PATCH only as a JSON merge patch (api-docs/secret/kv/kv-v2, patch secret)', async () => {
+    await vault().admin.writeKv('contract-kv2', 'patch/key', { a: '1' });
+    const patch = (contentType: string) =>
+      fetch(`${vault().address}/v1/contract-kv2/data/patch/key`, {
+        method: 'PATCH',
+        headers: { 'X-Vault-Token': vault().rootToken, 'Content-Type': contentType },
+        body: JSON.stringify({ data: { b: '2' } }),
+      });
+    const refused = await patch('application/json');
+    expect(refused.status).toBe(415);
+    expect(await refused.json()).toEqual({
+      errors: ['PATCH requires Content-Type of application/merge-patch+json, provided application/json'],
+    });
+    const merged = await patch('application/merge-patch+json');
+    expect(merged.status).toBe(200);
+    const { body } = await vaultFetch(vault(), 'GET', 'contract-kv2/data/patch/key');
+    expect((body.data as { data: unknown }).data).toEqual({ a: '1', b: '2' });
+  });
+
+  it("answers a body that is not a JSON object with Go's decoding errors (http/logical.go)", async () => {
+    const post = async (text: string) => {
+      const response = await fetch(`${vault().address}/v1/contract-kv2/data/json/key`, {
+        method: 'POST',
+        headers: { 'X-Vault-Token': vault().rootToken, 'Content-Type': 'application/json' },
+        body: text,
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await post('{')).toEqual({ status: 400, body: { errors: ['failed to decode JSON input: unexpected EOF'] } });
+    expect(await post('xyz')).toEqual({
+      status: 400,
+      body: { errors: ["failed to decode JSON input: invalid character 'x' looking for beginning of value"] },
+    });
+    expect(await post('[1]')).toEqual({
+      status: 400,
+      body: {
+        errors: [
+          'failed to decode JSON input: json: cannot unmarshal array into Go value of type map[string]interface {}',
+        ],
+      },
+    });
+  });
+
   it('refuses a write to a path ending in a slash (vault/request_handling.go)', async () => {
     const { status, body } = await vaultFetch(vault(), 'POST', 'contract-kv1/app/', { body: { a: 'b' } });
     expect(status).toBe(400);

@@ -52,6 +52,10 @@ export function decodeVaultRequest(parts: HttpRequestParts): VaultRequest {
   if (writes && url.pathname.length > '/v1/'.length && url.pathname.endsWith('/')) {
     throw VaultErrorReply.badRequest("cannot write to a path ending in '/'");
   }
+  const contentType = parts.headers['content-type'] ?? '';
+  if (operation === 'patch' && contentType.split(';')[0]?.trim().toLowerCase() !== MERGE_PATCH) {
+    throw new VaultErrorReply(415, [`PATCH requires Content-Type of ${MERGE_PATCH}, provided ${contentType}`]);
+  }
   const body = parseBody(parts.body);
   const query = Object.fromEntries([...url.searchParams].filter(([key]) => key !== 'list'));
   const authorization = parts.headers.authorization ?? '';
@@ -103,16 +107,35 @@ export function writeReply(response: ServerResponse, reply: HttpReply): void {
 function parseBody(raw: Buffer): RequestData {
   const text = raw.toString('utf8').trim();
   if (text === '') return {};
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new Error('json: cannot unmarshal into a map');
-    }
-    return parsed as RequestData;
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw VaultErrorReply.badRequest(`failed to parse JSON input: ${(error as Error).message}`);
+    throw VaultErrorReply.badRequest(`failed to decode JSON input: ${goJsonError(text, error as Error)}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const kind = Array.isArray(parsed) ? 'array' : typeof parsed === 'object' ? 'null' : typeof parsed;
+    throw VaultErrorReply.badRequest(
+      `failed to decode JSON input: json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`,
+    );
+  }
+  return parsed as RequestData;
 }
+
+/**
+ * Go's `encoding/json` wording for the common syntax errors (a cut-off body, a stray character);
+ * other errors keep JavaScript's text.
+ */
+function goJsonError(text: string, error: Error): string {
+  const position = Number(/position (\d+)/.exec(error.message)?.[1] ?? Number.NaN);
+  if (/end of JSON input/.test(error.message) || position >= text.length) return 'unexpected EOF';
+  const character = Number.isInteger(position) ? text[position] : /Unexpected token '(.)'/.exec(error.message)?.[1];
+  if (character !== undefined) return `invalid character '${character}' looking for beginning of value`;
+  return error.message;
+}
+
+/** OpenBao takes a PATCH only as a JSON merge patch (RFC 7386). */
+const MERGE_PATCH = 'application/merge-patch+json';
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;

@@ -67,6 +67,6 @@ describe('VaultDevServer HTTP handling', () => {
     expect((await call('DELETE', 'sys/health')).status).toBe(405);
     const bad = await call('POST', 'secret/data/app/two', { body: '{not json' });
     expect(bad.status).toBe(400);
-    expect(JSON.stringify(await bad.json())).toMatch(/failed to parse JSON input/);
+    expect(JSON.stringify(await bad.json())).toMatch(/failed to decode JSON input/);
   });
 });
