@@ -51,6 +51,8 @@ describe('defect 1: leases end with the token that read them', () => {
   it('1 h login token (max TTL 1 h), 24 h lease: rotates onto the new token before the old one ends, 0 dead minutes', async () => {
     const s = setup({ tokenTtl: HOUR, tokenMaxTtl: HOUR, leaseTtl: DAY, leaseMaxTtl: 32 * DAY });
     const { dead, users } = await walk(s, 48);
+    const logins = s.sim.count('POST auth/approle/login');
+    console.log(`[token-bound] 48 h, 1 h tokens, 24 h leases: ${dead} dead minutes, ${users} users, ${logins} logins`);
     expect(dead).toBe(0);
     // One lease per token (a new login each hour), not one per minute.
     expect(users).toBeGreaterThanOrEqual(48);
