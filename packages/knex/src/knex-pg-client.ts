@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { type CredentialProvider, type LeaseHandle, pgConnectionOptions } from '@dataverk/core';
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { onRotation } from './on-provider-event.js';
 import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
-import { onRotation } from './rotation-subscribers.js';
 import { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from './session-error-codes.js';
 
 const require = createRequire(import.meta.url);

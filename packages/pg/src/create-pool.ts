@@ -2,8 +2,8 @@ import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import pg from 'pg';
 import { StaleConnectionError } from './errors.js';
 import { type LeasedClient, leasedClientClass } from './leased-pg-client.js';
+import { onRotation } from './on-provider-event.js';
 import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
-import { onRotation } from './rotation-subscribers.js';
 import { hasCode, LOGIN_REFUSED_CODES } from './session-error-codes.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */

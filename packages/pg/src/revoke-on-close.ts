@@ -1,4 +1,5 @@
-import type { CredentialEvents, CredentialProvider, LeaseHandle } from '@dataverk/core';
+import type { CredentialProvider, LeaseHandle } from '@dataverk/core';
+import { onProviderEvent } from './on-provider-event.js';
 
 /**
  * How long closing with `revokeOnClose` waits for the provider to report the end of the leases it
@@ -65,18 +66,18 @@ export async function closeRevokingLeases(
 
 /** Listens for the end of leases (revoked, expired, or a failed revoke) from the moment it is made. */
 class LeaseEnds {
-  readonly #provider: CredentialProvider;
   readonly #ended = new Set<string>();
+  readonly #stops: (() => void)[];
   #wake: (() => void) | undefined;
-  readonly #onRevoked = (event: CredentialEvents['revoked']) => this.#end(event.leaseId);
-  readonly #onExpired = (event: CredentialEvents['expired']) => this.#end(event.leaseId);
-  readonly #onError = (event: CredentialEvents['error']) => {
-    if (event.operation === 'revoke' && event.leaseId !== undefined) this.#end(event.leaseId);
-  };
 
   constructor(provider: CredentialProvider) {
-    this.#provider = provider;
-    provider.on('revoked', this.#onRevoked).on('expired', this.#onExpired).on('error', this.#onError);
+    this.#stops = [
+      onProviderEvent(provider, 'revoked', (event) => this.#end(event.leaseId)),
+      onProviderEvent(provider, 'expired', (event) => this.#end(event.leaseId)),
+      onProviderEvent(provider, 'error', (event) => {
+        if (event.operation === 'revoke' && event.leaseId !== undefined) this.#end(event.leaseId);
+      }),
+    ];
   }
 
   async settled(leaseIds: readonly string[], waitMs: number): Promise<void> {
@@ -96,7 +97,7 @@ class LeaseEnds {
   }
 
   stop(): void {
-    this.#provider.off('revoked', this.#onRevoked).off('expired', this.#onExpired).off('error', this.#onError);
+    for (const stop of this.#stops) stop();
     this.#wake?.();
   }
 

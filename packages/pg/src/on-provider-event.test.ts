@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
 import { describe, expect, it } from 'vitest';
-import { onRotation } from './rotation-subscribers.js';
+import { onRotation } from './on-provider-event.js';
 
 /** Just enough of a provider to count its `rotated` listeners and emit rotations. */
 function eventProvider(): { provider: CredentialProvider; emitter: EventEmitter } {
