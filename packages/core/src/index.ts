@@ -1,5 +1,5 @@
 export type { Clock, ClockTimer } from './clock/clock.js';
-export { systemClock } from './clock/clock.js';
+export { MAX_TIMER_DELAY_MS, systemClock } from './clock/clock.js';
 export { ManualClock } from './clock/manual-clock.js';
 export type { ConnectionTarget } from './credentials/connection-string.js';
 export { parseConnectionTarget } from './credentials/connection-string.js';
@@ -52,7 +52,14 @@ export {
   VaultUnavailableError,
 } from './errors.js';
 export type { LeasePlan, RandomSource } from './lease/lease-timing.js';
-export { graceFor, planAfterGrant, retryDelay } from './lease/lease-timing.js';
+export {
+  backoffDelay,
+  failingIntervalMs,
+  graceFor,
+  invalidationDelay,
+  planAfterGrant,
+  retryDelay,
+} from './lease/lease-timing.js';
 export { dataverkKvPath } from './secrets/dataverk-kv-path.js';
 export type { DefaultSecretSourcesOptions } from './secrets/default-secret-sources.js';
 export { defaultSecretSources } from './secrets/default-secret-sources.js';
@@ -75,6 +82,13 @@ export { createVaultClient } from './vault/create-vault-client.js';
 export type { Environment } from './vault/environment.js';
 export type { KvSecret } from './vault/read-kv-secret.js';
 export { readKvSecret } from './vault/read-kv-secret.js';
-export type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from './vault/vault-client.js';
+export type {
+  DatabaseSecret,
+  ReadOptions,
+  TokenLifetime,
+  VaultClient,
+  VaultLease,
+  VaultResponse,
+} from './vault/vault-client.js';
 export type { VaultConnectionOptions, VaultLogger } from './vault/vault-connection.js';
 export type { VaultRequest, VaultTransport } from './vault/vault-transport.js';
