@@ -48,4 +48,21 @@ describe(`${INSTANCES} instances of each adapter on one provider`, () => {
     }
     expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   });
+
+  it('pools ending together with revokeOnClose add no more listeners than Node allows either', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const pools = Array.from({ length: INSTANCES }, () =>
+        createPool(fixture.name, { provider: fixture.provider, max: 1, revokeOnClose: true }),
+      );
+      await Promise.all(pools.map((pool) => pool.query('SELECT 1')));
+      await Promise.all(pools.map((pool) => pool.end()));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
 });
