@@ -7,6 +7,7 @@ import { closeDefaultProvider, loadSettings } from '@dataverk/core';
 import { Client } from '@dataverk/pg';
 import { envPostgres, startVault, type TestVault, type VaultRecord } from '@dataverk/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it, type TestContext } from 'vitest';
+import { withApplicationEnvironment } from './application-environment.js';
 import {
   type Application,
   LOGIN_PATH,
@@ -18,9 +19,6 @@ import {
 } from './python-dataverk-stage.js';
 import { installPythonDataverk } from './python-dataverk-venv.js';
 import { type PythonOutcome, runPythonDataverk } from './run-python-dataverk.js';
-
-/** Variables of the test process that would change how our side logs in or finds its settings. */
-const FOREIGN_VARIABLES = ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_AUTH_PATH', 'VAULT_ROLE', 'VAULT_NAMESPACE'];
 
 let python: string | undefined;
 let vault: TestVault;
@@ -72,21 +70,19 @@ async function pythonReadSql(
 
 /** Our `new Client().readSql(SOURCE, sql)` with the default provider, built from this environment only. */
 async function jsReadSql(app: Application, sql: string): Promise<{ rows: unknown[]; requests: string[] }> {
-  const saved = { ...process.env };
-  for (const name of FOREIGN_VARIABLES) delete process.env[name];
-  Object.assign(process.env, app.env);
-  record.resetCounts();
-  const client = new Client();
-  try {
-    const rows = await client.readSql(SOURCE, sql);
-    await client.close();
-    await closeDefaultProvider({ revoke: true });
-    return { rows, requests: requestLines() };
-  } finally {
-    await client.close().catch(() => {});
-    await closeDefaultProvider({ revoke: true }).catch(() => {});
-    process.env = saved;
-  }
+  return withApplicationEnvironment(app.env, async () => {
+    record.resetCounts();
+    const client = new Client();
+    try {
+      const rows = await client.readSql(SOURCE, sql);
+      await client.close();
+      await closeDefaultProvider({ revoke: true });
+      return { rows, requests: requestLines() };
+    } finally {
+      await client.close().catch(() => {});
+      await closeDefaultProvider({ revoke: true }).catch(() => {});
+    }
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { closeDefaultProvider } from '@dataverk/core';
 import { Client } from '@dataverk/pg';
 import type { RecordedVaultRequest, VaultRecord } from '@dataverk/testkit';
+import { withApplicationEnvironment } from '../../../test/python-dataverk/application-environment.js';
 import { type Application, LOGIN_PATH, SOURCE } from '../../../test/python-dataverk/python-dataverk-stage.js';
 import { summariseLatencies } from '../load/latency-summary.js';
 import { QuerySamples } from '../load/query-samples.js';
@@ -126,27 +127,24 @@ async function runPythonWorker(
 // The default provider is built from process.env, as in an application: the environment is the
 // application's (and only it) while dataverk-js runs, and the provider is closed (leases revoked) after.
 async function runDataverkJs(mode: 'kept-client' | 'client-per-query', options: ContenderRun): Promise<QuerySamples> {
-  const saved = { ...process.env };
-  for (const name of ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_AUTH_PATH', 'VAULT_ROLE', 'VAULT_NAMESPACE'])
-    delete process.env[name];
-  Object.assign(process.env, options.app.env);
-  const kept = mode === 'kept-client' ? new Client() : undefined;
-  try {
-    const query = async () => {
-      if (kept !== undefined) return kept.readSql(SOURCE, options.sql);
-      const client = new Client();
-      try {
-        return await client.readSql(SOURCE, options.sql);
-      } finally {
-        await client.close();
-      }
-    };
-    return await runShaped(query, options.shape, performance.now());
-  } finally {
-    await kept?.close();
-    await closeDefaultProvider({ revoke: true });
-    process.env = saved;
-  }
+  return withApplicationEnvironment(options.app.env, async () => {
+    const kept = mode === 'kept-client' ? new Client() : undefined;
+    try {
+      const query = async () => {
+        if (kept !== undefined) return kept.readSql(SOURCE, options.sql);
+        const client = new Client();
+        try {
+          return await client.readSql(SOURCE, options.sql);
+        } finally {
+          await client.close();
+        }
+      };
+      return await runShaped(query, options.shape, performance.now());
+    } finally {
+      await kept?.close();
+      await closeDefaultProvider({ revoke: true });
+    }
+  });
 }
 
 /** Sorts Vault's request log into the kinds the table shows. */
