@@ -9,6 +9,8 @@ import { LeaseEventLog } from '../support/lease-event-log.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const VAULT_LATENCY_MS = 1_500;
 const TIMEOUT_MS = 200;
+/** A loaded machine runs timers late; the defect took the whole Vault wait (1.5 s and more). */
+const SCHEDULING_SLACK_MS = 700;
 
 describe('connectionTimeoutMillis covers the wait for Vault and the connect together', () => {
   let fixture: DatabaseFixture;
@@ -75,7 +77,7 @@ describe('connectionTimeoutMillis covers the wait for Vault and the connect toge
     const elapsed = performance.now() - started;
     console.log(`[pg connect timeout] rejected after ${Math.round(elapsed)} ms: ${failure?.message}`);
     expect(failure).toBeInstanceOf(Error);
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 300);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + SCHEDULING_SLACK_MS);
 
     // Vault answers after 1.5 s: nothing may log in with what it returns.
     await events.waitFor('issued', () => true, 5_000);
@@ -106,7 +108,7 @@ describe('connectionTimeoutMillis covers the wait for Vault and the connect toge
     const elapsed = performance.now() - started;
     console.log(`[knex connect timeout] rejected after ${Math.round(elapsed)} ms: ${failure?.name}`);
     expect(failure?.name).toBe('KnexTimeoutError');
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 300);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + SCHEDULING_SLACK_MS);
     await events.waitFor('issued', () => true, 5_000);
     await sleep(500);
     await db.destroy();
