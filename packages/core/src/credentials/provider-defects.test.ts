@@ -94,6 +94,29 @@ describe('defect 8: a throwing listener does not corrupt the provider', () => {
     expect(vault.liveLeases()).toContain(now.leaseId);
     await provider.close();
   });
+
+  it("reports a throwing listener as an 'error' event, and a throwing 'error' listener as a warning without secrets", async () => {
+    const { clock, provider, errors } = setup(3, 8);
+    provider.on('issued', () => {
+      throw new TypeError('listener bug');
+    });
+    provider.on('error', (e) => {
+      if (e.operation === 'listener') throw new Error(`again, with ${e.name}`);
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name} ${warning.message}`);
+    process.on('warning', onWarning);
+    await provider.getCredentials(NAME);
+    await clock.advance(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(errors.map((e) => [e.operation, e.error.message])).toEqual([['listener', 'listener bug']]);
+    expect(warnings).toEqual([
+      "Warning A listener for dataverk's 'error' event threw (Error); the provider carries on.",
+    ]);
+    expect(warnings.join()).not.toMatch(/secret-password/);
+    await provider.close();
+  });
 });
 
 /** Static credentials: no lease id, no TTL. */
