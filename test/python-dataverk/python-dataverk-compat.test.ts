@@ -239,14 +239,15 @@ describe('where Python dataverk reads settings differently', () => {
     expect((ours.db_vault_path as Record<string, unknown>)[SOURCE]).toBe(stage.vaultPath);
   });
 
-  it('a namespace file ending in a newline: Python puts the newline into the KV path (Vault: 400); we trim it', async (context) => {
+  it('a namespace file ending in a newline: Python puts the newline into the KV path (a 4xx from Vault); we trim it', async (context) => {
     const bin = requirePython(context);
     const app = await stage.application('newline', { namespaceFile: 'team-data\n' });
 
     const py = await pythonReadSql(bin, app, 'SELECT 1');
     expect(py.outcome.error).toEqual(VAULT_HTTP_ERROR_HANDLER_BUG);
     expect(py.requests.filter((line) => line.startsWith('GET kv1/'))).toEqual([
-      expect.stringMatching(new RegExp(`^GET ${app.kvApiPath}%0A 400$`)),
+      // OpenBao: `…%0A 400`; the dev server logs the decoded path and answers 403.
+      expect.stringMatching(new RegExp(`^GET ${app.kvApiPath}(%0A|\n) 4\\d\\d$`)),
     ]);
     const ours = await loadSettings({ env: app.env });
     expect((ours.db_vault_path as Record<string, unknown>)[SOURCE]).toBe(stage.vaultPath);
