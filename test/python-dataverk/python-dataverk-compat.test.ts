@@ -274,6 +274,18 @@ describe('where Python dataverk reads settings differently', () => {
     expect((ours.db_vault_path as Record<string, unknown>)[SOURCE]).toBe(stage.vaultPath);
   });
 
+  it("SQL that mentions '.sql': Python takes the whole text for a file name (beside settings.json); readSql runs it", async (context) => {
+    const bin = requirePython(context);
+    const app = await stage.application('sql-text');
+    const sql = `SELECT name FROM ${stage.table} WHERE name <> 'report.sql' ORDER BY id`;
+
+    const py = await pythonReadSql(bin, app, sql);
+    expect(py.outcome.error?.type).toBe('FileNotFoundError');
+    expect(py.requests).toEqual([`POST ${LOGIN_PATH} 200`, `GET ${app.kvApiPath} 200`]); // no query was sent
+    const js = await jsReadSql(app, sql);
+    expect(js.rows).toEqual(TABLE_ROWS.map(({ name }) => ({ name })));
+  });
+
   it('a Vault password with URL characters: Python splices it into the URL unencoded and SQLAlchemy reads another password', async (context) => {
     const bin = requirePython(context);
     const password = 'a1@b/c%41d';
