@@ -1,4 +1,4 @@
-// Python dataverk beside dataverk-js under rotation: `pnpm example bench/python-dataverk.ts`
+// Python dataverk beside dataverk-js under rotation: `pnpm bench:python-dataverk`
 // (about 2.5 minutes; results in bench/results/python-dataverk.json), `--smoke` for a few seconds
 // per contender (results in a temporary directory unless `--out <file>`), `--vault dev-server` to
 // use our Vault dev server instead of OpenBao. Both clients read the same settings.json, KV v1
