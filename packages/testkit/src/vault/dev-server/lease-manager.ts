@@ -216,16 +216,30 @@ export class LeaseManager {
   }
 
   /**
-   * Revokes every lease still known, once each (their statements run), and waits for revocations
-   * under way; nothing is retried afterwards.
+   * Revokes every lease still known (their statements run) so that a test's PostgreSQL keeps no
+   * roles, then stops every timer. Not Vault's behaviour (a stopping Vault keeps its leases): a
+   * testkit courtesy, so each revocation gets a few quick retries, as concurrent REVOKEs on one
+   * PostgreSQL can fail with `tuple concurrently updated`.
    */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await Promise.all(
-      [...this.#live.values()].map((lease) => this.#track(this.#revokeOnce(lease, 'revoked')).catch(() => {})),
-    );
     await Promise.all(this.#ending);
+    await Promise.all([...this.#live.values()].map((lease) => this.#revokeForStop(lease)));
     for (const lease of this.#live.values()) lease.cancelTimer();
+  }
+
+  async #revokeForStop(lease: Lease): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#track(this.#revokeOnce(lease, 'revoked'));
+      } catch (error) {
+        if (attempt >= STOP_REVOKE_ATTEMPTS) {
+          this.#record(lease, { revocationError: causeOf(error) });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, STOP_RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   async #extend(lease: Lease, increment: number): Promise<{ ttl: number; warnings: string[] }> {
@@ -326,6 +340,10 @@ export class LeaseManager {
     });
   }
 }
+
+/** `stop()`'s quick retries (50, 100, … 800 ms): not Vault's, see `stop`. */
+const STOP_REVOKE_ATTEMPTS = 6;
+const STOP_RETRY_FIRST_DELAY_MS = 50;
 
 /** Vault's `maxRevokeAttempts` and `revokeRetryBase` (internal/vault/expiration.go). */
 const MAX_REVOKE_ATTEMPTS = 6;
