@@ -435,6 +435,25 @@ export class VaultAuthMissingError extends VaultError {
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * A fixed Vault token (`VAULT_TOKEN`, `~/.vault-token`) is about to end and cannot be renewed, and
+ * no newer one was found where it came from. Reported while dataverk keeps looking (a `vault
+ * login` that rewrites `~/.vault-token` is picked up); leases read with it end with it.
+ *
+ * @example
+ * provider.on('error', (e) => e.error instanceof VaultTokenEndingError && console.warn(e.error.message));
+ */
+export class VaultTokenEndingError extends DataverkError {
+  constructor(description: string, expiresAt: number) {
+    super(
+      'VAULT_TOKEN_ENDING',
+      `The Vault token from ${description} ends at ${new Date(expiresAt).toISOString()} and cannot be renewed; ` +
+        'log in again (`vault login` rewrites ~/.vault-token, which dataverk reads again), or let dataverk log in ' +
+        'with Kubernetes or AppRole.',
+    );
+  }
+}
+
+/**
  * No valid credentials remain for a name and Vault could not give new ones. The message says how
  * long Vault has been failing and what it said last (path and status, never a token).
  */

@@ -49,6 +49,7 @@ export {
   VaultRequestError,
   VaultResponseInvalidError,
   VaultSealedError,
+  VaultTokenEndingError,
   VaultUnavailableError,
 } from './errors.js';
 export type { LeasePlan, RandomSource } from './lease/lease-timing.js';

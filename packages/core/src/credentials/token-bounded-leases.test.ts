@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
 import { createVaultClient } from '../vault/create-vault-client.js';
 import { SimulatedVault, type SimulatedVaultOptions } from '../vault/simulated-vault.test-helpers.js';
@@ -110,5 +113,42 @@ describe('defect 1: leases end with the token that read them', () => {
     expect(s.provider.isCurrent(NAME, lease.credentials.leaseId)).toBe(true);
     lease.release();
     await s.provider.close();
+  });
+
+  it('~/.vault-token with 1 h left, not renewable: a `vault login` that rewrites the file is picked up before the end', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'dataverk-home-'));
+    const clock = new ManualClock(START);
+    const sim = new SimulatedVault(clock, { tokenTtl: DAY, tokenMaxTtl: DAY, leaseTtl: DAY, leaseMaxTtl: 32 * DAY });
+    sim.addToken('hvs.cli-1', HOUR, false);
+    await writeFile(join(home, '.vault-token'), 'hvs.cli-1\n');
+    const warnings: string[] = [];
+    const vault = createVaultClient({
+      address: 'http://vault.test:8200',
+      env: { HOME: home },
+      transport: sim,
+      clock,
+      random: () => 0.5,
+      sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+      logger: { warn: (message) => warnings.push(message) },
+    });
+    const provider = new VaultCredentialProvider({
+      vault,
+      clock,
+      random: () => 0.5,
+      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+    });
+    const s = { clock, sim, provider };
+    const first = await walk(s, 0.75);
+    expect(first.dead).toBe(0);
+    // The file is read with real I/O: wait for it in real time.
+    await vi.waitFor(() => expect(warnings.some((w) => w.includes('cannot be renewed'))).toBe(true));
+    sim.addToken('hvs.cli-2', DAY, true);
+    await writeFile(join(home, '.vault-token'), 'hvs.cli-2\n');
+    const after = await walk(s, 3);
+    expect(after.dead).toBe(0);
+    const creds = await provider.getCredentials(NAME);
+    expect(creds.expiresAt).toBeGreaterThan(START + 2 * HOUR * 1000);
+    await provider.close();
+    await rm(home, { recursive: true, force: true });
   });
 });

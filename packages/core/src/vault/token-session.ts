@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { VaultInvalidRequestError, VaultPermissionDeniedError } from '../errors.js';
+import { VaultInvalidRequestError, VaultPermissionDeniedError, VaultTokenEndingError } from '../errors.js';
 import { LeaseScheduler, type LifetimeGrant } from '../lease/lease-scheduler.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { VaultAuthMethod, VaultCall } from './auth/vault-auth-method.js';
@@ -78,10 +78,13 @@ export class TokenSession {
    * the method cannot log in again. Concurrent callers share one login.
    */
   async replace(rejected: string): Promise<SessionToken | undefined> {
-    if (!(await this.#method()).canLogin) return undefined;
+    const method = await this.#method();
+    if (!method.canLogin && method.refresh === undefined) return undefined;
     const record = this.#current?.record;
     if (record !== undefined && record.token !== rejected) return this.current();
-    return this.#login();
+    if (method.canLogin) return this.#login();
+    // A fixed token from a file: a newer one may have been written there (`vault login`).
+    return this.#fromSource(method).catch(() => undefined);
   }
 
   /** Stops renewing. Returns the token when it came from a login (so the caller may revoke it). */
@@ -98,7 +101,7 @@ export class TokenSession {
       try {
         const method = await this.#method();
         const grant = await method.login(this.#call);
-        const record = this.#adopt(grant, method.canLogin);
+        const record = this.#adopt(grant, method);
         return { token: record.token, lifetime: record };
       } finally {
         this.#pending = undefined;
@@ -107,13 +110,34 @@ export class TokenSession {
     return this.#pending;
   }
 
-  #adopt(grant: TokenGrant, canLogin: boolean): TokenLifetimeRecord {
+  /** A newer fixed token from where the current one came from; rejects when there is none. */
+  #fromSource(method: VaultAuthMethod): Promise<SessionToken> {
+    this.#pending ??= (async () => {
+      try {
+        const grant = await method.refresh?.(this.#call);
+        const current = this.#current?.record;
+        if (grant === undefined) {
+          throw new VaultTokenEndingError(method.description, current?.expiresAt ?? this.#clock.now());
+        }
+        const record = this.#adopt(grant, method);
+        return { token: record.token, lifetime: record };
+      } finally {
+        this.#pending = undefined;
+      }
+    })();
+    return this.#pending;
+  }
+
+  #adopt(grant: TokenGrant, method: VaultAuthMethod): TokenLifetimeRecord {
     const ttlMs = grant.ttlSeconds * 1000;
     const expiresAt = ttlMs > 0 ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY;
     const record = new TokenLifetimeRecord(grant.token, expiresAt, ttlMs > 0 && grant.renewable);
     const scheduler: LeaseScheduler = new LeaseScheduler(this.#clock, this.#random, {
       renew: () => this.#renew(record, scheduler.leaseMs / 1000),
-      ...(canLogin ? { replace: async () => void (await this.#login()) } : {}),
+      ...(method.canLogin ? { replace: async () => void (await this.#login()) } : {}),
+      ...(!method.canLogin && method.refresh !== undefined
+        ? { replace: async () => void (await this.#fromSource(method)) }
+        : {}),
       endsAt: () => record.expiresAt,
       notBefore: () => 0,
       isFinal: (error) => error instanceof VaultPermissionDeniedError || error instanceof VaultInvalidRequestError,

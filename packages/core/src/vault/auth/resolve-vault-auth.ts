@@ -42,7 +42,7 @@ export async function resolveVaultAuth(options: ResolveVaultAuthOptions = {}): P
     (text) => text.trim(),
     () => '',
   );
-  if (fromFile !== '') return staticTokenAuth(fromFile, tokenFile);
+  if (fromFile !== '') return staticTokenAuth(fromFile, tokenFile, () => readFile(tokenFile, 'utf8'));
   const jwtPath = serviceAccountJwtPath(env);
   if (kubernetesConfigured(env) || (await isFile(jwtPath))) return kubernetesAuth({ env });
   const roleId = envValue(env, 'VAULT_ROLE_ID');

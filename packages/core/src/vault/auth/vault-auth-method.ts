@@ -24,6 +24,11 @@ export interface VaultAuthMethod {
   readonly deniedHint: string;
   /** Gets a token (for a fixed token: looks up its TTL). Reads files such as the JWT anew each time. */
   login(call: VaultCall): Promise<TokenGrant>;
+  /**
+   * For a fixed token read from a file (`~/.vault-token`): a newer token written there since
+   * (`vault login`), looked up, or `undefined` when the file still holds the same one.
+   */
+  refresh?(call: VaultCall): Promise<TokenGrant | undefined>;
 }
 
 /** Explicit authentication, instead of the chain read from the environment. */
