@@ -25,6 +25,10 @@ export interface DataverkPostgresDialectOptions {
  * releases clients without looking at them; the pool under it is what keeps every connection on
  * current Vault credentials:
  *
+ * - every connection takes a lease handle from the provider before it logs in (a rotation during
+ *   the login cannot revoke its lease) and sends the settings URL's session parameters
+ *   (`application_name`, `options=-c search_path=…`, timeouts, TLS), as knex and `readSql` do;
+ * - `pool.connectionTimeoutMillis` covers the wait for Vault and the connect together;
  * - a pooled connection whose lease is superseded (or about to end) is retired on acquire, and a
  *   connection in use — a transaction, a stream — is retired when Kysely releases it, so neither is
  *   interrupted by a rotation;
