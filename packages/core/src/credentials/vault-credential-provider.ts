@@ -2,6 +2,7 @@ import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { VaultClient } from '../vault/vault-client.js';
+import { abortable } from './abortable.js';
 import type {
   AcquireOptions,
   CredentialEvents,
@@ -9,7 +10,7 @@ import type {
   DatabaseCredentials,
   LeaseHandle,
 } from './credential-provider.js';
-import { abortable, leaseHandle } from './lease-handle.js';
+import { leaseHandle } from './lease-handle.js';
 import { LeaseLedger } from './lease-ledger.js';
 import { type DatabaseSettingsResolver, NameLeases } from './name-leases.js';
 import { ProviderEvents } from './provider-events.js';
