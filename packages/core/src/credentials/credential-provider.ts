@@ -24,7 +24,9 @@ export interface DatabaseCredentials {
   /**
    * When these credentials stop working (ms since epoch): the **effective** end, the earlier of the
    * lease's end as Vault last told us and the end of the Vault token that read it (Vault revokes a
-   * token's leases with it). `Infinity` for static ones.
+   * token's leases with it) once that token can no longer be renewed. A token still being renewed
+   * is kept alive, or replaced while it lives and its leases rotated, so it does not bound them.
+   * `Infinity` for static ones.
    */
   readonly expiresAt: number;
 }
@@ -100,7 +102,10 @@ export interface CredentialProvider {
    * turns false.
    */
   isCurrent(name: string, leaseId: string): boolean;
-  /** Drops the cached credentials of `name` (after a `28P01` on connect); the next get reads anew. */
+  /**
+   * Drops the cached credentials of `name` (after a `28P01` on connect); the next get reads anew,
+   * at once after a first refusal, then 1, 2, 4 and 5 s apart while refusals follow one another.
+   */
   invalidate(name: string, leaseId?: string): void;
   on<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
   off<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
