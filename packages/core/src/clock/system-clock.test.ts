@@ -50,4 +50,29 @@ describe('defect 2: systemClock handles delays beyond 2^31−1 ms (24.8 days)', 
     await provider.close({ revoke: true });
     expect(vault.calls).toContain(`revoke ${creds.leaseId}`);
   });
+
+  it('768 h leases over 70 days on the system clock: each renewed, rotated before its end, the old one revoked', async () => {
+    const vault = new FakeVaultClient(systemClock, 768 * 3_600, 768 * 3_600);
+    const provider = new VaultCredentialProvider({
+      vault,
+      random: () => 0.5,
+      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+    });
+    const events: string[] = [];
+    for (const event of ['issued', 'rotated', 'revoked', 'expired'] as const)
+      provider.on(event, () => events.push(event));
+    let dead = 0;
+    for (let hour = 0; hour < 70 * 24; hour++) {
+      const creds = await provider.getCredentials('postgres_database');
+      if (!vault.liveLeases().includes(creds.leaseId)) dead++;
+      await vi.advanceTimersByTimeAsync(3_600_000);
+    }
+    expect(dead).toBe(0);
+    expect(events.filter((e) => e === 'expired')).toEqual([]);
+    // 768 h with max 768 h: the first renewal (at 2/3 + 5 %) is capped, so rotate then: ~every 17 days.
+    expect(vault.count('read')).toBeGreaterThanOrEqual(4);
+    expect(vault.count('read')).toBeLessThanOrEqual(6);
+    expect(vault.count('revoke')).toBe(vault.count('read') - 1);
+    await provider.close({ revoke: true });
+  });
 });
