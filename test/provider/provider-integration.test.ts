@@ -135,9 +135,8 @@ describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', 
   it('close({ revoke: true }) revokes every live lease, in Vault and in pg_roles', async () => {
     const own = await databaseFixture({ ttl: 30, maxTtl: 60 });
     const users: string[] = [];
-    const a = await own.provider.getCredentials(own.name);
+    const { credentials: a } = await own.provider.acquire(own.name); // a pooled connection still holds it
     users.push(a.user);
-    own.provider.retain(own.name, a.leaseId); // a pooled connection still holds it
     own.provider.invalidate(own.name, a.leaseId);
     const b = await own.provider.getCredentials(own.name);
     users.push(b.user);

@@ -32,12 +32,6 @@ export class ListenerCountingProvider implements CredentialProvider {
   invalidate(name: string, leaseId?: string): void {
     this.#inner.invalidate(name, leaseId);
   }
-  retain(name: string, leaseId: string): void {
-    this.#inner.retain(name, leaseId);
-  }
-  release(name: string, leaseId: string): void {
-    this.#inner.release(name, leaseId);
-  }
   connectionsOn(leaseId: string): number {
     return this.#inner.connectionsOn(leaseId);
   }

@@ -1,4 +1,4 @@
-import { ManualClock, VaultCredentialProvider } from '@dataverk/core';
+import { type LeaseHandle, ManualClock, VaultCredentialProvider } from '@dataverk/core';
 import type { BenchProfile } from '../bench-options.js';
 import { check, type LeaseChurnResult } from '../bench-results.js';
 import { seededRandom } from '../seeded-random.js';
@@ -35,12 +35,17 @@ export async function leaseChurn(profile: BenchProfile): Promise<LeaseChurnResul
     }),
   });
   let rotated = 0;
+  // Each lease is held by CONNECTIONS_PER_LEASE pooled connections until it is superseded.
+  const held = new Map<string, Promise<LeaseHandle[]>>();
   provider.on('issued', ({ leaseId }) => {
-    for (let i = 0; i < CONNECTIONS_PER_LEASE; i++) provider.retain(NAME, leaseId);
+    held.set(leaseId, Promise.all(Array.from({ length: CONNECTIONS_PER_LEASE }, () => provider.acquire(NAME))));
   });
   provider.on('rotated', ({ previousLeaseId }) => {
     rotated++;
-    for (let i = 0; i < CONNECTIONS_PER_LEASE; i++) provider.release(NAME, previousLeaseId);
+    void held.get(previousLeaseId)?.then((handles) => {
+      for (const handle of handles) handle.release();
+    });
+    held.delete(previousLeaseId);
   });
   await provider.getCredentials(NAME);
   await churnUntil(clock, provider, () => rotated >= warmupRotations);

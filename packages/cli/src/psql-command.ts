@@ -34,9 +34,9 @@ export async function psqlCommand(
   const settings = await context.loadSettings();
   const { connectionString } = resolveDatabaseSettings(settings, name);
   const provider = context.provider(settings);
-  const credentials = await provider.getCredentials(name);
   // Held like a pooled connection: a rotation will not revoke the lease under psql's feet.
-  provider.retain(name, credentials.leaseId);
+  const lease = await provider.acquire(name);
+  const { credentials } = lease;
   writeLine(
     context.io.stderr,
     `dataverk: psql as ${describeTarget(credentials)}; lease renewed while psql runs, revoked when it exits.`,
@@ -44,7 +44,7 @@ export async function psqlCommand(
   try {
     return await runChild(context, psql, psqlArgs, libpqEnvironment(credentials, sslmodeOf(connectionString)));
   } finally {
-    provider.release(name, credentials.leaseId);
+    lease.release();
     await context.close({ revoke: true });
   }
 }

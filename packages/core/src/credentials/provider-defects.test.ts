@@ -131,12 +131,11 @@ describe('defect 9: static credentials of two names never share a ledger entry',
   it('releasing one name and invalidating the other revokes nothing (and never lease id "")', async () => {
     const clock = new ManualClock(START);
     const { provider, vault } = setup(0, 0, new StaticFakeVault(clock, 0, 0, false), clock);
-    const a = await provider.getCredentials('a');
+    const a = await provider.acquire('a');
     const b = await provider.getCredentials('b');
-    expect([a.leaseId, b.leaseId]).toEqual(['', '']);
-    provider.retain('a', '');
+    expect([a.credentials.leaseId, b.leaseId]).toEqual(['', '']);
     provider.invalidate('b', '');
-    provider.release('a', '');
+    a.release();
     await clock.advance(0);
     expect(vault.calls.filter((c) => c.startsWith('revoke'))).toEqual([]);
     await provider.close({ revoke: true });

@@ -114,17 +114,18 @@ describe('VaultCredentialProvider', () => {
 
   it('keeps a superseded lease until its last connection is released, then revokes it', async () => {
     const { clock, vault, provider, events } = setup({ ttl: 3, maxTtl: 3 });
-    const first = await provider.getCredentials(NAME);
-    provider.retain(NAME, first.leaseId);
-    provider.retain(NAME, first.leaseId);
+    const held = [await provider.acquire(NAME), await provider.acquire(NAME)];
+    const first = held[0]?.credentials ?? expect.unreachable();
     await clock.advance(2150); // renewal capped at once (max 3 s) → rotate
     const second = await provider.getCredentials(NAME);
     expect(second.leaseId).not.toBe(first.leaseId);
     expect(provider.isCurrent(NAME, first.leaseId)).toBe(false);
     expect(provider.isCurrent(NAME, second.leaseId)).toBe(true);
-    provider.release(NAME, first.leaseId);
+    held[0]?.release();
+    held[0]?.release(); // a handle counts once however often it is released
+    await clock.advance(0);
     expect(vault.count(`revoke ${first.leaseId}`)).toBe(0);
-    provider.release(NAME, first.leaseId);
+    held[1]?.release();
     await clock.advance(0);
     expect(vault.count(`revoke ${first.leaseId}`)).toBe(1);
     expect(events.find((e) => e.event === 'revoked')?.payload).toMatchObject({
@@ -211,8 +212,7 @@ describe('VaultCredentialProvider', () => {
 
   it('close({ revoke: true }) revokes every live lease, current and superseded, and stops all timers', async () => {
     const { clock, vault, provider } = setup({ ttl: 3, maxTtl: 3 });
-    const first = await provider.getCredentials(NAME);
-    provider.retain(NAME, first.leaseId);
+    await provider.acquire(NAME); // held by a connection that is never released
     await clock.advance(2150);
     await provider.getCredentials(NAME);
     expect(vault.liveLeases()).toHaveLength(2);

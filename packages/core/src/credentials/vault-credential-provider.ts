@@ -143,22 +143,6 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#names.get(name)?.invalidate(leaseId);
   }
 
-  /**
-   * Counts a use of `leaseId` without a handle.
-   * @deprecated Use {@link VaultCredentialProvider.acquire}; kept for `dataverk psql` until it moves.
-   */
-  retain(name: string, leaseId: string): void {
-    this.#ledger.retain(name, leaseId);
-  }
-
-  /**
-   * Ends a use counted with {@link VaultCredentialProvider.retain}.
-   * @deprecated Use {@link LeaseHandle.release}.
-   */
-  release(name: string, leaseId: string): void {
-    this.#ledger.release(name, leaseId);
-  }
-
   /** Handles (connections) still counted on `leaseId`. */
   connectionsOn(leaseId: string): number {
     return this.#ledger.refs(leaseId);
