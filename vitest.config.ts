@@ -6,7 +6,13 @@ import { defineConfig } from 'vitest/config';
 const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 
 export default defineConfig({
-  resolve: { alias: [{ find: /^@dataverk\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` }] },
+  resolve: {
+    alias: [
+      { find: /^@dataverk\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` },
+      // An entry point below a package (`@dataverk/core/adapter-support`): its folder's index.ts.
+      { find: /^@dataverk\/([a-z]+)\/([a-z-]+)$/, replacement: `${packages}$1/src/$2/index.ts` },
+    ],
+  },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

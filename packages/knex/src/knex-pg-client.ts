@@ -1,10 +1,15 @@
 import { createRequire } from 'node:module';
 import { type CredentialProvider, type LeaseHandle, pgConnectionOptions } from '@dataverk/core';
+import {
+  closeRevokingLeases,
+  hasCode,
+  LOGIN_REFUSED_CODES,
+  onRotation,
+  PoolLeases,
+  REVOKED_SESSION_CODES,
+} from '@dataverk/core/adapter-support';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { onRotation } from './on-provider-event.js';
-import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
-import { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from './session-error-codes.js';
 
 const require = createRequire(import.meta.url);
 // knex's own PostgreSQL client; knex ships no types for the deep path, only for the base class.

@@ -1,10 +1,14 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import {
+  closeRevokingLeases,
+  hasCode,
+  LOGIN_REFUSED_CODES,
+  onRotation,
+  PoolLeases,
+} from '@dataverk/core/adapter-support';
 import pg from 'pg';
 import { StaleConnectionError } from './errors.js';
 import { type LeasedClient, leasedClientClass } from './leased-pg-client.js';
-import { onRotation } from './on-provider-event.js';
-import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
-import { hasCode, LOGIN_REFUSED_CODES } from './session-error-codes.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
 export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString' | 'Client'> {

@@ -5,9 +5,9 @@ import {
   type PgConnectionOptions,
   pgConnectionOptions,
 } from '@dataverk/core';
+import type { PoolLeases } from '@dataverk/core/adapter-support';
+import { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from '@dataverk/core/adapter-support';
 import pg from 'pg';
-import type { PoolLeases } from './revoke-on-close.js';
-import { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from './session-error-codes.js';
 
 /** A pooled pg client that logs in with the lease it holds. */
 export interface LeasedClient extends pg.Client {

@@ -1,4 +1,4 @@
-import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
+import type { CredentialEvents, CredentialProvider } from '../credentials/credential-provider.js';
 
 type EventName = keyof CredentialEvents;
 type Listener<E extends EventName> = (event: CredentialEvents[E]) => void;

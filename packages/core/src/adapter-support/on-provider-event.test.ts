@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { CredentialEvents, CredentialProvider } from '@dataverk/core';
 import { describe, expect, it } from 'vitest';
+import type { CredentialEvents, CredentialProvider } from '../credentials/credential-provider.js';
 import { onRotation } from './on-provider-event.js';
 
 /** Just enough of a provider to count its `rotated` listeners and emit rotations. */

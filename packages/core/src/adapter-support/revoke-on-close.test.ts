@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { CredentialProvider, DatabaseCredentials, LeaseHandle } from '@dataverk/core';
 import { describe, expect, it } from 'vitest';
+import type { CredentialProvider, DatabaseCredentials, LeaseHandle } from '../credentials/credential-provider.js';
 import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
 
 function handle(leaseId: string, expiresAt = 10_000): LeaseHandle & { released: number } {

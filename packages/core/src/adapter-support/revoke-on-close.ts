@@ -1,4 +1,4 @@
-import type { CredentialProvider, LeaseHandle } from '@dataverk/core';
+import type { CredentialProvider, LeaseHandle } from '../credentials/credential-provider.js';
 import { onProviderEvent } from './on-provider-event.js';
 
 /**
