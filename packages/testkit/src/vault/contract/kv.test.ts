@@ -24,7 +24,7 @@ describeEachVaultBackend('kv secrets engine', ({ vault }) => {
 
   it('lists v1 keys with folders suffixed by a slash (api-docs/secret/kv/kv-v1, list)', async () => {
     await vault().admin.writeKv('contract-kv1', 'app/nested/key', { a: 'b' });
-    const { status, body } = await vaultFetch(vault(), 'LIST', 'contract-kv1/app', { direct: true });
+    const { status, body } = await vaultFetch(vault(), 'LIST', 'contract-kv1/app');
     expect(status).toBe(200);
     expect(body.data).toEqual({ keys: ['db', 'nested/'] });
     const query = await vaultFetch(vault(), 'GET', 'contract-kv1/app?list=true');

@@ -269,12 +269,12 @@ describeEachVaultBackend('leases', ({ vault, postgres }) => {
   it('lists lease ids under a prefix with sudo (api-docs/system/leases, list leases)', async () => {
     const creds = await issue('lease-prefix');
     const id = creds.leaseId.slice('database/creds/lease-prefix/'.length);
-    const roles = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/database/creds', { direct: true });
+    const roles = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/database/creds');
     expect(roles.status).toBe(200);
     expect((roles.body.data as { keys: string[] }).keys).toContain('lease-prefix/');
-    const ids = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/database/creds/lease-prefix', { direct: true });
+    const ids = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/database/creds/lease-prefix');
     expect((ids.body.data as { keys: string[] }).keys).toContain(id);
-    const none = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/database/creds/lease-pre', { direct: true });
+    const none = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/database/creds/lease-pre');
     expect(none).toMatchObject({ status: 404, body: { errors: [] } });
     await vault().admin.revokeLease(creds.leaseId);
   });

@@ -144,7 +144,7 @@ describeEachVaultBackend('token auth', ({ vault }) => {
     const self = await vaultFetch(vault(), 'GET', 'auth/token/lookup-self', { token });
     const issued = String((self.body.data as { issue_time: string }).issue_time);
     // The lease id is the creation path and the salted token id: find ours by its issue time.
-    const listed = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/auth/token/create', { direct: true });
+    const listed = await vaultFetch(vault(), 'LIST', 'sys/leases/lookup/auth/token/create');
     expect(listed.status).toBe(200);
     let leaseId: string | undefined;
     for (const key of (listed.body.data as { keys: string[] }).keys) {

@@ -61,16 +61,10 @@ export async function vaultFetch(
     readonly token?: string | null;
     readonly body?: unknown;
     readonly headers?: Record<string, string>;
-    /**
-     * Past the recorder, straight to the server (`vault.serverAddress`): the recorder is a Node HTTP
-     * server, whose parser refuses the `LIST` method with a 400 of its own.
-     */
-    readonly direct?: boolean;
   } = {},
 ): Promise<{ status: number; body: Record<string, unknown>; text: string; headers: Headers }> {
   const token = options.token === undefined ? vault.rootToken : options.token;
-  const address = options.direct === true ? (vault.serverAddress ?? vault.address) : vault.address;
-  const response = await fetch(`${address}/v1/${path}`, {
+  const response = await fetch(`${vault.address}/v1/${path}`, {
     method,
     headers: {
       ...(token === null ? {} : { 'X-Vault-Token': token }),

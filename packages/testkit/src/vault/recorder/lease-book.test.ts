@@ -26,6 +26,16 @@ describe('LeaseBook', () => {
     ]);
   });
 
+  it('revokes by prefix whole path segments only, as Vault does', () => {
+    const book = new LeaseBook();
+    book.issued({ ...LEASE, at: 0, ttlSeconds: 60 });
+    book.issued({ ...LEASE, leaseId: 'database/creds/app2/b1', at: 0, ttlSeconds: 60 });
+    book.revoked('database/creds/app', 1_000, true);
+    expect(book.history(2_000).map((lease) => lease.endReason)).toEqual(['revoked', undefined]);
+    book.revoked('database/creds/app2/b1', 1_500, true); // a full lease id is its own prefix
+    expect(book.history(2_000)[1]?.endReason).toBe('revoked');
+  });
+
   it('ends the leases a token read when that token ends, revoked or expired', () => {
     const book = new LeaseBook();
     book.tokenLifetime('t1', 0, 5);

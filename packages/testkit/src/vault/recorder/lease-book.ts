@@ -47,7 +47,7 @@ export class LeaseBook {
 
   revoked(leaseIdOrPrefix: string, at: number, prefix = false): void {
     for (const lease of this.#leases.values()) {
-      const matches = prefix ? lease.leaseId.startsWith(leaseIdOrPrefix) : lease.leaseId === leaseIdOrPrefix;
+      const matches = prefix ? withinPrefix(lease.leaseId, leaseIdOrPrefix) : lease.leaseId === leaseIdOrPrefix;
       if (matches) this.#end(lease, at);
     }
   }
@@ -85,4 +85,11 @@ export class LeaseBook {
   #end(lease: LeaseState, at: number): void {
     lease.endedAt ??= at;
   }
+}
+
+// Vault's revoke-prefix matches whole path segments (`database/creds/app` does not take
+// `database/creds/app2/…`), and a full lease id matches itself.
+function withinPrefix(leaseId: string, prefix: string): boolean {
+  const base = prefix.replace(/\/+$/, '');
+  return leaseId === base || leaseId.startsWith(`${base}/`);
 }

@@ -1,6 +1,8 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { HttpReply, HttpRequestParts } from '../dev-server/http-exchange.js';
 import { IssuedSecretLog } from '../dev-server/issued-secrets.js';
+import { serveListMethod } from '../dev-server/list-method-shim.js';
 import { registerIssuedSecretSource } from '../issued-secrets-in-process.js';
 import type { IssuedSecret, LeaseHistoryEntry, RecordedVaultRequest, VaultRecord } from '../test-vault.js';
 import { LeaseBook } from './lease-book.js';
@@ -15,6 +17,9 @@ export interface VaultRecorder {
 }
 
 type Json = Record<string, unknown>;
+
+/** A LIST through the recorder gives up after this long (a client would have given up too). */
+const LIST_TIMEOUT_MS = 60_000;
 
 /**
  * Starts an HTTP recorder on a free loopback port that forwards every request to `target`
@@ -55,7 +60,9 @@ export async function startVaultRecorder(options: { target: string; rootToken: s
     noteLeases(book, exchange);
   };
 
-  const server = createServer((req, res) => forward(req, res, { target, agent, observe }));
+  const context: RelayContext = { target, agent, observe };
+  const server = createServer((req, res) => forward(req, res, context));
+  serveListMethod(server, relayList(context));
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -98,61 +105,108 @@ interface Exchange {
   readonly at: number;
 }
 
-function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  context: { target: URL; agent: Agent; observe(exchange: Exchange): void },
-): void {
-  const receivedAt = Date.now();
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    const body = Buffer.concat(chunks);
+/** A request as the recorder relays it. */
+interface Relayed {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+}
+
+interface RelayContext {
+  readonly target: URL;
+  readonly agent: Agent;
+  observe(exchange: Exchange): void;
+}
+
+/** Sends `request` to Vault; resolves to its answer, rejects when Vault cannot be reached. */
+function relay(
+  request: Relayed,
+  context: RelayContext,
+  abort: AbortSignal,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  return new Promise((resolve, reject) => {
     const upstream = httpRequest(
       {
         host: context.target.hostname,
         port: context.target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: context.target.host },
+        method: request.method,
+        path: request.url,
+        headers: { ...request.headers, host: context.target.host },
         agent: context.agent,
+        signal: abort,
       },
       (answer) => {
         const parts: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => parts.push(chunk));
-        answer.on('end', () => {
-          const text = Buffer.concat(parts);
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          res.end(text);
-          context.observe(exchangeOf(req, body, answer.statusCode ?? 502, text, receivedAt));
-        });
-        answer.on('error', () => req.socket.destroy());
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(parts) }),
+        );
+        answer.on('error', reject);
       },
     );
-    // Vault unreachable (stopped, killed): the client sees its connection dropped, not an answer of ours.
-    upstream.on('error', () => req.socket.destroy());
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    upstream.end(body);
+    upstream.on('error', reject);
+    upstream.end(request.body);
   });
 }
 
-function exchangeOf(
-  req: IncomingMessage,
-  body: Buffer,
-  status: number,
-  response: Buffer,
-  receivedAt: number,
-): Exchange {
-  const url = new URL(req.url ?? '/', 'http://recorder');
-  const namespace = req.headers['x-vault-namespace'];
+function forward(req: IncomingMessage, res: ServerResponse, context: RelayContext): void {
+  const receivedAt = Date.now();
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const request = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+    };
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    relay(request, context, abort.signal).then(
+      (answer) => {
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+        context.observe(exchangeOf(request, answer.status, answer.body, receivedAt));
+      },
+      // Vault unreachable (stopped, killed): the client sees its connection dropped, not an answer of ours.
+      () => req.socket.destroy(),
+    );
+  });
+}
+
+/**
+ * `LIST`, which Node's HTTP parser refuses, reaches Vault as `GET …?list=true` (the same operation
+ * for Vault) and is recorded as `LIST`, as the dev server records it.
+ */
+function relayList(context: RelayContext): (request: HttpRequestParts) => Promise<HttpReply> {
+  return async (request) => {
+    const receivedAt = Date.now();
+    const url = new URL(request.url, 'http://recorder');
+    url.searchParams.set('list', 'true');
+    const asGet = { ...request, method: 'GET', url: `${url.pathname}${url.search}` };
+    const answer = await relay(asGet, context, AbortSignal.timeout(LIST_TIMEOUT_MS)).catch(() => undefined);
+    // The shim answers over the raw socket and cannot drop it: an unreachable Vault becomes a 502.
+    if (answer === undefined)
+      return { status: 502, json: JSON.stringify({ errors: ['Vault unreachable (recorder)'] }) };
+    context.observe(exchangeOf(request, answer.status, answer.body, receivedAt));
+    return answer.body.length === 0
+      ? { status: answer.status }
+      : { status: answer.status, json: answer.body.toString() };
+  };
+}
+
+function exchangeOf(request: Relayed, status: number, response: Buffer, receivedAt: number): Exchange {
+  const url = new URL(request.url, 'http://recorder');
+  const namespace = request.headers['x-vault-namespace'];
   return {
-    method: req.method ?? 'GET',
+    method: request.method,
     path: url.pathname.replace(/^\/v1\//, ''),
     ...(typeof namespace === 'string' ? { namespace } : {}),
-    token: String(req.headers['x-vault-token'] ?? ''),
-    requestBody: parseJson(body),
+    token: String(request.headers['x-vault-token'] ?? ''),
+    requestBody: parseJson(request.body),
     status,
     responseBody: parseJson(response),
     receivedAt,
