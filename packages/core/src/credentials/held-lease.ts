@@ -1,12 +1,15 @@
 import type { Clock } from '../clock/clock.js';
 import { LeaseScheduler } from '../lease/lease-scheduler.js';
-import type { RandomSource } from '../lease/lease-timing.js';
+import { GRACE_JITTER_FRACTION, GRACE_MIN_FRACTION, type RandomSource } from '../lease/lease-timing.js';
 import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import type { DatabaseCredentials } from './credential-provider.js';
 import { credentialsWith } from './database-credentials.js';
 import type { LeaseLedger } from './lease-ledger.js';
 import type { ProviderEvents } from './provider-events.js';
 import type { RequestGate } from './request-gate.js';
+
+/** The largest grace (rule 1): by then a lease whose renewals fail must be replaced. */
+const MAX_GRACE_FRACTION = GRACE_MIN_FRACTION + GRACE_JITTER_FRACTION;
 
 /** The lease a settings name currently serves, and the scheduler that renews and replaces it. */
 export interface HeldLease {
@@ -75,7 +78,11 @@ export function holdLease(
       failed: (error, step) => {
         // A failed replacement is a failed read, which the provider has counted and reported.
         if (step !== 'renew') return;
-        if (!isStatus(error, 400) && !isStatus(error, 403)) gate.failed(error, held.scheduler.leaseMs);
+        if (!isStatus(error, 400) && !isStatus(error, 403)) {
+          const leaseMs = held.scheduler.leaseMs;
+          const replaceBy = effectiveCredentials(held, ledger).expiresAt - MAX_GRACE_FRACTION * leaseMs;
+          gate.failed(error, leaseMs, replaceBy);
+        }
         events.emit('error', { name, leaseId: held.credentials.leaseId, operation: 'renew', error });
       },
     }),

@@ -47,15 +47,21 @@ export class RequestGate {
     return this.#lastError;
   }
 
-  /** A request failed: hold the next one back (rule 7). `leaseMs` scales it for short leases. */
-  failed(error: unknown, leaseMs: number): void {
+  /**
+   * A request failed: hold the next one back (rule 7). `leaseMs` scales the hold for short leases;
+   * `openBy` (ms since the epoch) is when a held lease must be replaced: the gate never stays shut
+   * past it, or a failing renewal would keep the replacement read from going out before the lease
+   * ends (rule 6: no backoff past the effective end).
+   */
+  failed(error: unknown, leaseMs: number, openBy = Number.POSITIVE_INFINITY): void {
     const now = this.#clock.now();
     this.#failingSince ??= now;
     this.#lastError = error;
     this.#failures++;
     // Exponential for short (test) leases, then one per 5 s: soon after Vault is back, never a storm.
     const backoff = Math.min(FAILING_INTERVAL_MAX_MS, retryDelay(this.#failures, leaseMs, Infinity, this.#random));
-    this.#openAt = Math.max(this.#openAt, now + Math.max(failingIntervalMs(leaseMs), backoff));
+    const held = Math.max(this.#openAt, now + Math.max(failingIntervalMs(leaseMs), backoff));
+    this.#openAt = Math.min(held, Math.max(now, openBy));
   }
 
   /** A request succeeded: Vault answers again. */
