@@ -1,6 +1,6 @@
 import type { Clock } from '../clock/clock.js';
 import { VaultError } from '../errors.js';
-import type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from '../vault/vault-client.js';
+import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultResponse } from '../vault/vault-client.js';
 
 interface FakeLease {
   readonly issuedAt: number;
@@ -43,7 +43,11 @@ export class FakeVaultClient implements VaultClient {
     return undefined;
   }
 
-  async readDatabaseCredentials(path: string): Promise<DatabaseSecret> {
+  /** The `retry` option of every read, in order (`undefined`: the client's default, retries on). */
+  readonly readRetries: (boolean | undefined)[] = [];
+
+  async readDatabaseCredentials(path: string, options: ReadOptions = {}): Promise<DatabaseSecret> {
+    this.readRetries.push(options.retry);
     this.#call(`read ${path}`);
     const n = ++this.#serial;
     const leaseId = `${path}/lease-${n}`;

@@ -104,13 +104,15 @@ export class NameLeases {
   /**
    * One read at a time; callers arriving meanwhile share it. Reads callers trigger (`gated`)
    * respect the gate: while Vault fails they fail fast until it opens; after a refused login they
-   * wait for it. The schedule's reads are paced by the scheduler itself.
+   * wait for it. The schedule's reads are paced by the scheduler itself, which also retries them
+   * (rule 6), so each is a single request: callers who join one once their lease has ended wait
+   * for one request timeout at most, not for the client's retries behind a hung Vault.
    */
   refresh(gated: boolean): Promise<DatabaseCredentials> {
     if (this.#fetching !== undefined) return this.#fetching;
     const waitMs = gated ? this.gate.openAt - this.#context.clock.now() : 0;
     if (waitMs > 0 && this.gate.lastError !== undefined) return Promise.reject(this.gate.lastError);
-    const read = waitMs > 0 ? this.#context.sleep(waitMs).then(() => this.#read()) : this.#read();
+    const read = waitMs > 0 ? this.#context.sleep(waitMs).then(() => this.#read(gated)) : this.#read(gated);
     const fetching = this.#context.track(read);
     this.#fetching = fetching;
     const clear = () => {
@@ -120,7 +122,7 @@ export class NameLeases {
     return fetching;
   }
 
-  async #read(): Promise<DatabaseCredentials> {
+  async #read(mayRetry: boolean): Promise<DatabaseCredentials> {
     const { name } = this;
     const context = this.#context;
     if (context.closed()) throw new ProviderClosedError(name);
@@ -134,8 +136,8 @@ export class NameLeases {
         throw error;
       });
       // While Vault fails the gate paces requests; the client's own retries would triple them.
-      const failing = this.gate.failingSince !== undefined;
-      const secret = await context.vault().readDatabaseCredentials(vaultPath, failing ? { retry: false } : {});
+      const retry = mayRetry && this.gate.failingSince === undefined;
+      const secret = await context.vault().readDatabaseCredentials(vaultPath, retry ? {} : { retry: false });
       if (context.closed()) {
         if (secret.leaseId !== '')
           await context

@@ -100,6 +100,17 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
+  it("lets callers' reads retry, but makes the schedule's reads single requests (it retries them itself)", async () => {
+    const { clock, vault, provider } = setup({ ttl: 6, renewable: false });
+    await provider.getCredentials(NAME); // a caller's read
+    await clock.advance(4300); // the scheduled rotation at 2/3 + jitter
+    expect(vault.count('read')).toBe(2);
+    // Behind a hung Vault a caller whose lease ended joins the scheduled read: one request
+    // timeout at most, not the client's three attempts.
+    expect(vault.readRetries).toEqual([undefined, false]);
+    await provider.close();
+  });
+
   it('rotates a non-renewable lease at 2/3 of its duration plus jitter, with no renewal', async () => {
     const { clock, vault, provider, events } = setup({ ttl: 6, renewable: false });
     await provider.getCredentials(NAME);
