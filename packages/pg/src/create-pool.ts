@@ -194,8 +194,11 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
     };
     client.on('error', onError);
     client.release = (err?: Error | boolean) => {
-      client.off('error', onError);
-      return release(err || ended || !this.#isCurrent(client) || undefined);
+      const destroy = err || ended || !this.#isCurrent(client) || undefined;
+      // Back in the idle list, pg-pool's own listener takes over. A client being destroyed keeps
+      // ours: the server's 57P01 may still arrive while pg-pool ends it, with no listener of its own.
+      if (destroy === undefined) client.off('error', onError);
+      return release(destroy);
     };
   }
 
