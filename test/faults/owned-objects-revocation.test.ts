@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { envPostgres, startVault, type TestVault, vaultBackendAvailability } from '@dataverk/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { superuserQuery } from '../support/database-fixture.js';
 import { report } from './support/fault-load.js';
 
 /**
@@ -32,15 +33,7 @@ describe.skipIf(!openBao.available)('PostgreSQL roles that own objects (OpenBao)
   const schema = `notebook_${suffix}`;
   let vault: TestVault;
 
-  const admin = async (sql: string, params?: unknown[]) => {
-    const client = new pg.Client({ connectionString: postgres.url });
-    await client.connect();
-    try {
-      return await client.query(sql, params);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string, params?: unknown[]) => superuserQuery(postgres, sql, params);
   const asUser = async (lease: Lease, sql: string) => {
     const client = new pg.Client({
       host: postgres.host,

@@ -58,15 +58,7 @@ export async function databaseFixture(options: {
   const suffix = randomBytes(4).toString('hex');
   const table = `probe_${suffix}`;
   const role = `app_${suffix}`;
-  const admin = async (sql: string, params?: unknown[]) => {
-    const client = new pg.Client({ connectionString: postgres.url });
-    await client.connect();
-    try {
-      return await client.query(sql, params);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string, params?: unknown[]) => superuserQuery(postgres, sql, params);
   await admin(`CREATE TABLE ${table} (id serial PRIMARY KEY, note text)`);
   await vault.admin.configureDatabase();
   await vault.admin.writeDatabaseRole(role, {
@@ -114,4 +106,15 @@ function terminatingRevocation(table: string): string[] {
     `REVOKE ALL PRIVILEGES ON SEQUENCE ${table}_id_seq FROM "{{name}}";`,
     `DROP ROLE IF EXISTS "{{name}}";`,
   ];
+}
+
+/** Runs one statement as the superuser of `postgres` on a connection of its own. */
+export async function superuserQuery(postgres: TestPostgres, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
 }

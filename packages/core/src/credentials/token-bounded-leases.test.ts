@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
 import { createVaultClient } from '../vault/create-vault-client.js';
 import { SimulatedVault, type SimulatedVaultOptions } from '../vault/simulated-vault.test-helpers.js';
+import { simulatedProvider } from './simulated-provider.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 
 const NAME = 'postgres_database';
@@ -15,24 +16,7 @@ const DAY = 24 * HOUR;
 function setup(options: SimulatedVaultOptions, fixedToken?: string) {
   const clock = new ManualClock(START);
   const sim = new SimulatedVault(clock, options);
-  const vault = createVaultClient({
-    address: 'http://vault.test:8200',
-    env: {},
-    ...(fixedToken === undefined
-      ? { auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' } as const }
-      : { token: fixedToken }),
-    transport: sim,
-    clock,
-    random: () => 0.5,
-    sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
-    logger: { warn: () => {} },
-  });
-  const provider = new VaultCredentialProvider({
-    vault,
-    clock,
-    random: () => 0.5,
-    resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-  });
+  const provider = simulatedProvider(clock, sim, fixedToken === undefined ? {} : { token: fixedToken });
   return { clock, sim, provider };
 }
 

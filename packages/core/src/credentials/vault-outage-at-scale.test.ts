@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
 import { CredentialsUnavailableError } from '../errors.js';
-import { createVaultClient } from '../vault/create-vault-client.js';
 import { SimulatedVault } from '../vault/simulated-vault.test-helpers.js';
-import { VaultCredentialProvider } from './vault-credential-provider.js';
+import { simulatedProvider } from './simulated-provider.test-helpers.js';
 
 const START = Date.parse('2026-01-01T00:00:00Z');
 const MINUTE = 60_000;
@@ -18,20 +17,7 @@ describe('defect 3 at production length, through the real client: what Vault see
       leaseTtl: 3_600,
       leaseMaxTtl: 3_600,
     });
-    const vault = createVaultClient({
-      address: 'http://vault.test:8200',
-      env: {},
-      auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' },
-      transport: sim,
-      clock,
-      random: () => 0.5,
-      sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
-      logger: { warn: () => {} },
-    });
-    const provider = new VaultCredentialProvider({
-      vault,
-      clock,
-      random: () => 0.5,
+    const provider = simulatedProvider(clock, sim, {
       resolve: async (name) => ({
         connectionString: 'postgresql://db.internal/x',
         vaultPath: `database/creds/${name}`,
