@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import {
   type DataverkSeed,
   seedDataverk,
@@ -77,6 +78,7 @@ export async function startExampleEnvironment(options: ExampleEnvironmentOptions
       vault: started,
       seed,
       stop: async () => {
+        await writeIssuedSecrets(started);
         await seed.remove();
         await started.stop();
         await postgres.stop();
@@ -87,4 +89,16 @@ export async function startExampleEnvironment(options: ExampleEnvironmentOptions
     await postgres.stop();
     throw error;
   }
+}
+
+/**
+ * For the examples' own test: with `DATAVERK_TEST_ISSUED_SECRETS_FILE` set, every token, password
+ * and secret id the example's Vault issued is written there (a JSON array), so that the test can
+ * prove none of them was printed. Nothing is written otherwise.
+ */
+async function writeIssuedSecrets(vault: TestVault): Promise<void> {
+  const file = process.env.DATAVERK_TEST_ISSUED_SECRETS_FILE;
+  if (file === undefined || file === '') return;
+  const values = (vault.record?.issuedSecrets() ?? []).map((secret) => secret.value);
+  await writeFile(file, JSON.stringify(values), { mode: 0o600 });
 }
