@@ -23,18 +23,21 @@ export function parsePemKeys(pems: readonly string[]): KeyObject[] {
   });
 }
 
+/** What the plugin's `logical.ErrPermissionDenied` renders as: a bare text, not a multierror. */
+const LOGIN_DENIED = 'permission denied';
+
 /**
  * Checks a compact JWS against `keys` and returns its claims; 403 `permission denied` when no key
  * verifies it (vault-plugin-auth-kubernetes maps signature failures to permission denied).
  */
 export function verifyJwt(jwt: string, keys: readonly KeyObject[]): Record<string, unknown> {
   const [header, payload, signature] = jwt.split('.');
-  if (header === undefined || payload === undefined || signature === undefined) {
-    throw VaultErrorReply.forbidden('compact JWS format must have three parts');
-  }
+  // OpenBao's kubernetes auth answers every JWT it cannot parse or verify with a bare 403.
+  if (header === undefined || payload === undefined || signature === undefined)
+    throw VaultErrorReply.forbidden(LOGIN_DENIED);
   const alg = String((decode(header) as { alg?: unknown }).alg);
   const algorithm = ALGORITHMS[alg];
-  if (algorithm === undefined) throw VaultErrorReply.forbidden(`unsupported signing algorithm "${alg}"`);
+  if (algorithm === undefined) throw VaultErrorReply.forbidden(LOGIN_DENIED);
   const signed = Buffer.from(`${header}.${payload}`);
   const verified = keys.some((key) => {
     const verifier = createVerify(algorithm.digest).update(signed);
@@ -49,14 +52,24 @@ export function verifyJwt(jwt: string, keys: readonly KeyObject[]): Record<strin
       Buffer.from(signature, 'base64url'),
     );
   });
-  if (!verified) throw VaultErrorReply.permissionDenied();
+  if (!verified) throw VaultErrorReply.forbidden(LOGIN_DENIED);
   return decode(payload) as Record<string, unknown>;
 }
 
-/** Checks `exp` and `nbf` (when present) and the audience; 403 with the reason otherwise. */
+/** Clock skew go-jose allows on `exp`, as OpenBao's kubernetes auth validates it locally. */
+const EXP_LEEWAY_S = 60;
+
+/**
+ * Checks `exp` and `nbf` (when present) and the audience; 403 with the reason otherwise. As on
+ * OpenBao: a JWT expired by more than the leeway is refused by name; one within the leeway goes on
+ * to the TokenReview API, which allows no skew, so the login ends in a bare `permission denied`.
+ */
 export function checkTimeAndAudience(claims: Readonly<Record<string, unknown>>, audience: string): void {
   const now = Math.floor(Date.now() / 1000);
-  if (typeof claims.exp === 'number' && claims.exp < now) throw VaultErrorReply.forbidden('token is expired (exp)');
+  if (typeof claims.exp === 'number' && claims.exp + EXP_LEEWAY_S < now) {
+    throw VaultErrorReply.forbidden('invalid expiration time (exp) claim: token is expired');
+  }
+  if (typeof claims.exp === 'number' && claims.exp < now) throw VaultErrorReply.forbidden(LOGIN_DENIED);
   if (typeof claims.nbf === 'number' && claims.nbf > now) throw VaultErrorReply.forbidden('token not valid yet (nbf)');
   if (audience === '') return;
   const aud = Array.isArray(claims.aud) ? claims.aud.map(String) : [String(claims.aud ?? '')];
@@ -67,6 +80,6 @@ function decode(part: string): unknown {
   try {
     return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw VaultErrorReply.forbidden('failed to parse JWT');
+    throw VaultErrorReply.forbidden(LOGIN_DENIED);
   }
 }
