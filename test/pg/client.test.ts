@@ -10,7 +10,7 @@ import { countRequests } from '../support/request-counts.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('Client (Dataverk) against the Vault dev server and PostgreSQL', () => {
+describe('Client (Dataverk) against a real Vault (OpenBao, else the dev server) and PostgreSQL', () => {
   let fixture: DatabaseFixture;
   let client: Client;
   let sqlDir: string;

@@ -20,7 +20,10 @@ describe('a lease is counted before the connection logs in', () => {
   let fixture: DatabaseFixture;
   let events: LeaseEventLog;
   beforeAll(async () => {
-    fixture = await databaseFixture({ ttl: 2, maxTtl: 4 });
+    // Leases of 4 s renewed up to 8 s: the rotation (a capped renewal at ~5.4 s) leaves the held-back
+    // lease ~2.6 s, so the 800 ms hold below ends well before Vault drops it at max TTL, even on a
+    // loaded machine (2 s / 4 s left ~160 ms, and failed there).
+    fixture = await databaseFixture({ ttl: 4, maxTtl: 8 });
   });
   beforeEach(() => {
     events?.stop();

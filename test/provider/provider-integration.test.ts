@@ -26,7 +26,7 @@ async function loginWith(creds: DatabaseCredentials): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('VaultCredentialProvider against the Vault dev server and PostgreSQL', () => {
+describe('VaultCredentialProvider against a real Vault (OpenBao, else the dev server) and PostgreSQL', () => {
   let fixture: DatabaseFixture;
   beforeAll(async () => {
     fixture = await databaseFixture({ ttl: 3, maxTtl: 8 });
