@@ -45,11 +45,12 @@ const SIGSTOP: Outage = {
   // the lease end would wait for Vault's return (6 s here) instead of failing. An application that
   // must fail faster behind a hung Vault sets it lower, as here.
   client: { requestTimeoutMs: 2_000 },
-  // Open library defect (issue 13 note): behind a hung Vault, queries started once no valid
-  // credentials remain are held until Vault returns (~3.6 s of a 4 s window here) instead of
-  // failing within FAIL_FAST_MS. Making the schedule's reads single requests (core, with a unit
-  // test) removed one cause, 3 attempts × the request timeout; the remaining hold is not yet traced.
-  slowFailure: 'queries without valid credentials are held until a hung Vault returns',
+  // Open library defect (issue 13 note): behind a hung Vault, the caller whose lease runs out
+  // while the renewal is still waiting for its timeout starts an on-demand read before the gate
+  // knows Vault is failing, and that read makes the client's 3 attempts (3 × the request timeout
+  // + backoff; ~3.6 s at 1 s). Later callers wait one timeout, or fail at once. Traced with
+  // SIGSTOP on OpenBao; the schedule's own reads are already single requests.
+  slowFailure: 'the first caller without valid credentials waits for 3 attempts × the request timeout',
   begin: (vault) => processOf(vault).suspend(),
   end: (vault) => processOf(vault).resume(),
 };
