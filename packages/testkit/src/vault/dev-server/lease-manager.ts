@@ -297,7 +297,9 @@ export class LeaseManager {
   #expire(lease: Lease, reason: 'expired' | 'revoked'): Promise<void> {
     const now = Date.now();
     if (lease.history.endedAt === undefined) {
-      lease.expiresAt = Math.min(lease.expiresAt, now);
+      // A revocation moves the expiry forward to now. An expiry keeps its time: the timer may fire a
+      // millisecond before Date.now() reaches it, and Vault's record says when the lease was to end.
+      if (reason === 'revoked') lease.expiresAt = Math.min(lease.expiresAt, now);
       this.#record(lease, { expiresAt: lease.expiresAt, endedAt: now, endReason: reason });
     }
     lease.cancelTimer();
