@@ -221,6 +221,35 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
+  it('revokes one lease at a time (two revocations on one database can collide in PostgreSQL)', async () => {
+    const clock = new ManualClock(START);
+    let inFlight = 0;
+    let mostInFlight = 0;
+    class SlowRevokes extends FakeVaultClient {
+      override async revokeLease(leaseId: string): Promise<void> {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        await super.revokeLease(leaseId);
+      }
+    }
+    const vault = new SlowRevokes(clock, 3, 3, true);
+    const provider = new VaultCredentialProvider({
+      vault,
+      clock,
+      random: () => 0.5,
+      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+    });
+    const held = await provider.acquire(NAME);
+    await clock.advance(2150); // rotated: the first lease is superseded but still held
+    await provider.getCredentials(NAME);
+    held.release(); // its revocation starts…
+    await provider.close({ revoke: true }); // …and close revokes the current lease meanwhile
+    expect(vault.liveLeases()).toEqual([]);
+    expect(mostInFlight).toBe(1);
+  });
+
   it('close({ revoke: true }) revokes every live lease, current and superseded, and stops all timers', async () => {
     const { clock, vault, provider } = setup({ ttl: 3, maxTtl: 3 });
     await provider.acquire(NAME); // held by a connection that is never released

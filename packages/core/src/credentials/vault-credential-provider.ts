@@ -65,6 +65,8 @@ export class VaultCredentialProvider implements CredentialProvider {
   readonly #ledger: LeaseLedger;
   readonly #context: ConstructorParameters<typeof NameLeases>[1];
   readonly #pending = new Set<Promise<unknown>>();
+  /** The last revocation asked of Vault; the next one waits for it (see `#revoke`). */
+  #revocations: Promise<void> = Promise.resolve();
   readonly #waits = new Set<{ readonly timer: ClockTimer; readonly cancel: () => void }>();
   #closed = false;
 
@@ -207,12 +209,19 @@ export class VaultCredentialProvider implements CredentialProvider {
     });
   }
 
+  // One revocation at a time: Vault runs each lease's revocation statements synchronously, and two
+  // of them on one database at once can collide in PostgreSQL (`tuple concurrently updated` on the
+  // same GRANTs), which a real Vault answers with a 400 that leaves the lease live (seen on OpenBao
+  // when a superseded lease and the current one were revoked together at close).
   #revoke(leaseId: string, name: string, reason: CredentialEvents['revoked']['reason']): void {
     if (reason === 'released' && this.#options.revokeSuperseded === 'never') return;
-    const revoking = this.#vault.revokeLease(leaseId).then(
-      () => this.#events.emit('revoked', { name, leaseId, reason }),
-      (error: unknown) => this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
-    );
+    const revoking = this.#revocations
+      .then(() => this.#vault.revokeLease(leaseId))
+      .then(
+        () => this.#events.emit('revoked', { name, leaseId, reason }),
+        (error: unknown) => this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
+      );
+    this.#revocations = revoking;
     void this.#track(revoking);
   }
 
