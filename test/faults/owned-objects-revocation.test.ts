@@ -64,8 +64,20 @@ describe.skipIf(!openBao.available)('PostgreSQL roles that own objects (OpenBao)
     const data = body.data as { username: string; password: string };
     return { leaseId: String(body.lease_id), username: data.username, password: data.password };
   };
-  /** `PUT sys/leases/revoke` (sync, Vault's default), as an operator or `close({ revoke: true })` does. */
-  const revoke = (leaseId: string) => vaultCall('PUT', 'sys/leases/revoke', { lease_id: leaseId });
+  /**
+   * `PUT sys/leases/revoke` (sync, Vault's default), as an operator or `close({ revoke: true })` does.
+   * Other test files' Vaults revoke on the same PostgreSQL at the same time, and two revocations
+   * at once can collide on shared ACL rows (`tuple concurrently updated`): that answer, and only
+   * that one, is tried again, as Vault's expiration manager would.
+   */
+  const revoke = async (leaseId: string) => {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await vaultCall('PUT', 'sys/leases/revoke', { lease_id: leaseId });
+      const collided = String(answer.body.errors ?? '').includes('tuple concurrently updated');
+      if (!collided || attempt === 6) return answer;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 100));
+    }
+  };
   const roleExists = async (name: string) =>
     (await admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rows.length === 1;
   const ownerOf = async (table: string) =>

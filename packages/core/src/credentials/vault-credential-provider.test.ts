@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
-import { CredentialsUnavailableError } from '../errors.js';
+import { CredentialsUnavailableError, VaultInvalidRequestError } from '../errors.js';
 import type { CredentialEvents } from './credential-provider.js';
 import { FakeVaultClient, FakeVaultError } from './fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
@@ -248,6 +248,38 @@ describe('VaultCredentialProvider', () => {
     await provider.close({ revoke: true }); // …and close revokes the current lease meanwhile
     expect(vault.liveLeases()).toEqual([]);
     expect(mostInFlight).toBe(1);
+  });
+
+  it('tries a revocation again when PostgreSQL reports concurrent catalog updates, and only then', async () => {
+    const clock = new ManualClock(START);
+    const collision =
+      'failed to revoke entry: could not perform all revocation statements: ERROR: tuple concurrently updated';
+    let refusals = 0;
+    class CollidingRevokes extends FakeVaultClient {
+      override async revokeLease(leaseId: string): Promise<void> {
+        if (refusals++ < 2)
+          throw new VaultInvalidRequestError('Vault rejected the revocation', {
+            path: 'sys/leases/revoke',
+            status: 400,
+            errors: [collision],
+          });
+        await super.revokeLease(leaseId);
+      }
+    }
+    const vault = new CollidingRevokes(clock, 60, 120, true);
+    const provider = new VaultCredentialProvider({
+      vault,
+      clock,
+      random: () => 0.5,
+      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+    });
+    const errors: unknown[] = [];
+    provider.on('error', (event) => errors.push(event));
+    await provider.getCredentials(NAME);
+    await provider.close({ revoke: true });
+    expect(refusals).toBe(3);
+    expect(vault.liveLeases()).toEqual([]);
+    expect(errors).toEqual([]);
   });
 
   it('close({ revoke: true }) revokes every live lease, current and superseded, and stops all timers', async () => {

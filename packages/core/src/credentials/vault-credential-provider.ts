@@ -216,7 +216,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   #revoke(leaseId: string, name: string, reason: CredentialEvents['revoked']['reason']): void {
     if (reason === 'released' && this.#options.revokeSuperseded === 'never') return;
     const revoking = this.#revocations
-      .then(() => this.#vault.revokeLease(leaseId))
+      .then(() => revokeRetryingCollisions(() => this.#vault.revokeLease(leaseId)))
       .then(
         () => this.#events.emit('revoked', { name, leaseId, reason }),
         (error: unknown) => this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
@@ -230,6 +230,28 @@ export class VaultCredentialProvider implements CredentialProvider {
     const done = () => this.#pending.delete(promise);
     promise.then(done, done);
     return promise;
+  }
+}
+
+/** Attempts at one revocation when PostgreSQL reports concurrent catalog updates. */
+const REVOKE_COLLISION_ATTEMPTS = 3;
+const REVOKE_COLLISION_DELAY_MS = 200;
+
+/**
+ * Other processes' revocations on the same database can collide with ours on shared ACL rows
+ * (`tuple concurrently updated`); Vault answers 400 and keeps the lease, and would itself retry it
+ * at expiry. We retry that collision, and only that, a few times with jitter.
+ */
+async function revokeRetryingCollisions(revoke: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await revoke();
+    } catch (error) {
+      const collided =
+        error instanceof VaultError && error.errors.some((text) => text.includes('concurrently updated'));
+      if (!collided || attempt >= REVOKE_COLLISION_ATTEMPTS) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, REVOKE_COLLISION_DELAY_MS * (attempt + Math.random())));
   }
 }
 

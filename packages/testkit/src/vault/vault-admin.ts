@@ -1,4 +1,4 @@
-import { VaultBackendUnsupportedError } from '../errors.js';
+import { VaultAdminError, VaultBackendUnsupportedError } from '../errors.js';
 import type { TestPostgres } from '../postgres/test-postgres.js';
 import { startTestKubernetesCluster, type TestKubernetesCluster } from './kubernetes/test-kubernetes-cluster.js';
 import { ServiceAccountJwtSigner } from './service-account-jwt.js';
@@ -195,7 +195,18 @@ export class HttpVaultAdmin implements VaultAdmin {
   }
 
   async revokeLease(leaseId: string): Promise<void> {
-    await callVault(this.#target, 'PUT', 'sys/leases/revoke', { body: { lease_id: leaseId, sync: true } });
+    // Revocations running at once on one PostgreSQL (other test files' Vaults) can collide on the
+    // same ACL rows; Vault answers that 400 and keeps the lease. Its expiration manager would try
+    // again, and so does this set-up call, for that collision only.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await callVault(this.#target, 'PUT', 'sys/leases/revoke', { body: { lease_id: leaseId, sync: true } });
+        return;
+      } catch (error) {
+        if (attempt >= REVOKE_COLLISION_ATTEMPTS || !isRevocationCollision(error)) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 100));
+    }
   }
 
   async lookupLease(
@@ -281,4 +292,15 @@ function kubernetesApiUnreachableReason(backend: VaultBackend, address: string):
 function kvVersion(info: Readonly<Record<string, unknown>>): 1 | 2 {
   const options = info.options as { version?: unknown } | null | undefined;
   return options?.version === '2' ? 2 : 1;
+}
+
+/** How often `revokeLease` tries when concurrent revocations collide in PostgreSQL. */
+const REVOKE_COLLISION_ATTEMPTS = 6;
+
+/**
+ * A refused revocation whose cause is PostgreSQL's answer to two sessions changing one catalog row
+ * at once (concurrent GRANT/REVOKE), as Vault reports it.
+ */
+export function isRevocationCollision(error: unknown): boolean {
+  return error instanceof VaultAdminError && error.errors.some((text) => text.includes('tuple concurrently updated'));
 }
