@@ -1,10 +1,9 @@
-import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, rolesLeft } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
 import { countRequests } from '../support/request-counts.js';
 import { codeHistogram, failuresAround, firstSuccessAfter, report, sleep, startLoad } from './support/fault-load.js';
-import { ADAPTERS, ownProvider, queryClient } from './support/query-clients.js';
+import { ADAPTERS, appRoleProvider, ownProvider, queryClient } from './support/query-clients.js';
 
 const CONCURRENCY = 8;
 const AFTER_MS = 3_000;
@@ -30,16 +29,7 @@ describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
       policies: ['db-user'],
       tokenTtl: 600,
     });
-    const provider = new VaultCredentialProvider({
-      vault: createVaultClient({
-        address: fixture.vault.address,
-        env: { VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId },
-      }),
-      resolve: async () => ({
-        connectionString: `postgresql://u:p@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
-        vaultPath: fixture.vaultPath,
-      }),
-    });
+    const provider = appRoleProvider(fixture, { roleId, secretId });
     const client = queryClient(adapter, fixture, provider, CONCURRENCY);
     await client.query();
     const load = startLoad(client.query, { concurrency: CONCURRENCY });
@@ -102,16 +92,7 @@ describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
       tokenTtl: 3,
       tokenMaxTtl: 6,
     });
-    const provider = new VaultCredentialProvider({
-      vault: createVaultClient({
-        address: fixture.vault.address,
-        env: { VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId },
-      }),
-      resolve: async () => ({
-        connectionString: `postgresql://u:p@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
-        vaultPath: fixture.vaultPath,
-      }),
-    });
+    const provider = appRoleProvider(fixture, { roleId, secretId });
     const rotated: string[] = [];
     provider.on('rotated', (e) => rotated.push(e.user));
     const client = queryClient(adapter, fixture, provider, CONCURRENCY);

@@ -90,8 +90,20 @@ export function ownProvider(
   fixture: DatabaseFixture,
   vault: Omit<VaultClientOptions, 'token'> = {},
 ): VaultCredentialProvider {
+  return providerFor(fixture, { token: fixture.vault.rootToken, ...vault });
+}
+
+/** A provider of its own that logs in with AppRole (`VAULT_ROLE_ID`/`VAULT_SECRET_ID`), as an application does. */
+export function appRoleProvider(
+  fixture: DatabaseFixture,
+  login: { readonly roleId: string; readonly secretId: string },
+): VaultCredentialProvider {
+  return providerFor(fixture, { env: { VAULT_ROLE_ID: login.roleId, VAULT_SECRET_ID: login.secretId } });
+}
+
+function providerFor(fixture: DatabaseFixture, vault: Omit<VaultClientOptions, 'address'>): VaultCredentialProvider {
   return new VaultCredentialProvider({
-    vault: createVaultClient({ address: fixture.vault.address, token: fixture.vault.rootToken, ...vault }),
+    vault: createVaultClient({ address: fixture.vault.address, ...vault }),
     resolve: async () => ({
       connectionString: `postgresql://user:pass@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
       vaultPath: fixture.vaultPath,
