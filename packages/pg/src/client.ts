@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import type * as Arrow from 'apache-arrow';
 import type pg from 'pg';
+import { readSqlArrow } from './arrow/read-sql-arrow.js';
 import { type CreatePoolOptions, createPool, type DataverkPool } from './create-pool.js';
+import { type ReadSqlStreamOptions, readSqlStream } from './read-sql-stream.js';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -46,6 +49,54 @@ export class Client {
   ): Promise<Row[]> {
     const sql = await readFile(path, 'utf8');
     return this.readSql<Row>(name, sql, params);
+  }
+
+  /**
+   * Streams the rows of `sql` in batches of `batchSize` rows (default 10 000) over a server-side
+   * cursor, so memory holds one batch at a time however big the result. The stream logs in on a
+   * connection of its own with a lease handle it holds until it ends: a rotation meanwhile does not
+   * interrupt it (the superseded lease is revoked once the stream lets go). Ending the loop early
+   * (`break`, `return`, an exception) closes the cursor and the connection and releases the lease.
+   * A session that the server ends mid-stream (a revocation that terminates sessions) fails with
+   * {@link StreamSessionEndedError} (`DATAVERK_STREAM_SESSION_ENDED`), never a hang. `close()`
+   * does not end streams still open: finish or leave their loops first.
+   *
+   * @example
+   * const dv = new Client();
+   * let total = 0;
+   * for await (const batch of dv.readSqlStream<{ amount: number }>('sales', 'SELECT amount FROM orders WHERE day >= $1', ['2026-01-01'], { batchSize: 5_000 })) {
+   *   for (const row of batch) total += row.amount;
+   * }
+   * await dv.close();
+   */
+  readSqlStream<Row extends pg.QueryResultRow = Record<string, unknown>>(
+    name: string,
+    sql: string,
+    params: readonly unknown[] = [],
+    options: ReadSqlStreamOptions = {},
+  ): AsyncGenerator<Row[], void, undefined> {
+    return readSqlStream<Row>(this.#options.provider ?? defaultProvider(), name, sql, params, options);
+  }
+
+  /**
+   * Runs `sql` and returns the result as an Apache Arrow table, ready for Polars, DuckDB, Arquero
+   * or a plotting library. Needs the optional peer dependency `apache-arrow` (else
+   * `DATAVERK_ARROW_MISSING`). Types map by the column's PostgreSQL type: int2/int4/int8 →
+   * Int16/Int32/Int64 (BigInt, exact), float4/float8 → Float32/Float64 (NaN, ±Infinity kept),
+   * bool → Bool, text/varchar/char/name → Utf8, numeric → Utf8 (exact decimal text), json/jsonb →
+   * Utf8 (the JSON text), uuid → Utf8, bytea → Binary, date → Date32 (days), timestamp →
+   * Timestamp(µs), timestamptz → Timestamp(µs, 'UTC'), one-dimensional arrays → List of the
+   * element, domains → their base type, other types → Utf8 of PostgreSQL's text; NULLs stay null.
+   * The whole result is held in memory: use {@link Client.readSqlStream} for results bigger than that.
+   *
+   * @example
+   * const dv = new Client();
+   * const table = await dv.readSqlArrow('sales', 'SELECT day, sum(amount) AS total FROM orders GROUP BY day');
+   * console.log(table.numRows, table.schema.fields.map((f) => `${f.name}: ${f.type}`));
+   * await dv.close();
+   */
+  async readSqlArrow(name: string, sql: string, params: readonly unknown[] = []): Promise<Arrow.Table> {
+    return readSqlArrow(this.#pool(name), sql, params);
   }
 
   /** Ends every pool this client opened. The provider stays open (it may be shared). */

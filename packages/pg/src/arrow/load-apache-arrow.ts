@@ -1,0 +1,38 @@
+import { DataverkError } from '@dataverk/core';
+import type { ArrowModule } from './arrow-column.js';
+
+/** `apache-arrow` is not installed: {@link Client.readSqlArrow} needs it, the rest of `@dataverk/pg` does not. */
+export class ArrowMissingError extends DataverkError {
+  constructor(cause: unknown) {
+    super(
+      'DATAVERK_ARROW_MISSING',
+      "readSqlArrow needs the optional peer dependency 'apache-arrow' (21.x): install it next to @dataverk/pg, e.g. `npm install apache-arrow@21`",
+      { cause },
+    );
+  }
+}
+
+let loading: Promise<ArrowModule> | undefined;
+
+/**
+ * Imports `apache-arrow` on first use, so that `@dataverk/pg` loads without it. A failed import is
+ * not remembered: installing the package fixes the next call without a restart.
+ *
+ * @param importer what imports the module (tests pass one that fails).
+ */
+export function loadApacheArrow(importer: () => Promise<ArrowModule> = importArrow): Promise<ArrowModule> {
+  loading ??= importer().catch((error: unknown) => {
+    loading = undefined;
+    throw isModuleNotFound(error) ? new ArrowMissingError(error) : error;
+  });
+  return loading;
+}
+
+function importArrow(): Promise<ArrowModule> {
+  return import('apache-arrow');
+}
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}

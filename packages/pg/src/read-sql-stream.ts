@@ -1,0 +1,95 @@
+import type { CredentialProvider } from '@dataverk/core';
+import { DataverkError } from '@dataverk/core';
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+import { StreamConnection, withTimeout } from './stream-connection.js';
+import { StreamSessionEndedError } from './stream-session-ended-error.js';
+
+/** Rows per batch when `batchSize` is not given: a few MB for typical rows. */
+export const DEFAULT_BATCH_SIZE = 10_000;
+/** Closing the cursor after an early `break` waits this long for the server before the connection is dropped. */
+const CURSOR_CLOSE_TIMEOUT_MS = 5_000;
+/** SQLSTATE classes that mean the session itself is over: 57 (operator intervention), 08 (connection exception). */
+const SESSION_ENDED_STATES = /^(57P0[1-3]|08...)$/;
+
+/** Options of {@link Client.readSqlStream}. */
+export interface ReadSqlStreamOptions {
+  /** Rows fetched from the server-side cursor per batch (default {@link DEFAULT_BATCH_SIZE}). */
+  readonly batchSize?: number;
+  /** Stops waiting for credentials before the stream has logged in. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Streams the rows of `sql` in batches over a server-side cursor, on one dedicated connection that
+ * holds one lease handle until the stream ends, fails or is left with `break`. See
+ * {@link Client.readSqlStream}.
+ */
+export async function* readSqlStream<Row extends pg.QueryResultRow>(
+  provider: CredentialProvider,
+  name: string,
+  sql: string,
+  params: readonly unknown[],
+  options: ReadSqlStreamOptions = {},
+): AsyncGenerator<Row[], void, undefined> {
+  const batchSize = checkedBatchSize(options.batchSize);
+  const connection = await StreamConnection.open(provider, name, options.signal);
+  let delivered = 0;
+  let failed = false;
+  try {
+    const cursor = connection.client.query(new Cursor<Row>(sql, [...params]));
+    try {
+      for (;;) {
+        const rows = await readBatch(cursor, batchSize, connection, name, delivered);
+        if (rows.length === 0) return;
+        delivered += rows.length;
+        yield rows;
+        // pg-cursor returns a short batch only at the end of the result.
+        if (rows.length < batchSize) return;
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      // After an error the session is gone or will be closed anyway: a close would wait for an answer.
+      if (!failed) await withTimeout(cursor.close(), CURSOR_CLOSE_TIMEOUT_MS);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+async function readBatch<Row>(
+  cursor: Cursor<Row>,
+  batchSize: number,
+  connection: StreamConnection,
+  name: string,
+  delivered: number,
+): Promise<Row[]> {
+  try {
+    return await cursor.read(batchSize);
+  } catch (error) {
+    throw endedSession(error, connection) ? new StreamSessionEndedError(name, delivered, error) : error;
+  }
+}
+
+/** True when `error` (or what the connection reported before it) says the session is over, not the query. */
+function endedSession(error: unknown, connection: StreamConnection): boolean {
+  for (const candidate of [error, connection.lostWith]) {
+    const code = (candidate as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && SESSION_ENDED_STATES.test(code)) return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|ECONNRESET|EPIPE/i.test(message);
+}
+
+function checkedBatchSize(batchSize: number | undefined): number {
+  if (batchSize === undefined) return DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new DataverkError(
+      'DATAVERK_STREAM_BATCH_SIZE_INVALID',
+      `batchSize must be a positive integer (got ${String(batchSize)}); it is the number of rows per batch`,
+    );
+  }
+  return batchSize;
+}
