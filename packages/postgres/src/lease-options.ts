@@ -1,0 +1,83 @@
+import { type DatabaseCredentials, pgConnectionOptions } from '@dataverk/core';
+import type postgres from 'postgres';
+import { PostgresInvalidArgumentError, PostgresOptionNotAllowedError } from './errors.js';
+
+/**
+ * postgres.js options dataverk sets from each lease and the settings connection string. `socket`
+ * is among them because a custom socket would bypass the host the settings name.
+ */
+export const LEASE_OPTIONS = [
+  'host',
+  'hostname',
+  'port',
+  'path',
+  'database',
+  'db',
+  'user',
+  'username',
+  'pass',
+  'password',
+  'socket',
+] as const;
+
+/** postgres.js options a `dataverkSql` passes to every per-lease instance it makes. */
+export type PostgresOptions<T extends Record<string, postgres.PostgresType>> = Omit<
+  postgres.Options<T>,
+  (typeof LEASE_OPTIONS)[number]
+>;
+
+/** Throws, naming the option, when `options` holds one dataverk sets itself or is not an object. */
+export function checkPostgresOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new PostgresInvalidArgumentError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  for (const option of LEASE_OPTIONS) {
+    if ((options as Record<string, unknown>)[option] !== undefined) throw new PostgresOptionNotAllowedError(option);
+  }
+  const connection = (options as { connection?: unknown }).connection;
+  if (connection !== undefined && (connection === null || typeof connection !== 'object')) {
+    throw new PostgresInvalidArgumentError(`the option 'connection' must be an object of session parameters`);
+  }
+  for (const option of ['user', 'password', 'database'] as const) {
+    if (connection !== undefined && (connection as Record<string, unknown>)[option] !== undefined) {
+      throw new PostgresOptionNotAllowedError(`connection.${option}`);
+    }
+  }
+}
+
+/**
+ * The options of the postgres.js instance for one lease: the caller's options, the lease's user,
+ * the password as a function (so that `sql.options` never holds it as a string), the host, port,
+ * database and TLS of the settings URL, and its session parameters (`application_name`,
+ * `options=-c search_path=…`, `statement_timeout`, `lock_timeout`,
+ * `idle_in_transaction_session_timeout`) sent in the startup message; the caller's `connection`
+ * parameters win over the URL's.
+ */
+export function leaseOptions<T extends Record<string, postgres.PostgresType>>(
+  credentials: DatabaseCredentials,
+  options: PostgresOptions<T>,
+): postgres.Options<T> {
+  const pg = pgConnectionOptions(credentials);
+  const session: Record<string, string | number> = {};
+  const applicationName = pg.application_name ?? pg.fallback_application_name;
+  if (applicationName !== undefined) session.application_name = applicationName;
+  if (pg.options !== undefined) session.options = pg.options;
+  for (const key of ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'] as const) {
+    const value = pg[key];
+    if (value !== undefined) session[key] = value;
+  }
+  const password = credentials.password;
+  return {
+    ...options,
+    host: credentials.host,
+    port: credentials.port,
+    database: credentials.database,
+    user: credentials.user,
+    pass: () => password,
+    ssl: options.ssl ?? pg.ssl,
+    connection: { ...session, ...options.connection },
+    // sql.subscribe needs a replication connection, which dataverk does not offer; this spares
+    // each instance the idle one postgres.js would prepare for it.
+    no_subscribe: true,
+  } as postgres.Options<T>;
+}

@@ -1,0 +1,221 @@
+import type { CredentialProvider } from '@dataverk/core';
+import {
+  closeRevokingLeases,
+  hasCode,
+  LOGIN_REFUSED_CODES,
+  onRotation,
+  PoolLeases,
+  REVOKED_SESSION_CODES,
+} from '@dataverk/core/adapter-support';
+import postgres from 'postgres';
+import { PostgresEndedError } from './errors.js';
+import { LeaseInstance } from './lease-instance.js';
+import { leaseOptions, type PostgresOptions } from './lease-options.js';
+import { cancelledError, interceptSettle, type QueryInternals } from './query-internals.js';
+
+/** What `LeaseRouter` needs beyond the name and the provider. */
+export interface LeaseRouterOptions {
+  readonly postgresOptions: PostgresOptions<Record<string, postgres.PostgresType>>;
+  readonly revokeOnClose: boolean;
+  /** The array-type table every instance shares (see `LeaseInstance`). */
+  readonly typeArrayMap: Record<number, number>;
+}
+
+/**
+ * Sends work to the postgres.js instance of the current lease and retires the others:
+ *
+ * - a query goes, when it runs, to the current instance if its lease is still current (not
+ *   superseded, not inside the provider's safety margin, not revoked under us); otherwise a lease
+ *   handle is acquired (one acquisition at a time) and a new instance made for it, unless the
+ *   provider hands back the same lease (Vault down: valid credentials are kept);
+ * - on `rotated`, the instance of the superseded lease is retired: it ends once its queries,
+ *   transactions, reserved connections and listeners are done, then its handle is released;
+ * - a login refused (`28P01`/`28000`) invalidates the lease and the query is sent once more, to an
+ *   instance on fresh credentials; a session error saying the lease was revoked (`42501`, `57P01`)
+ *   retires the instance (the next login then meets `28P01`).
+ */
+export class LeaseRouter {
+  readonly #name: string;
+  readonly #provider: CredentialProvider;
+  readonly #options: LeaseRouterOptions;
+  readonly #leases = new PoolLeases();
+  readonly #instances = new Set<LeaseInstance>();
+  readonly #retiring = new Set<(instance: LeaseInstance) => void>();
+  readonly #runningOn = new WeakMap<QueryInternals, LeaseInstance>();
+  readonly #stopWatchingRotations: () => void;
+  #current: LeaseInstance | undefined;
+  #opening: Promise<LeaseInstance> | undefined;
+  #ending: Promise<void> | undefined;
+
+  constructor(name: string, provider: CredentialProvider, options: LeaseRouterOptions) {
+    this.#name = name;
+    this.#provider = provider;
+    this.#options = options;
+    this.#stopWatchingRotations = onRotation(provider, (event) => {
+      if (event.name !== name) return;
+      for (const instance of this.#instances) if (instance.leaseId === event.previousLeaseId) this.#retire(instance);
+    });
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The current instance, if any (for `sql.options` and `sql.parameters`). */
+  get current(): LeaseInstance | undefined {
+    return this.#current;
+  }
+
+  /** Calls `listener` when an instance is retired (listeners move to a new one). */
+  onRetire(listener: (instance: LeaseInstance) => void): void {
+    this.#retiring.add(listener);
+  }
+
+  /** Runs `query` (a postgres.js `Query`) on the current lease's instance. */
+  route(query: QueryInternals, retried = false): void {
+    if (query.cancelled) return;
+    const ready = this.#usable();
+    if (ready !== undefined) {
+      this.#run(ready, query, retried);
+      return;
+    }
+    this.instance().then(
+      (instance) => {
+        if (!query.cancelled) this.#run(instance, query, retried);
+      },
+      (error: unknown) => query.reject(error),
+    );
+  }
+
+  /** Cancels `query` wherever it is: waiting for credentials here, or queued or running in an instance. */
+  cancel(query: QueryInternals): Promise<void> {
+    const instance = this.#runningOn.get(query);
+    if (instance !== undefined) return instance.cancel(query);
+    query.cancelled = true;
+    query.reject(cancelledError());
+    return Promise.resolve();
+  }
+
+  /** The instance of the current lease, made (after acquiring a handle) when there is none. */
+  async instance(): Promise<LeaseInstance> {
+    if (this.#ending !== undefined) throw new PostgresEndedError(this.#name);
+    const ready = this.#usable();
+    if (ready !== undefined) return ready;
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  /**
+   * Runs `work` on the current instance, counted until it settles; a login refused before the work
+   * could start is tried once more on fresh credentials.
+   */
+  async withInstance<T>(work: (instance: LeaseInstance) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const instance = await this.instance();
+      const done = instance.hold();
+      try {
+        return await work(instance);
+      } catch (error) {
+        if (this.#afterError(instance, error) && attempt === 0) continue;
+        throw error;
+      } finally {
+        done();
+      }
+    }
+  }
+
+  /** After `error` on `instance`: retires it when its lease is gone; true when a retry can succeed. */
+  afterError(instance: LeaseInstance, error: unknown): boolean {
+    return this.#afterError(instance, error);
+  }
+
+  /** Ends every instance (see `LeaseInstance.end`), then, with `revokeOnClose`, revokes the leases left. */
+  end(timeoutSeconds?: number): Promise<void> {
+    this.#ending ??= this.#endAll(timeoutSeconds);
+    return this.#ending;
+  }
+
+  async #endAll(timeoutSeconds: number | undefined): Promise<void> {
+    this.#stopWatchingRotations();
+    await this.#opening?.catch(() => undefined);
+    const close = async () => {
+      await Promise.all([...this.#instances].map((instance) => instance.end(timeoutSeconds)));
+    };
+    if (!this.#options.revokeOnClose) return close();
+    return closeRevokingLeases(
+      this.#provider,
+      this.#name,
+      this.#leases.liveLeaseIds(this.#provider, this.#name, Date.now()),
+      close,
+    );
+  }
+
+  #usable(): LeaseInstance | undefined {
+    const current = this.#current;
+    if (current === undefined || current.retired || !this.#provider.isCurrent(this.#name, current.leaseId)) {
+      return undefined;
+    }
+    return current;
+  }
+
+  async #open(): Promise<LeaseInstance> {
+    const handle = await this.#provider.acquire(this.#name);
+    const current = this.#current;
+    if (current !== undefined && !current.retired && current.leaseId === handle.credentials.leaseId) {
+      // Vault is down and the provider still serves this (valid) lease: keep its connections.
+      handle.release();
+      return current;
+    }
+    const release = this.#leases.hold(handle);
+    if (this.#ending !== undefined) {
+      release();
+      throw new PostgresEndedError(this.#name);
+    }
+    let sql: postgres.Sql<Record<string, unknown>>;
+    try {
+      sql = postgres(leaseOptions(handle.credentials, this.#options.postgresOptions));
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const instance = new LeaseInstance(sql, handle, release, this.#options.typeArrayMap);
+    this.#instances.add(instance);
+    void instance.ended.then(() => this.#instances.delete(instance));
+    this.#current = instance;
+    if (current !== undefined) this.#retire(current);
+    return instance;
+  }
+
+  #run(instance: LeaseInstance, query: QueryInternals, retried: boolean): void {
+    const done = instance.hold();
+    this.#runningOn.set(query, instance);
+    interceptSettle(query, (error) => {
+      done();
+      if (error === undefined) return false;
+      if (!this.#afterError(instance, error) || retried || query.state !== null) return false;
+      this.#runningOn.delete(query);
+      this.route(query, true);
+      return true;
+    });
+    instance.submit(query);
+  }
+
+  #afterError(instance: LeaseInstance, error: unknown): boolean {
+    if (hasCode(error, LOGIN_REFUSED_CODES)) {
+      this.#provider.invalidate(this.#name, instance.leaseId);
+      this.#retire(instance);
+      return true;
+    }
+    if (hasCode(error, REVOKED_SESSION_CODES)) this.#retire(instance);
+    return false;
+  }
+
+  #retire(instance: LeaseInstance): void {
+    if (instance.retired) return;
+    instance.retire();
+    if (this.#current === instance) this.#current = undefined;
+    for (const listener of this.#retiring) listener(instance);
+  }
+}

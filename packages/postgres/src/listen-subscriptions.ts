@@ -1,0 +1,130 @@
+import type postgres from 'postgres';
+import { PostgresEndedError } from './errors.js';
+import type { LeaseInstance } from './lease-instance.js';
+import type { LeaseRouter } from './lease-router.js';
+
+/** How soon a listener whose move failed (no new lease yet) tries again. */
+const MOVE_RETRY_MS = 1_000;
+
+/** One `sql.listen()` call, and the instance whose listening connection serves it now. */
+interface Subscription {
+  readonly channel: string;
+  readonly onnotify: (value: string) => void;
+  attachment: Attachment | undefined;
+  moving: boolean;
+  closed: boolean;
+}
+
+interface Attachment {
+  readonly instance: LeaseInstance;
+  readonly unlisten: () => Promise<void>;
+  readonly done: () => void;
+}
+
+/**
+ * `sql.listen()` across rotations. postgres.js listens on one dedicated connection per instance; when
+ * the instance of a listener is retired (its lease superseded), the listener is moved: it listens on
+ * the current instance first and only then stops listening on the old one, so no notification
+ * committed while it moves is lost. One committed in the few milliseconds both connections listen
+ * can be delivered twice (at least once, never lost). The old instance, and its lease, are kept
+ * until the move is done.
+ */
+export class ListenSubscriptions {
+  readonly #router: LeaseRouter;
+  readonly #subscriptions = new Set<Subscription>();
+
+  constructor(router: LeaseRouter) {
+    this.#router = router;
+    router.onRetire((instance) => this.#moveFrom(instance));
+  }
+
+  /** postgres.js's `sql.listen(channel, onnotify, onlisten)`, on the current lease. */
+  async listen(channel: string, onnotify: (value: string) => void, onlisten?: () => void): Promise<postgres.ListenMeta> {
+    const subscription: Subscription = { channel, onnotify, attachment: undefined, moving: false, closed: false };
+    const meta = await this.#router.withInstance(async (instance) => {
+      const attached = await this.#attach(subscription, instance, onlisten);
+      return attached.meta;
+    });
+    this.#subscriptions.add(subscription);
+    const unlisten = async () => {
+      subscription.closed = true;
+      this.#subscriptions.delete(subscription);
+      await this.#detach(subscription.attachment);
+      subscription.attachment = undefined;
+    };
+    return Object.assign(Object.create(meta) as postgres.ListenMeta, { unlisten });
+  }
+
+  async #attach(
+    subscription: Subscription,
+    instance: LeaseInstance,
+    onlisten?: () => void,
+  ): Promise<{ attachment: Attachment; meta: postgres.ListenMeta }> {
+    const done = instance.hold();
+    try {
+      const meta = await instance.sql.listen(
+        subscription.channel,
+        (value) => {
+          if (!subscription.closed) subscription.onnotify(value);
+        },
+        onlisten,
+      );
+      const attachment: Attachment = { instance, unlisten: () => meta.unlisten(), done };
+      subscription.attachment = attachment;
+      return { attachment, meta };
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  async #detach(attachment: Attachment | undefined): Promise<void> {
+    if (attachment === undefined) return;
+    try {
+      await attachment.unlisten();
+    } catch {
+      // The old connection may already be gone (its lease revoked); ending the instance closes it anyway.
+    } finally {
+      attachment.done();
+    }
+  }
+
+  #moveFrom(retired: LeaseInstance): void {
+    for (const subscription of this.#subscriptions) {
+      if (subscription.attachment?.instance !== retired || subscription.moving) continue;
+      subscription.moving = true;
+      void this.#move(subscription).finally(() => {
+        subscription.moving = false;
+      });
+    }
+  }
+
+  async #move(subscription: Subscription): Promise<void> {
+    const old = subscription.attachment;
+    try {
+      const instance = await this.#router.instance();
+      if (subscription.closed) return;
+      await this.#attach(subscription, instance);
+    } catch (error) {
+      // No new lease yet (Vault down): the old connection keeps listening while its lease lasts,
+      // and the move is tried again shortly.
+      if (!(error instanceof PostgresEndedError) && old !== undefined && !subscription.closed) {
+        setTimeout(() => this.#moveFrom(old.instance), MOVE_RETRY_MS).unref();
+      }
+      return;
+    }
+    await this.#detach(old);
+  }
+
+  /**
+   * At `sql.end()`: stops delivering and lets go of the instances, whose end closes the listening
+   * connections (no UNLISTEN is sent: its connection may be the one that is gone).
+   */
+  close(): void {
+    for (const subscription of this.#subscriptions) {
+      subscription.closed = true;
+      subscription.attachment?.done();
+    }
+    this.#subscriptions.clear();
+  }
+}

@@ -1,0 +1,38 @@
+import { dataverkSql } from '@dataverk/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
+import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD, SHORT_ROTATION_LOAD } from '../rotation/rotation-scenario.js';
+
+const cases = (await bothVaultBackends()).flatMap((suite) =>
+  (['vault-default', 'terminate-sessions'] as const).map((revocation) => ({ ...suite, revocation })),
+);
+
+describe.each<SuiteBackend & { revocation: Revocation }>(cases)(
+  'postgres.js under rotation ($revocation revocation, Vault $backend)',
+  ({ backend, primary, revocation }) => {
+    let fixture: DatabaseFixture;
+    beforeAll(async () => {
+      fixture = await databaseFixture({ ttl: 3, maxTtl: 8, revocation, backend });
+    });
+    afterAll(async () => {
+      await fixture?.close();
+    });
+
+    it(`runs ${(primary ? ROTATION_LOAD : SHORT_ROTATION_LOAD).durationMs / 1000} s of bursty load at concurrency 16 with no failed query`, async () => {
+      const sql = dataverkSql(fixture.name, { provider: fixture.provider, max: 10 });
+      const probe = probeSql(fixture.table);
+      await assertRotationWithoutLoss(
+        fixture,
+        async () => {
+          const rows = await sql.unsafe<{ user: string; serverAt: number }[]>(probe);
+          return rows[0]!;
+        },
+        `postgres.js/${revocation}`,
+        primary ? ROTATION_LOAD : SHORT_ROTATION_LOAD,
+      );
+      await sql.end();
+      expect(fixture.provider.liveLeaseIds.every((id) => fixture.provider.connectionsOn(id) === 0)).toBe(true);
+    });
+  },
+);
