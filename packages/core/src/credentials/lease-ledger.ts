@@ -93,6 +93,24 @@ export class LeaseLedger {
     return refs;
   }
 
+  /**
+   * For health and telemetry: the latest credentials of `name`'s current (not superseded) lease
+   * while tracked, and the handles on it and on its superseded leases still draining.
+   */
+  usage(name: string): { current: DatabaseCredentials | undefined; currentRefs: number; supersededRefs: number } {
+    const usage = { current: undefined as DatabaseCredentials | undefined, currentRefs: 0, supersededRefs: 0 };
+    for (const entry of this.#entries.values()) {
+      if (entry.credentials.name !== name) continue;
+      if (entry.superseded) {
+        usage.supersededRefs += entry.refs;
+      } else {
+        usage.current = entry.credentials;
+        usage.currentRefs += entry.refs;
+      }
+    }
+    return usage;
+  }
+
   /** Every lease still alive, and forgets them (used by `close`). Static credentials are not listed. */
   drain(): { leaseId: string; name: string }[] {
     const all = [...this.#entries.values()].map((entry) => {

@@ -16,6 +16,12 @@ type Listener<E extends EventName> = (payload: CredentialEvents[E]) => void;
  */
 export class ProviderEvents {
   readonly #listeners = new Map<EventName, Set<Listener<never>>>();
+  readonly #observe: (<E extends EventName>(event: E, payload: CredentialEvents[E]) => void) | undefined;
+
+  /** `observe` sees every event before the listeners (health and telemetry); it must not throw. */
+  constructor(observe?: <E extends EventName>(event: E, payload: CredentialEvents[E]) => void) {
+    this.#observe = observe;
+  }
 
   on<E extends EventName>(event: E, listener: Listener<E>): void {
     const set = this.#listeners.get(event) ?? new Set();
@@ -28,6 +34,7 @@ export class ProviderEvents {
   }
 
   emit<E extends EventName>(event: E, payload: CredentialEvents[E]): void {
+    this.#observe?.(event, payload);
     for (const listener of [...(this.#listeners.get(event) ?? [])]) {
       try {
         (listener as Listener<E>)(payload);

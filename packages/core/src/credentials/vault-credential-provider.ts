@@ -1,6 +1,10 @@
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
+import type { NameSnapshot, RecordedError } from '../observability/name-snapshot.js';
+import { type ProviderHealth, providerHealth } from '../observability/provider-health.js';
+import { ProviderTelemetry } from '../observability/provider-telemetry.js';
+import { errorType } from '../observability/telemetry-attributes.js';
 import type { VaultClient } from '../vault/vault-client.js';
 import { abortable } from './abortable.js';
 import type {
@@ -61,7 +65,14 @@ export class VaultCredentialProvider implements CredentialProvider {
   readonly #clock: Clock;
   readonly #options: VaultCredentialProviderOptions;
   readonly #names = new Map<string, NameLeases>();
-  readonly #events = new ProviderEvents();
+  readonly #events = new ProviderEvents((event, payload) => this.#observed(event, payload));
+  readonly #telemetry = new ProviderTelemetry({
+    snapshot: (name) => this.#snapshot(name),
+    snapshots: () => this.#snapshots(),
+    now: () => this.#clock.now(),
+  });
+  /** The last error reported per name, for `health()`. */
+  readonly #lastErrors = new Map<string, RecordedError>();
   readonly #ledger: LeaseLedger;
   readonly #context: ConstructorParameters<typeof NameLeases>[1];
   readonly #pending = new Set<Promise<unknown>>();
@@ -93,7 +104,11 @@ export class VaultCredentialProvider implements CredentialProvider {
     };
   }
 
-  async getCredentials(name: string): Promise<DatabaseCredentials> {
+  getCredentials(name: string): Promise<DatabaseCredentials> {
+    return this.#telemetry.wait('get', name, () => this.#credentials(name));
+  }
+
+  async #credentials(name: string): Promise<DatabaseCredentials> {
     if (this.#closed) throw new ProviderClosedError(name);
     const leases = this.#leases(name);
     const fresh = leases.fresh();
@@ -123,11 +138,14 @@ export class VaultCredentialProvider implements CredentialProvider {
    *   lease.release(); // or when the connection ends
    * }
    */
-  async acquire(name: string, options: AcquireOptions = {}): Promise<LeaseHandle> {
-    const { signal } = options;
+  acquire(name: string, options: AcquireOptions = {}): Promise<LeaseHandle> {
+    return this.#telemetry.wait('acquire', name, () => this.#acquire(name, options));
+  }
+
+  async #acquire(name: string, { signal }: AcquireOptions): Promise<LeaseHandle> {
     for (;;) {
       signal?.throwIfAborted();
-      const credentials = await abortable(this.getCredentials(name), signal);
+      const credentials = await abortable(this.#credentials(name), signal);
       signal?.throwIfAborted();
       // Counted in the same turn as the check: no rotation can revoke it in between.
       const current = this.#names.get(name)?.holds(credentials.leaseId) === true;
@@ -148,6 +166,24 @@ export class VaultCredentialProvider implements CredentialProvider {
   /** Handles (connections) still counted on `leaseId`. */
   connectionsOn(leaseId: string): number {
     return this.#ledger.refs(leaseId);
+  }
+
+  /**
+   * How each settings name in use is doing, from memory (no Vault or database request): cheap
+   * enough for a readiness probe. No secret, lease id or username is in it.
+   *
+   * - `ok`: the name's lease is fresh and Vault answers.
+   * - `degraded`: still serving, but Vault is failing, the lease is inside its safety margin, or
+   *   the first lease is still being read.
+   * - `failing`: no working credentials (Vault failing and the lease ended), or the provider is closed.
+   *
+   * @example
+   * const { status, names } = provider.health();
+   * // { status: 'ok', names: { postgres_database: { status: 'ok', leaseEndsInMs: 2_571_000, vaultFailingForMs: null, lastError: null } } }
+   * response.statusCode = status === 'failing' ? 503 : 200;
+   */
+  health(): ProviderHealth {
+    return providerHealth(this.#snapshots(), this.#clock.now(), this.#closed);
   }
 
   /** Lease ids this provider still considers alive (current and superseded). */
@@ -175,6 +211,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (options.revoke) for (const { leaseId, name } of live) this.#revoke(leaseId, name, 'close');
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     if (this.#options.ownsVaultClient ?? true) await this.#vaultClient?.close();
+    this.#telemetry.stopGauges();
   }
 
   get #vault(): VaultClient {
@@ -187,8 +224,46 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (leases === undefined) {
       leases = new NameLeases(name, this.#context);
       this.#names.set(name, leases);
+      this.#telemetry.startGauges();
     }
     return leases;
+  }
+
+  /** What health and telemetry see of `name`: read from memory, synchronously. */
+  #snapshot(name: string): NameSnapshot | undefined {
+    const leases = this.#names.get(name);
+    if (leases === undefined) return undefined;
+    // First: `fresh()` brings the ledger's effective end up to date (a token that stopped renewing).
+    const fresh = leases.fresh() !== undefined;
+    const usage = this.#ledger.usage(name);
+    return {
+      name,
+      credentials: usage.current,
+      fresh,
+      failingSince: leases.gate.failingSince,
+      lastError: this.#lastErrors.get(name),
+      connections: { current: usage.currentRefs, superseded: usage.supersededRefs },
+    };
+  }
+
+  *#snapshots(): Iterable<NameSnapshot> {
+    for (const name of this.#names.keys()) {
+      const snapshot = this.#snapshot(name);
+      if (snapshot !== undefined) yield snapshot;
+    }
+  }
+
+  /** Sees every event first: keeps the last error per name, and counts the event in telemetry. */
+  #observed<E extends keyof CredentialEvents>(event: E, payload: CredentialEvents[E]): void {
+    if (event === 'error') {
+      const { operation, error } = payload as CredentialEvents['error'];
+      this.#lastErrors.set(payload.name, { code: errorType(error), operation, at: this.#clock.now() });
+    }
+    try {
+      this.#telemetry.recordEvent(event, payload);
+    } catch {
+      // An SDK that throws must not break credentials; it has its own error handler for reports.
+    }
   }
 
   /** Waits on the clock; `close()` cuts it short. */

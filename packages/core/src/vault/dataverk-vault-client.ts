@@ -1,4 +1,5 @@
 import { VaultPermissionDeniedError } from '../errors.js';
+import { observeVaultRequest } from '../observability/vault-request-telemetry.js';
 import type { VaultCall } from './auth/vault-auth-method.js';
 import { type RetryPolicy, withRetries } from './retry-policy.js';
 import type { TokenSessionUse } from './shared-token-sessions.js';
@@ -104,9 +105,16 @@ export class DataverkVaultClient implements VaultClient {
     }
   }
 
-  readonly #call: VaultCall = async (request, options) => {
+  // Every request, logins and token renewals included, passes here: one span and one measurement each.
+  readonly #call: VaultCall = (request, options) =>
+    observeVaultRequest(request, this.address, (countTry) => this.#send(request, options, countTry));
+
+  async #send(request: VaultRequest, options: Parameters<VaultCall>[1], countTry: () => void): Promise<unknown> {
     try {
-      const send = () => this.#transport.send(request);
+      const send = () => {
+        countTry();
+        return this.#transport.send(request);
+      };
       return await (options.retry ? withRetries(send, this.#retry) : send());
     } catch (error) {
       if (!(error instanceof VaultHttpFailure)) throw error;
@@ -118,7 +126,7 @@ export class DataverkVaultClient implements VaultClient {
         ...(options.hint === undefined ? {} : { hint: options.hint }),
       });
     }
-  };
+  }
 }
 
 function trimPath(path: string): string {

@@ -1,0 +1,79 @@
+import type { Span } from '@opentelemetry/api';
+import { dataverkInstruments, INSTRUMENTATION_SCOPE, instrumentationVersion } from './dataverk-meters.js';
+import { otelApi } from './otel-api.js';
+import { ATTR, errorType, serverAttributes, type TelemetryAttributes } from './telemetry-attributes.js';
+import { spanPath, vaultOperation } from './vault-operation.js';
+
+/** The parts of a Vault request telemetry may see: never its token or body. */
+export interface ObservedVaultRequest {
+  readonly method: 'GET' | 'POST';
+  /** Relative to `/v1/`. */
+  readonly path: string;
+}
+
+/**
+ * Runs one Vault request (its retries included) inside a client span `vault <operation>`, a child
+ * of the caller's active span, and records its duration in `dataverk.vault.request.duration`.
+ * `run` receives `countTry`, to be called before each try, so that the span carries the retry count.
+ * Without `@opentelemetry/api` it only calls `run`.
+ *
+ * @example
+ * const body = await observeVaultRequest(request, address, (countTry) =>
+ *   withRetries(() => { countTry(); return transport.send(request); }, policy));
+ */
+export function observeVaultRequest<T>(
+  request: ObservedVaultRequest,
+  address: string,
+  run: (countTry: () => void) => Promise<T>,
+): Promise<T> {
+  const api = otelApi();
+  if (api === undefined) return run(() => {});
+  const operation = vaultOperation(request.method, request.path);
+  const attributes: TelemetryAttributes = {
+    [ATTR.vaultOperation]: operation,
+    [ATTR.httpRequestMethod]: request.method,
+    ...serverAttributes(address),
+  };
+  const path = spanPath(request.path);
+  const tracer = api.trace.getTracer(INSTRUMENTATION_SCOPE, instrumentationVersion());
+  const spanAttributes = path === undefined ? attributes : { ...attributes, [ATTR.vaultPath]: path };
+  const options = { kind: api.SpanKind.CLIENT, attributes: spanAttributes };
+  return tracer.startActiveSpan(`vault ${operation}`, options, async (span) => {
+    let tries = 0;
+    const started = performance.now();
+    const finish = (outcome: TelemetryAttributes) => {
+      const all = { ...attributes, ...outcome };
+      span.setAttributes({ ...outcome, [ATTR.vaultRetryCount]: Math.max(0, tries - 1) });
+      dataverkInstruments()?.vaultRequestDuration.record((performance.now() - started) / 1000, all);
+    };
+    try {
+      const body = await run(() => tries++);
+      finish({ [ATTR.httpResponseStatusCode]: body === undefined ? 204 : 200, [ATTR.outcome]: 'ok' });
+      return body;
+    } catch (error) {
+      finish(failureAttributes(error));
+      markFailed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function failureAttributes(error: unknown): TelemetryAttributes {
+  const status = (error as { status?: unknown } | null)?.status;
+  return {
+    ...(typeof status === 'number' ? { [ATTR.httpResponseStatusCode]: status } : {}),
+    [ATTR.errorType]: errorType(error),
+    [ATTR.outcome]: 'error',
+  };
+}
+
+/**
+ * Marks a span failed with the error's stable code only: the message is not recorded (no
+ * `recordException`), since the span leaves the process and its content is not ours to vet.
+ */
+export function markFailed(span: Span, error: unknown): void {
+  const api = otelApi();
+  span.setStatus({ code: api?.SpanStatusCode.ERROR ?? 2, message: errorType(error) });
+}
