@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { readSqlArrow } from './arrow/read-sql-arrow.js';
 import { type CreatePoolOptions, createPool, type DataverkPool } from './create-pool.js';
 import { type ReadSqlStreamOptions, readSqlStream } from './read-sql-stream.js';
+import { asResultTable, type ResultTable } from './result-table.js';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -31,14 +32,17 @@ export class Client {
     this.#options = Object.freeze({ ...options });
   }
 
-  /** Runs `sql` with `params` bound as `$1, $2, …` (never spliced into the text) and returns the rows. */
+  /**
+   * Runs `sql` with `params` bound as `$1, $2, …` (never spliced into the text) and returns the rows:
+   * a plain array of row objects that also renders as a table in Jupyter (see {@link ResultTable}).
+   */
   async readSql<Row extends pg.QueryResultRow = Record<string, unknown>>(
     name: string,
     sql: string,
     params: readonly unknown[] = [],
-  ): Promise<Row[]> {
+  ): Promise<ResultTable<Row>> {
     const result = await this.#pool(name).query<Row>(sql, [...params]);
-    return result.rows;
+    return asResultTable(result.rows, { columns: (result.fields ?? []).map((field) => field.name) });
   }
 
   /** Like {@link Client.readSql}, with the SQL read from a `.sql` file (UTF-8; a trailing `;` is fine). */
@@ -46,7 +50,7 @@ export class Client {
     name: string,
     path: string,
     params: readonly unknown[] = [],
-  ): Promise<Row[]> {
+  ): Promise<ResultTable<Row>> {
     const sql = await readFile(path, 'utf8');
     return this.readSql<Row>(name, sql, params);
   }

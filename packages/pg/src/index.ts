@@ -6,4 +6,5 @@ export { createPool } from './create-pool.js';
 export { StaleConnectionError } from './errors.js';
 export type { ReadSqlStreamOptions } from './read-sql-stream.js';
 export { DEFAULT_BATCH_SIZE } from './read-sql-stream.js';
+export type { JupyterMediaBundle, ResultTable } from './result-table.js';
 export { StreamSessionEndedError } from './stream-session-ended-error.js';
