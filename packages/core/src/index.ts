@@ -61,6 +61,7 @@ export {
   planAfterGrant,
   retryDelay,
 } from './lease/lease-timing.js';
+export type { HealthStatus, NameHealth, ProviderHealth } from './observability/provider-health.js';
 export { dataverkKvPath } from './secrets/dataverk-kv-path.js';
 export type { DefaultSecretSourcesOptions } from './secrets/default-secret-sources.js';
 export { defaultSecretSources } from './secrets/default-secret-sources.js';
