@@ -12,6 +12,13 @@ import { resultsTable } from './src/report/results-table.js';
 import { runBench } from './src/run-bench.js';
 import { writeResults } from './src/write-results.js';
 
+// `pnpm bench --stream`: only the streaming memory measurement (readSqlStream, 5 million rows).
+if (process.argv.includes('--stream')) {
+  const { runStreamingBench } = await import('./src/run-streaming-bench.js');
+  await runStreamingBench(process.argv.slice(2));
+  process.exit(0);
+}
+
 const profile = profileFrom(process.argv.slice(2), process.env);
 const vaultFlag = process.argv.indexOf('--vault');
 const vaultBackend = vaultFlag >= 0 ? process.argv[vaultFlag + 1] : 'dev-server';

@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@dataverk/pg';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
 
@@ -105,7 +110,11 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
     expect(column(table, 'j')).toEqual(['{"a": [1, 2.50]}', 'null', null]);
     // jsonb's own normalised text: keys sorted, spacing its own.
     expect(column(table, 'jb')).toEqual(['{"a": 1, "b": null}', '[]', null]);
-    expect(column(table, 'u')).toEqual(['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '00000000-0000-0000-0000-000000000000', null]);
+    expect(column(table, 'u')).toEqual([
+      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      '00000000-0000-0000-0000-000000000000',
+      null,
+    ]);
     expect(column(table, 'bin')).toEqual([[0xde, 0xad, 0xbe, 0xef, 0x00], [], null]);
   });
 
@@ -175,7 +184,52 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
     const after = await client.readSql<{ style: string }>(fixture.name, `SELECT current_setting('DateStyle') AS style`);
     expect(after[0]?.style).toBe((before.rows[0] as { style: string }).style);
   });
+
+  it('survives Arrow IPC (what Polars, DuckDB and pyarrow read) with types and values intact', async () => {
+    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const ipc = tableToIPC(table, 'file');
+    const back = tableFromIPC(ipc);
+    expect(back.schema.fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(
+      table.schema.fields.map((f) => `${f.name}: ${String(f.type)}`),
+    );
+    for (const field of table.schema.fields) {
+      expect(column(back, field.name), field.name).toEqual(column(table, field.name));
+    }
+    // Optional: DATAVERK_ARROW_INTEROP_PYTHON=<python with pyarrow, polars and duckdb> reads the file there too.
+    const python = process.env.DATAVERK_ARROW_INTEROP_PYTHON;
+    if (python === undefined) return;
+    const dir = await mkdtemp(join(tmpdir(), 'dataverk-arrow-'));
+    try {
+      const file = join(dir, 'all-types.arrow');
+      await writeFile(file, ipc);
+      const out = execFileSync(python, ['-c', PYTHON_INTEROP, file], { encoding: 'utf8' });
+      console.log(`[read-sql-arrow] python interop:\n${out}`);
+      expect(out).toContain('interop ok');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Reads the IPC file with pyarrow, Polars and DuckDB and checks a few values each saw. */
+const PYTHON_INTEROP = `
+import sys, datetime, pyarrow.ipc as ipc, polars as pl, duckdb
+t = ipc.open_file(sys.argv[1]).read_all()
+print(t.schema)
+assert t.column('i8')[0].as_py() == 9223372036854775807
+assert t.column('tstz')[0].as_py() == datetime.datetime(2026, 11, 29, 15, 15, 54, 123456, tzinfo=datetime.timezone.utc)
+df = pl.from_arrow(t)
+print(df.dtypes)
+assert df['ts'][1] == datetime.datetime(1900, 1, 1, 0, 0, 0, 1)
+assert df['a_i4'][0].to_list() == [1, 2, None]
+con = duckdb.connect()
+con.register('t', t)
+row = con.execute("SELECT i8, d, bin, a_txt, tstz FROM t WHERE id = 1").fetchone()
+print(row)
+assert row[0] == 9223372036854775807 and row[1] == datetime.date(2026, 11, 29) and row[2] == b'\\xde\\xad\\xbe\\xef\\x00'
+assert row[3] == ['x', 'y,"z"}', None, 'NULL', '']
+print('interop ok')
+`;
 
 /** Arrow's row values as plain JS values: nested vectors to arrays, bytes to arrays of numbers. */
 function normalise(value: unknown): unknown {

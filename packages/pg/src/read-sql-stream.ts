@@ -5,8 +5,8 @@ import Cursor from 'pg-cursor';
 import { StreamConnection, withTimeout } from './stream-connection.js';
 import { StreamSessionEndedError } from './stream-session-ended-error.js';
 
-/** Rows per batch when `batchSize` is not given: a few MB for typical rows. */
-export const DEFAULT_BATCH_SIZE = 10_000;
+/** Rows per batch when `batchSize` is not given: small enough that a batch dies young in V8 (see docs/big-results.md). */
+export const DEFAULT_BATCH_SIZE = 1_000;
 /** Closing the cursor after an early `break` waits this long for the server before the connection is dropped. */
 const CURSOR_CLOSE_TIMEOUT_MS = 5_000;
 /** SQLSTATE classes that mean the session itself is over: 57 (operator intervention), 08 (connection exception). */
