@@ -56,7 +56,7 @@ export class Client {
   }
 
   /**
-   * Streams the rows of `sql` in batches of `batchSize` rows (default 10 000) over a server-side
+   * Streams the rows of `sql` in batches of `batchSize` rows (default 1 000) over a server-side
    * cursor, so memory holds one batch at a time however big the result. The stream logs in on a
    * connection of its own with a lease handle it holds until it ends: a rotation meanwhile does not
    * interrupt it (the superseded lease is revoked once the stream lets go). Ending the loop early
