@@ -1,11 +1,12 @@
-import { type DataverkSettings, resolveDatabaseSettings, resolveVaultAuth } from '@dataverk/core';
+import { type DataverkSettings, type ProviderHealth, resolveDatabaseSettings, resolveVaultAuth } from '@dataverk/core';
+import { checkHealth } from './check-health.js';
 import { writeLine } from './cli-io.js';
 import { type CommandContext, databaseNames, describeTarget } from './command-context.js';
 import { describeError, ExitCode, underlyingError } from './exit-code.js';
 import { formatSeconds, textTable } from './text-table.js';
 
 /** One line of the check table. */
-interface CheckRow {
+export interface CheckRow {
   readonly check: string;
   readonly result: 'ok' | 'FAILED' | 'skipped';
   readonly detail: string;
@@ -26,18 +27,29 @@ interface CheckRow {
  * // placeholders                ok      all resolved; databases: postgres_database
  * // vault                       ok      https://vault.example:8200, VAULT_TOKEN, token TTL 11h59m
  * // database postgres_database  ok      v-token-app-…@db:5432/sales, lease 1h00m00s (renewable), query 4 ms
+ *
+ * // $ dataverk check --json
+ * // {"status":"ok","names":{"postgres_database":{"status":"ok","leaseEndsInMs":3599987,…}},"checks":[…]}
  */
-export async function checkCommand(context: CommandContext, names: readonly string[]): Promise<ExitCode> {
+export async function checkCommand(
+  context: CommandContext,
+  names: readonly string[],
+  options: { readonly json?: boolean } = {},
+): Promise<ExitCode> {
   const rows: CheckRow[] = [];
   const settings = await checkSettings(context, rows);
   rows.push(await checkVault(context));
+  let health: ProviderHealth = { status: 'ok', names: {} };
   if (settings === undefined) {
     rows.push({ check: 'databases', result: 'skipped', detail: 'need the settings above' });
   } else {
-    rows.push(...(await checkDatabases(context, settings, names)));
+    const databases = await checkDatabases(context, settings, names);
+    rows.push(...databases.rows);
+    health = databases.health;
   }
   await context.close({ revoke: true });
-  report(context, rows);
+  if (options.json === true) writeLine(context.io.stdout, JSON.stringify(checkHealth(health, rows)));
+  else report(context, rows);
   return rows.some((row) => row.result === 'FAILED') ? ExitCode.CheckFailed : ExitCode.Ok;
 }
 
@@ -81,10 +93,10 @@ async function checkDatabases(
   context: CommandContext,
   settings: DataverkSettings,
   only: readonly string[],
-): Promise<CheckRow[]> {
+): Promise<{ rows: CheckRow[]; health: ProviderHealth }> {
   const names = only.length > 0 ? only : databaseNames(settings);
   if (names.length === 0) {
-    return [
+    const rows: CheckRow[] = [
       {
         check: 'databases',
         result: 'FAILED',
@@ -94,6 +106,7 @@ async function checkDatabases(
         ),
       },
     ];
+    return { rows, health: { status: 'ok', names: {} } };
   }
   const provider = context.provider(settings);
   const rows: CheckRow[] = [];
@@ -113,7 +126,8 @@ async function checkDatabases(
       rows.push(failed(check, error));
     }
   }
-  return rows;
+  // Before `close`: the leases the check read are still held, so their time left is real.
+  return { rows, health: provider.health() };
 }
 
 function failed(check: string, error: unknown): CheckRow {

@@ -22,7 +22,8 @@ Usage: dataverk <command> [options]
 
 Commands:
   check [name…]              settings found, placeholders resolved, Vault reachable, every database
-                             logged in to with fresh credentials; prints a table, no secrets
+                             logged in to with fresh credentials; prints a table (--json: the
+                             shape of provider.health()), no secrets
   creds <name>               print fresh credentials for psql and friends (--format env|url|json)
   psql <name> [-- args…]     run psql with fresh credentials in its environment
   leases [name…]             the leases Vault holds for each database (--watch SECONDS: follow one)
@@ -38,7 +39,7 @@ ${EXIT_CODES}
 `;
 
 const COMMANDS: Readonly<Record<CommandName, string>> = {
-  check: `Usage: dataverk check [name…] [--settings PATH]
+  check: `Usage: dataverk check [name…] [--json] [--settings PATH]
 
 Checks, in order, and prints one table row each (no secrets):
   settings file      found where applications look for it
@@ -48,6 +49,10 @@ Checks, in order, and prints one table row each (no secrets):
                      and run one query (every name, or only those given)
 Failures are listed under the table with their error code and what to do. Leases taken
 for the check are revoked before it ends.
+
+--json prints, instead of the table, what provider.health() returns after the check, plus
+each check: {"status": "ok|degraded|failing", "names": {"<name>": {"status", "leaseEndsInMs",
+"vaultFailingForMs", "lastError": {"code", "operation", "ageMs"} | null}}, "checks": [...]}.
 
 ${SETTINGS}
 

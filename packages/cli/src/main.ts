@@ -18,7 +18,7 @@ const COMMON_OPTIONS = {
 } as const;
 
 const COMMAND_OPTIONS = {
-  check: COMMON_OPTIONS,
+  check: { ...COMMON_OPTIONS, json: { type: 'boolean' } },
   creds: { ...COMMON_OPTIONS, format: { type: 'string' } },
   psql: { ...COMMON_OPTIONS, psql: { type: 'string' } },
   leases: { ...COMMON_OPTIONS, watch: { type: 'string' } },
@@ -64,7 +64,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   const context = new CommandContext(io, values.settings === undefined ? {} : { settings: values.settings });
   switch (command) {
     case 'check':
-      return checkCommand(context, positionals);
+      return checkCommand(context, positionals, { json: values.json === true });
     case 'creds':
       return credsCommand(context, onlyName(command, positionals), credentialFormat(values.format));
     case 'leases':
@@ -84,7 +84,14 @@ async function runPsql(io: CliIo, args: readonly string[]): Promise<number> {
 }
 
 interface ParsedArgs {
-  readonly values: { settings?: string; help?: boolean; format?: string; psql?: string; watch?: string };
+  readonly values: {
+    settings?: string;
+    help?: boolean;
+    format?: string;
+    psql?: string;
+    watch?: string;
+    json?: boolean;
+  };
   readonly positionals: string[];
 }
 
