@@ -31,6 +31,8 @@ export class LeaseInstance {
   readonly #cancel: (query: QueryInternals) => Promise<void>;
   #work = 0;
   #retired = false;
+  #broken = false;
+  #closesSinceBroken = 0;
   #ending: Promise<void> | undefined;
   #idle: (() => void) | undefined;
   #markEnded: () => void = () => {};
@@ -88,11 +90,30 @@ export class LeaseInstance {
     };
   }
 
-  /** No new work goes here; ends as soon as the work it has is done. */
-  retire(): void {
+  /**
+   * No new work goes here; ends as soon as the work it has is done. `broken`: its lease or its
+   * connections failed under it (login refused, session revoked, connection lost); see
+   * {@link connectionClosed}.
+   */
+  retire(broken = false): void {
+    this.#broken ||= broken;
     if (this.#retired) return;
     this.#retired = true;
     if (this.#work === 0) void this.end();
+  }
+
+  /**
+   * postgres.js reports a closed connection (its `onclose`). On a broken instance, a second close
+   * means a reconnect failed too: postgres.js 3.4.x keeps retrying such a login forever when the
+   * connection was lost with a query in flight (the failed query stays its current one, and the
+   * login error is taken for that query's), so the queries waiting there would never settle. The
+   * instance is then ended at once: what never reached the server is rejected with
+   * `CONNECTION_DESTROYED` and sent again by the router on fresh credentials.
+   */
+  connectionClosed(): void {
+    if (!this.#broken) return;
+    this.#closesSinceBroken++;
+    if (this.#closesSinceBroken >= 2 && this.#work > 0) void this.sql.end({ timeout: 0 }).catch(() => undefined);
   }
 
   /**

@@ -13,6 +13,17 @@ import { LeaseInstance } from './lease-instance.js';
 import { leaseOptions, type PostgresOptions } from './lease-options.js';
 import { cancelledError, interceptSettle, type QueryInternals } from './query-internals.js';
 
+/**
+ * postgres.js's codes for a connection lost under a query (`CONNECTION_CLOSED`), or ended by
+ * `end({ timeout })` (`CONNECTION_DESTROYED`), and the socket errors behind them.
+ */
+const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
 /** What `LeaseRouter` needs beyond the name and the provider. */
 export interface LeaseRouterOptions {
   readonly postgresOptions: PostgresOptions<Record<string, postgres.PostgresType>>;
@@ -174,13 +185,22 @@ export class LeaseRouter {
       throw new PostgresEndedError(this.#name);
     }
     let sql: postgres.Sql<Record<string, unknown>>;
+    let instance: LeaseInstance | undefined;
+    const options = leaseOptions(handle.credentials, this.#options.postgresOptions);
+    const userOnclose = options.onclose;
     try {
-      sql = postgres(leaseOptions(handle.credentials, this.#options.postgresOptions));
+      sql = postgres({
+        ...options,
+        onclose: (connectionId: number) => {
+          instance?.connectionClosed();
+          userOnclose?.(connectionId);
+        },
+      });
     } catch (error) {
       release();
       throw error;
     }
-    const instance = new LeaseInstance(sql, handle, release, this.#options.typeArrayMap);
+    instance = new LeaseInstance(sql, handle, release, this.#options.typeArrayMap);
     this.#instances.add(instance);
     void instance.ended.then(() => this.#instances.delete(instance));
     this.#current = instance;
@@ -194,7 +214,9 @@ export class LeaseRouter {
     interceptSettle(query, (error) => {
       done();
       if (error === undefined) return false;
-      if (!this.#afterError(instance, error) || retried || query.state !== null) return false;
+      const retry = this.#afterError(instance, error) || hasCode(error, CONNECTION_LOST_CODES);
+      // Only a query that never reached the server (no backend state) is sent again, once.
+      if (!retry || retried || query.state !== null) return false;
       this.#runningOn.delete(query);
       this.route(query, true);
       return true;
@@ -205,16 +227,19 @@ export class LeaseRouter {
   #afterError(instance: LeaseInstance, error: unknown): boolean {
     if (hasCode(error, LOGIN_REFUSED_CODES)) {
       this.#provider.invalidate(this.#name, instance.leaseId);
-      this.#retire(instance);
+      this.#retire(instance, true);
       return true;
     }
-    if (hasCode(error, REVOKED_SESSION_CODES)) this.#retire(instance);
+    if (hasCode(error, REVOKED_SESSION_CODES) || hasCode(error, CONNECTION_LOST_CODES)) this.#retire(instance, true);
     return false;
   }
 
-  #retire(instance: LeaseInstance): void {
-    if (instance.retired) return;
-    instance.retire();
+  #retire(instance: LeaseInstance, broken = false): void {
+    if (instance.retired) {
+      if (broken) instance.retire(true);
+      return;
+    }
+    instance.retire(broken);
     if (this.#current === instance) this.#current = undefined;
     for (const listener of this.#retiring) listener(instance);
   }

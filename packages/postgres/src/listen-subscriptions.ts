@@ -46,6 +46,7 @@ export class ListenSubscriptions {
       return attached.meta;
     });
     this.#subscriptions.add(subscription);
+    this.#followRetired(subscription);
     const unlisten = async () => {
       subscription.closed = true;
       this.#subscriptions.delete(subscription);
@@ -93,17 +94,19 @@ export class ListenSubscriptions {
     for (const subscription of this.#subscriptions) {
       if (subscription.attachment?.instance !== retired || subscription.moving) continue;
       subscription.moving = true;
-      void this.#move(subscription).finally(() => {
+      void this.#move(subscription).then((moved) => {
         subscription.moving = false;
+        if (moved) this.#followRetired(subscription);
       });
     }
   }
 
-  async #move(subscription: Subscription): Promise<void> {
+  /** Resolves true once the listener listens on a new instance (and no longer on the old one). */
+  async #move(subscription: Subscription): Promise<boolean> {
     const old = subscription.attachment;
     try {
       const instance = await this.#router.instance();
-      if (subscription.closed) return;
+      if (subscription.closed) return false;
       await this.#attach(subscription, instance);
     } catch (error) {
       // No new lease yet (Vault down): the old connection keeps listening while its lease lasts,
@@ -111,9 +114,21 @@ export class ListenSubscriptions {
       if (!(error instanceof PostgresEndedError) && old !== undefined && !subscription.closed) {
         setTimeout(() => this.#moveFrom(old.instance), MOVE_RETRY_MS).unref();
       }
-      return;
+      return false;
     }
     await this.#detach(old);
+    if (subscription.closed) {
+      // unlisten() ran while the listener moved: it let go of the old instance, not of the new one.
+      await this.#detach(subscription.attachment);
+      return false;
+    }
+    return true;
+  }
+
+  /** The instance a listener just attached to may have been retired while it attached: move on. */
+  #followRetired(subscription: Subscription): void {
+    const instance = subscription.attachment?.instance;
+    if (instance?.retired === true && !subscription.closed) this.#moveFrom(instance);
   }
 
   /**
