@@ -235,7 +235,7 @@ print('interop ok')
 function normalise(value: unknown): unknown {
   if (value instanceof Uint8Array) return Array.from(value);
   if (value !== null && typeof value === 'object' && 'toArray' in value) {
-    const vector = value as { length: number; get(i: number): unknown };
+    const vector = value as unknown as { length: number; get(i: number): unknown };
     return Array.from({ length: vector.length }, (_, i) => normalise(vector.get(i)));
   }
   return value;

@@ -12,25 +12,25 @@ export class ArrowMissingError extends DataverkError {
   }
 }
 
-let loading: Promise<ArrowModule> | undefined;
-
 /**
- * Imports `apache-arrow` on first use, so that `@dataverk/pg` loads without it. A failed import is
- * not remembered: installing the package fixes the next call without a restart.
+ * A loader that imports `apache-arrow` on first use, so that `@dataverk/pg` loads without it. A
+ * failed import is not remembered: installing the package fixes the next call without a restart.
  *
  * @param importer what imports the module (tests pass one that fails).
  */
-export function loadApacheArrow(importer: () => Promise<ArrowModule> = importArrow): Promise<ArrowModule> {
-  loading ??= importer().catch((error: unknown) => {
-    loading = undefined;
-    throw isModuleNotFound(error) ? new ArrowMissingError(error) : error;
-  });
-  return loading;
+export function arrowLoader(importer: () => Promise<ArrowModule>): () => Promise<ArrowModule> {
+  let loading: Promise<ArrowModule> | undefined;
+  return () => {
+    loading ??= importer().catch((error: unknown) => {
+      loading = undefined;
+      throw isModuleNotFound(error) ? new ArrowMissingError(error) : error;
+    });
+    return loading;
+  };
 }
 
-function importArrow(): Promise<ArrowModule> {
-  return import('apache-arrow');
-}
+/** The process's `apache-arrow`, imported on the first `readSqlArrow`. */
+export const loadApacheArrow: () => Promise<ArrowModule> = arrowLoader(() => import('apache-arrow'));
 
 function isModuleNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
