@@ -8,6 +8,7 @@ import {
   type TestVault,
   type VaultBackend,
 } from '@dataverk/testkit';
+import { stopVault } from './stop-vault.js';
 
 /** What an example runs against, already in `process.env`. */
 export interface ExampleEnvironment {
@@ -80,7 +81,7 @@ export async function startExampleEnvironment(options: ExampleEnvironmentOptions
       stop: async () => {
         await writeIssuedSecrets(started);
         await seed.remove();
-        await started.stop();
+        await stopVault(started);
         await postgres.stop();
       },
     };
