@@ -7,6 +7,7 @@ import { SMOKE_PROFILE } from './src/bench-options.js';
 import type { BenchResults } from './src/bench-results.js';
 import { resultsTable } from './src/report/results-table.js';
 import { runBench } from './src/run-bench.js';
+import { measureStreamingMemory } from './src/scenarios/streaming-memory.js';
 import { writeResults } from './src/write-results.js';
 
 // The benchmark's smoke profile, so that its code cannot rot. Speed is never asserted here: the
@@ -31,6 +32,23 @@ describe('pnpm bench --smoke', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('pnpm bench --stream --smoke', () => {
+  it('streams a small series through readSqlStream and reports its memory figures', { timeout: 120_000 }, async () => {
+    const result = await measureStreamingMemory({
+      rows: 5_000,
+      batchSize: 1_000,
+      postgres: envPostgres(inject('postgres').url),
+    });
+    expect(result.rows).toBe(5_000);
+    expect(result.samples).toBeGreaterThan(0);
+    for (const value of [result.rssBaselineBytes, result.rssPeakBytes, result.rowsPerSecond, result.durationMs])
+      expect(Number.isFinite(value) && value > 0, String(value)).toBe(true);
+    expect(result.rssPeakBytes).toBeGreaterThanOrEqual(result.rssBaselineBytes);
+    expect(result.rssPeakGrowthBytes).toBe(result.rssPeakBytes - result.rssBaselineBytes);
+    expect(result.met).toBe(result.rssPeakGrowthBytes < result.limitBytes);
   });
 });
 
