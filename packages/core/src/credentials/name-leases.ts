@@ -48,7 +48,7 @@ export class NameLeases {
   #held: HeldLease | undefined;
   #fetching: Promise<DatabaseCredentials> | undefined;
   #target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
-  /** Duration of the last lease, scaling the gate for short test leases. */
+  /** Duration of the last lease (scales the gate for short test leases); 0 until the name's first lease. */
   #leaseMs = 0;
 
   constructor(name: string, context: NameLeasesContext) {
@@ -136,7 +136,11 @@ export class NameLeases {
         throw error;
       });
       // While Vault fails the gate paces requests; the client's own retries would triple them.
-      const retry = mayRetry && this.gate.failingSince === undefined;
+      // Once a lease has been held, its schedule renews and replaces it (and retries that itself):
+      // a caller who has to read means the schedule is late or the lease was refused, and behind a
+      // hung Vault the gate may not know yet (a renewal still waiting for its timeout). Such reads
+      // are single requests, paced by the gate; only the name's first read gets the client's retries.
+      const retry = mayRetry && this.gate.failingSince === undefined && this.#leaseMs === 0;
       const secret = await context.vault().readDatabaseCredentials(vaultPath, retry ? {} : { retry: false });
       if (context.closed()) {
         if (secret.leaseId !== '')

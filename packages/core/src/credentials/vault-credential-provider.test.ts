@@ -111,6 +111,19 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
+  it("makes a caller's read a single request once a held lease ran out while its renewal hangs", async () => {
+    const { clock, vault, provider } = setup({ ttl: 6, maxTtl: 100 });
+    await provider.getCredentials(NAME); // the first read: retries on
+    // Behind a hung Vault the renewal neither succeeds nor fails before the lease ends.
+    vault.renewLease = () => new Promise(() => {});
+    await clock.advance(6_100);
+    await provider.getCredentials(NAME);
+    expect(vault.count('read')).toBe(2);
+    // Not the client's three attempts (3 × the request timeout) for the first caller left without credentials.
+    expect(vault.readRetries).toEqual([undefined, false]);
+    await provider.close();
+  });
+
   it('rotates a non-renewable lease at 2/3 of its duration plus jitter, with no renewal', async () => {
     const { clock, vault, provider, events } = setup({ ttl: 6, renewable: false });
     await provider.getCredentials(NAME);

@@ -25,7 +25,8 @@
  *    name per {@link FAILING_INTERVAL_MAX_MS} (5 s; 5 % of the lease for leases under 100 s)
  *    reaches Vault, from the schedule and from callers together; callers fail fast in between.
  * 8. **Give up at the end.** Once the effective end is reached the schedule stops; the next caller
- *    triggers an on-demand read (through the same gate) rather than a timer spinning.
+ *    triggers an on-demand read (through the same gate) rather than a timer spinning. That read is
+ *    one request: the Vault client's own retries serve only a name's first read, before any lease.
  * 9. **Refused logins.** After `invalidate()` (a `28P01` on connect) the first re-read is
  *    immediate; further ones in a row wait 1 s, 2 s, 4 s, then 5 s each, until a lease survives
  *    to its first renewal.
