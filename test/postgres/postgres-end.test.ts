@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dataverkSql } from '@dataverk/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendsOf, leaseIdOf, rolesLeft } from '../support/backend-probes.js';
+import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
+
+interface EndAndExitOutcome {
+  readonly users: string[];
+  readonly leasesBefore: string[];
+  readonly leasesAfter: string[];
+  readonly resources: string[];
+  readonly exitCode: number | null;
+  readonly exitAfterReportMs: number;
+}
+
+const SCRIPT = fileURLToPath(new URL('./end-and-exit.ts', import.meta.url));
+const TEST_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs end-and-exit.ts in a child process; kills it if it has not exited 10 s after its report. */
+function runEndAndExit(fixture: DatabaseFixture): Promise<EndAndExitOutcome> {
+  const { postgres, vault, vaultPath } = fixture;
+  const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', SCRIPT], {
+    cwd: TEST_DIR,
+    env: {
+      PATH: process.env.PATH,
+      CHILD_VAULT_ADDR: vault.address,
+      CHILD_VAULT_TOKEN: vault.rootToken,
+      CHILD_DATABASE_URL: `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`,
+      CHILD_VAULT_PATH: vaultPath,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let reportedAt: number | undefined;
+  let killer: NodeJS.Timeout | undefined;
+  const overall = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (reportedAt === undefined && stdout.includes('\n')) {
+      reportedAt = Date.now();
+      killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(overall);
+      clearTimeout(killer);
+      if (reportedAt === undefined) {
+        reject(new Error(`end-and-exit printed no report (exit ${code}): ${stderr.slice(-2000)}`));
+        return;
+      }
+      const report = JSON.parse(stdout.split('\n')[0] ?? '') as Omit<EndAndExitOutcome, 'exitCode' | 'exitAfterReportMs'>;
+      resolve({ ...report, exitCode: code, exitAfterReportMs: Date.now() - reportedAt });
+    });
+  });
+}
+
+describe('postgres.js: sql.end()', () => {
+  let fixture: DatabaseFixture;
+  beforeAll(async () => {
+    fixture = await databaseFixture({ ttl: 30, maxTtl: 60 });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('with revokeOnClose leaves no live lease and no open handle, so the process exits on its own', async () => {
+    const outcome = await runEndAndExit(fixture);
+    console.log(`[postgres.js end-and-exit] ${JSON.stringify(outcome)}`);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.resources.filter((r) => r === 'TCPSocketWrap' || r === 'Timeout')).toEqual([]);
+    expect(outcome.leasesBefore.length).toBeGreaterThan(0);
+    expect(outcome.leasesAfter).toEqual([]);
+    for (const leaseId of outcome.leasesBefore) expect(await fixture.vault.admin.lookupLease(leaseId)).toBeUndefined();
+    expect(await rolesLeft(fixture, outcome.users)).toEqual([]);
+  });
+
+  it('waits for queries in flight and an open transaction, then closes every connection; later queries fail with CONNECTION_ENDED', async () => {
+    const sql = dataverkSql(fixture.name, { provider: fixture.provider, max: 4 });
+    const [{ user }] = await sql<{ user: string }[]>`select current_user::text as "user"`;
+    // postgres.js runs a query when it is awaited or executed, not when it is written.
+    const slow = sql`select 'done' as v from pg_sleep(0.5)`.execute();
+    let releaseTransaction: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      releaseTransaction = resolve;
+    });
+    const transaction = sql.begin(async (tx) => {
+      await gate;
+      return tx`select 'committed' as v`;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ending = sql.end();
+    setTimeout(releaseTransaction, 300);
+    expect(await slow).toEqual([{ v: 'done' }]);
+    expect(await transaction).toEqual([{ v: 'committed' }]);
+    await ending;
+    expect(await backendsOf(fixture, [user])).toBe(0);
+    await expect(sql`select 1`).rejects.toMatchObject({ code: 'CONNECTION_ENDED' });
+    await expect(sql.begin(async () => 1)).rejects.toMatchObject({ code: 'CONNECTION_ENDED' });
+  });
+
+  it('with a timeout, destroys what is still running when it runs out and gives the lease back', async () => {
+    const sql = dataverkSql(fixture.name, { provider: fixture.provider, max: 2 });
+    const [{ user }] = await sql<{ user: string }[]>`select current_user::text as "user"`;
+    const long = sql`select pg_sleep(30)`.then(
+      () => 'completed',
+      (error: { code?: string }) => error.code,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await sql.end({ timeout: 1 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await long).toBe('CONNECTION_DESTROYED');
+    // The lease handle is given back (PostgreSQL itself ends the sleeping backend only when the
+    // statement next reads from its closed socket, as with postgres() alone).
+    expect(fixture.provider.connectionsOn(leaseIdOf(fixture, user))).toBe(0);
+  });
+});
