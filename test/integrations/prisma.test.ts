@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createPool, type DataverkPool } from '@dataverk/pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -19,7 +21,11 @@ const nodeSupported = major >= 24 || (major === 22 && minor >= 12) || (major ===
 if (!nodeSupported) throw new Error(`Prisma 7 needs Node ^20.19 || ^22.12 || >=24; this is ${process.version}`);
 
 // The client of examples/prisma/schema.prisma, generated now (no download) into a directory of this run's own.
-const { PrismaClient } = (await import(pathToFileURL(await generateTestPrismaClient()).href)) as typeof GeneratedClient;
+const clientFile = await generateTestPrismaClient();
+const { PrismaClient } = (await import(pathToFileURL(clientFile).href)) as typeof GeneratedClient;
+afterAll(async () => {
+  await rm(dirname(dirname(clientFile)), { recursive: true, force: true });
+});
 
 interface Session {
   readonly pid: number;
