@@ -1,6 +1,6 @@
 import { Client, StreamSessionEndedError } from '@dataverk/pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
+import { backendAlive, eventually, leaseIdOf, rolesLeft } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 
@@ -163,6 +163,33 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
       expect(sessions.size).toBe(1);
       const revoked = await events.revocationOf(leaseId);
       expect(revoked.payload.reason).toBe('released');
+    });
+
+    it(`${revocation === 'vault-default' ? 'outlives' : 'fails clearly at'} the end of its lease (max_ttl reached, Vault revokes it)`, async () => {
+      const notes: string[] = [];
+      let user = '';
+      const outcome = await (async () => {
+        for await (const batch of tableStream()) {
+          if (notes.length === 0) {
+            user = batch[0]!.user;
+            // Hold the stream open until Vault has ended the lease at its max_ttl and dropped the role.
+            await eventually(
+              async () => (await rolesLeft(fixture, [user])).length === 0,
+              `role ${user} dropped`,
+              20_000,
+            );
+          }
+          notes.push(...batch.map((row) => row.note));
+        }
+        return 'finished';
+      })().catch((error: unknown) => error);
+      if (revocation === 'vault-default') {
+        expect(outcome).toBe('finished');
+        expect(notes).toHaveLength(ROTATION_ROWS);
+      } else {
+        expect(outcome).toMatchObject({ code: 'DATAVERK_STREAM_SESSION_ENDED', rowsDelivered: ROTATION_BATCH });
+        expect(notes).toHaveLength(ROTATION_BATCH);
+      }
     });
 
     if (revocation === 'vault-default') {
