@@ -50,7 +50,9 @@ describe('dataverkSql: the postgres.js API on leased credentials', () => {
 
   it('streams with cursor() and forEach(), and returns values() and describe()', async () => {
     const batches: number[] = [];
-    for await (const rows of sql`select id from ${sql(fixture.table)} where note like 'seed-%' order by id`.cursor(20)) {
+    for await (const rows of sql`select id from ${sql(fixture.table)} where note like 'seed-%' order by id`.cursor(
+      20,
+    )) {
       batches.push(rows.length);
     }
     expect(batches).toEqual([20, 20, 10]);
@@ -75,8 +77,8 @@ describe('dataverkSql: the postgres.js API on leased credentials', () => {
           throw new Error('undo the savepoint');
         })
         .catch(() => undefined);
-      const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      return pid;
+      const [session] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      return session!.pid;
     });
     expect(typeof result).toBe('number');
     await expect(

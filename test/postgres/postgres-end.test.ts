@@ -55,7 +55,10 @@ function runEndAndExit(fixture: DatabaseFixture): Promise<EndAndExitOutcome> {
         reject(new Error(`end-and-exit printed no report (exit ${code}): ${stderr.slice(-2000)}`));
         return;
       }
-      const report = JSON.parse(stdout.split('\n')[0] ?? '') as Omit<EndAndExitOutcome, 'exitCode' | 'exitAfterReportMs'>;
+      const report = JSON.parse(stdout.split('\n')[0] ?? '') as Omit<
+        EndAndExitOutcome,
+        'exitCode' | 'exitAfterReportMs'
+      >;
       resolve({ ...report, exitCode: code, exitAfterReportMs: Date.now() - reportedAt });
     });
   });
@@ -83,7 +86,7 @@ describe('postgres.js: sql.end()', () => {
 
   it('waits for queries in flight and an open transaction, then closes every connection; later queries fail with CONNECTION_ENDED', async () => {
     const sql = dataverkSql(fixture.name, { provider: fixture.provider, max: 4 });
-    const [{ user }] = await sql<{ user: string }[]>`select current_user::text as "user"`;
+    const user = (await sql<{ user: string }[]>`select current_user::text as "user"`)[0]!.user;
     // postgres.js runs a query when it is awaited or executed, not when it is written.
     const slow = sql`select 'done' as v from pg_sleep(0.5)`.execute();
     let releaseTransaction: () => void = () => {};
@@ -107,7 +110,7 @@ describe('postgres.js: sql.end()', () => {
 
   it('with a timeout, destroys what is still running when it runs out and gives the lease back', async () => {
     const sql = dataverkSql(fixture.name, { provider: fixture.provider, max: 2 });
-    const [{ user }] = await sql<{ user: string }[]>`select current_user::text as "user"`;
+    const user = (await sql<{ user: string }[]>`select current_user::text as "user"`)[0]!.user;
     const long = sql`select pg_sleep(30)`.then(
       () => 'completed',
       (error: { code?: string }) => error.code,

@@ -2,7 +2,6 @@ import type { CredentialProvider } from '@dataverk/core';
 import { dataverkSql } from '@dataverk/postgres';
 import { type TestVault, VAULT_BACKEND_VARIABLE, type VaultBackend, vaultBackendAvailability } from '@dataverk/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeSql } from '../rotation/rotation-scenario.js';
 import {
   codeHistogram,
   failuresAround,
@@ -13,6 +12,7 @@ import {
   startLoad,
 } from '../faults/support/fault-load.js';
 import { ownProvider, watchUnhandledRejections } from '../faults/support/query-clients.js';
+import { probeSql } from '../rotation/rotation-scenario.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { queriesAfterLeaseEnd } from '../support/query-load.js';
 import { countRequests } from '../support/request-counts.js';

@@ -2,12 +2,13 @@ import { readFile } from 'node:fs';
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import postgres from 'postgres';
 import { PostgresInvalidArgumentError, PostgresUnsupportedError } from './errors.js';
-import { LeaseRouter } from './lease-router.js';
 import { checkPostgresOptions, type PostgresOptions } from './lease-options.js';
+import { LeaseRouter } from './lease-router.js';
 import { ListenSubscriptions } from './listen-subscriptions.js';
 import { isQuery, type QueryHandler, type QueryInternals } from './query-internals.js';
 
 /** Options of {@link dataverkSql}: postgres.js options except who and where to log in, plus the provider. */
+// biome-ignore lint/complexity/noBannedTypes: postgres.js's own default (no custom types), so the Sql types match.
 export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> = {}> = PostgresOptions<T> & {
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
@@ -20,6 +21,7 @@ export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> =
 };
 
 /** What {@link dataverkSql} returns: postgres.js's `Sql`, typed as `postgres(options)` would type it. */
+// biome-ignore lint/complexity/noBannedTypes: postgres.js's own default (no custom types), so the Sql types match.
 export type DataverkSql<T extends Record<string, postgres.PostgresType> = {}> = ReturnType<typeof postgres<T>>;
 
 /**
@@ -50,12 +52,15 @@ export type DataverkSql<T extends Record<string, postgres.PostgresType> = {}> = 
  * });
  * await sql.end();
  */
+// biome-ignore lint/complexity/noBannedTypes: postgres.js's own default (no custom types), so the Sql types match.
 export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}>(
   name: string,
   options: DataverkSqlOptions<T> = {},
 ): DataverkSql<T> {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new PostgresInvalidArgumentError('the settings name must be a non-empty string (a key of db_connection_strings)');
+    throw new PostgresInvalidArgumentError(
+      'the settings name must be a non-empty string (a key of db_connection_strings)',
+    );
   }
   checkPostgresOptions(options);
   const { provider = defaultProvider(), revokeOnClose = false, ...postgresOptions } = options;
@@ -104,14 +109,23 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
     },
     notify: (channel: string, payload: string) => sql`select pg_notify(${channel}, ${`${payload}`})`,
     begin: (...args: unknown[]) =>
-      router.withInstance((instance) => (instance.sql.begin as unknown as (...a: unknown[]) => Promise<unknown>)(...args)),
+      router.withInstance((instance) =>
+        (instance.sql.begin as unknown as (...a: unknown[]) => Promise<unknown>)(...args),
+      ),
     reserve: () => reserve(router),
     listen: (channel: string, onnotify: (value: string) => void, onlisten?: () => void) =>
       listeners.listen(channel, onnotify, onlisten),
     subscribe: () =>
-      Promise.reject(new PostgresUnsupportedError('sql.subscribe', 'logical replication needs a replication role; use postgres() with a static role')),
+      Promise.reject(
+        new PostgresUnsupportedError(
+          'sql.subscribe',
+          'logical replication needs a replication role; use postgres() with a static role',
+        ),
+      ),
     largeObject: () =>
-      Promise.reject(new PostgresUnsupportedError('sql.largeObject', 'use sql.begin with lo_* functions, or postgres() directly')),
+      Promise.reject(
+        new PostgresUnsupportedError('sql.largeObject', 'use sql.begin with lo_* functions, or postgres() directly'),
+      ),
     end: async ({ timeout }: { timeout?: number | undefined } = {}) => {
       listeners.close();
       await router.end(timeout ?? undefined);
@@ -133,7 +147,9 @@ type CallableSql = (first: unknown, ...rest: unknown[]) => unknown;
  * (types, transforms, `debug`) but never connects: each query it makes is handed to the router
  * before it runs. Its password is a function that throws, so an unrouted query could not log in.
  */
-function frontInstance(options: PostgresOptions<Record<string, postgres.PostgresType>>): postgres.Sql<Record<string, unknown>> {
+function frontInstance(
+  options: PostgresOptions<Record<string, postgres.PostgresType>>,
+): postgres.Sql<Record<string, unknown>> {
   return postgres({
     ...options,
     host: 'dataverk-unrouted.invalid',

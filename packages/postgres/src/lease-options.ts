@@ -29,7 +29,9 @@ export type PostgresOptions<T extends Record<string, postgres.PostgresType>> = O
 /** Throws, naming the option, when `options` holds one dataverk sets itself or is not an object. */
 export function checkPostgresOptions(options: unknown): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PostgresInvalidArgumentError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
+    throw new PostgresInvalidArgumentError(
+      `options must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
   }
   for (const option of LEASE_OPTIONS) {
     if ((options as Record<string, unknown>)[option] !== undefined) throw new PostgresOptionNotAllowedError(option);

@@ -39,7 +39,11 @@ export class ListenSubscriptions {
   }
 
   /** postgres.js's `sql.listen(channel, onnotify, onlisten)`, on the current lease. */
-  async listen(channel: string, onnotify: (value: string) => void, onlisten?: () => void): Promise<postgres.ListenMeta> {
+  async listen(
+    channel: string,
+    onnotify: (value: string) => void,
+    onlisten?: () => void,
+  ): Promise<postgres.ListenMeta> {
     const subscription: Subscription = { channel, onnotify, attachment: undefined, moving: false, closed: false };
     const meta = await this.#router.withInstance(async (instance) => {
       const attached = await this.#attach(subscription, instance, onlisten);
