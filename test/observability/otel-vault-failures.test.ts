@@ -94,5 +94,12 @@ describe('OpenTelemetry and health() when Vault fails (real SDK and PostgreSQL, 
     });
     points = await sdk.collectMetrics();
     expect(points.some((p) => p.metric === 'dataverk.lease.time_left' && p.value > 0)).toBe(true);
+    // The sealed-through lease ended unrevoked: counted as expired (the ledger waits 1 s past its end).
+    const expiredBy = Date.now() + 5_000;
+    while (total(points, 'dataverk.lease.expired', { 'dataverk.name': fixture.name }) === 0 && Date.now() < expiredBy) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      points = await sdk.collectMetrics();
+    }
+    expect(total(points, 'dataverk.lease.expired', { 'dataverk.name': fixture.name })).toBe(1);
   });
 });
