@@ -4,7 +4,7 @@ import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
-import { dataverkMikroOrmDriverOptions } from './support/dataverk-mikro-orm-driver-options.js';
+import { dataverkMikroOrmDriverOptions } from '../../examples/orm/dataverk-mikro-orm-driver-options.js';
 
 interface Probe {
   id: number;

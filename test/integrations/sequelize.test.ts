@@ -5,7 +5,7 @@ import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.j
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
-import { dataverkSequelizeOptions } from './support/dataverk-sequelize-options.js';
+import { dataverkSequelizeOptions } from '../../examples/orm/dataverk-sequelize-options.js';
 
 interface Session {
   readonly pid: number;

@@ -4,7 +4,7 @@ import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
-import { dataverkTypeOrmDriver } from './support/dataverk-typeorm-driver.js';
+import { dataverkTypeOrmDriver } from '../../examples/orm/dataverk-typeorm-driver.js';
 
 interface Probe {
   id: number;

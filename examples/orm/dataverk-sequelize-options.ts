@@ -36,6 +36,11 @@ export type DataverkSequelizeOptions = Required<Pick<Options, 'dialect' | 'diale
  *
  * Register other `beforeConnect` hooks that wait on I/O before this one, or not at all: the handle must
  * reach pg's constructor in the same turn of the event loop.
+ *
+ * @example
+ * const dataverk = dataverkSequelizeOptions('postgres_database', { provider: defaultProvider() });
+ * const sequelize = new Sequelize({ ...dataverk, logging: false, pool: { ...dataverk.pool, max: 10 } });
+ * const [row] = await sequelize.query('SELECT current_user', { type: QueryTypes.SELECT });
  */
 export function dataverkSequelizeOptions(
   name: string,

@@ -18,6 +18,15 @@ export interface DataverkTypeOrmDriver {
  * pool is dataverk's. The login parameters TypeORM passes (`host`, `username`, `password`, `url`…) are
  * dropped, since every connection logs in with its lease; its pool settings (`poolSize`, `extra`,
  * `connectTimeoutMS`) are kept.
+ *
+ * @example
+ * const dataSource = new DataSource({
+ *   type: 'postgres',
+ *   driver: dataverkTypeOrmDriver('postgres_database', defaultProvider()),
+ *   poolSize: 10,
+ *   entities: [Order],
+ * });
+ * await dataSource.initialize();
  */
 export function dataverkTypeOrmDriver(name: string, provider: CredentialProvider): DataverkTypeOrmDriver {
   function Pool(options: TypeOrmPoolOptions): DataverkPool {

@@ -10,6 +10,13 @@ let preparingInlinedSql = false;
  * not renumbered (`?` → `$1`); the patch reaches only the knex copy MikroORM itself loads (its
  * `@mikro-orm/knex` pins knex 3.2.10), not the one `@dataverk/knex` extends when the two differ. This
  * client does the same for SQL without bindings, so a `?` inside a value (`'what?'`) arrives intact.
+ *
+ * @example
+ * const orm = await MikroORM.init({
+ *   entities: [Order],
+ *   dbName: 'app', // MikroORM wants one; connections use the database of the settings URL
+ *   driverOptions: dataverkMikroOrmDriverOptions('postgres_database', { pool: { max: 10 } }),
+ * });
  */
 export function dataverkMikroOrmDriverOptions(name: string, options: DataverkKnexOptions = {}): Knex.Config {
   const config = dataverkConfig(name, options);
