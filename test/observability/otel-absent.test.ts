@@ -21,7 +21,7 @@ describe('without @opentelemetry/api installed (real PostgreSQL and Vault, in a 
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('imports @dataverk/core and @dataverk/pg, queries with a lease and reports health, printing no warning', async () => {
+  it('imports @dataverk/core, pg, knex and kysely, queries with a lease and reports health, printing no warning', async () => {
     const hiddenLog = join(scratch, 'hidden.log');
     const { postgres } = fixture;
     const run = await runNode(
@@ -49,9 +49,11 @@ describe('without @opentelemetry/api installed (real PostgreSQL and Vault, in a 
       apiResolvable: boolean;
       one: number;
       health: { status: string; names: Record<string, { leaseEndsInMs: number }> };
+      adapters: string[];
     };
     expect(result.apiResolvable).toBe(false);
     expect(result.one).toBe(1);
+    expect(result.adapters).toEqual(['object', 'function']);
     expect(result.health.status).toBe('ok');
     expect(result.health.names.postgres_database?.leaseEndsInMs).toBeGreaterThan(0);
     // dataverk did look for the API (one require, cached), and was told it is not there.

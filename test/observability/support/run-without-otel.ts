@@ -2,6 +2,8 @@
 // the packages import, a pool logs in with a Vault lease and queries, health() answers.
 import { createRequire } from 'node:module';
 import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
+import { dataverkConfig } from '@dataverk/knex';
+import { DataverkPostgresDialect } from '@dataverk/kysely';
 import { createPool } from '@dataverk/pg';
 
 const env = (key: string): string => {
@@ -22,10 +24,12 @@ const provider = new VaultCredentialProvider({
   resolve: async () => ({ connectionString: env('ABSENT_CONNECTION_STRING'), vaultPath: env('ABSENT_VAULT_PATH') }),
 });
 const pool = createPool('postgres_database', { provider, max: 2 });
+// The other adapters import and build their config without it too.
+const adapters = [typeof dataverkConfig('postgres_database', { provider }), typeof DataverkPostgresDialect];
 const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one');
 const lease = await provider.acquire('postgres_database');
 lease.release();
 const health = provider.health();
 await pool.end();
 await provider.close({ revoke: true });
-console.log(JSON.stringify({ apiResolvable, one: rows[0]?.one, health }));
+console.log(JSON.stringify({ apiResolvable, one: rows[0]?.one, health, adapters }));
