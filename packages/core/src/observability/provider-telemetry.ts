@@ -7,10 +7,10 @@ import {
   instrumentationVersion,
   type LeaseGaugeReading,
 } from './dataverk-meters.js';
+import { markFailed } from './mark-failed.js';
 import type { NameSnapshot } from './name-snapshot.js';
 import { otelApi } from './otel-api.js';
 import { ATTR, databaseAttributes, errorType, type TelemetryAttributes } from './telemetry-attributes.js';
-import { markFailed } from './vault-request-telemetry.js';
 
 /** The counter of each lease event without extra attributes. */
 const LEASE_COUNTERS = {

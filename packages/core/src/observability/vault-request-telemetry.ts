@@ -1,5 +1,5 @@
-import type { Span } from '@opentelemetry/api';
 import { dataverkInstruments, INSTRUMENTATION_SCOPE, instrumentationVersion } from './dataverk-meters.js';
+import { markFailed } from './mark-failed.js';
 import { otelApi } from './otel-api.js';
 import { ATTR, errorType, serverAttributes, type TelemetryAttributes } from './telemetry-attributes.js';
 import { spanPath, vaultOperation } from './vault-operation.js';
@@ -67,13 +67,4 @@ function failureAttributes(error: unknown): TelemetryAttributes {
     [ATTR.errorType]: errorType(error),
     [ATTR.outcome]: 'error',
   };
-}
-
-/**
- * Marks a span failed with the error's stable code only: the message is not recorded (no
- * `recordException`), since the span leaves the process and its content is not ours to vet.
- */
-export function markFailed(span: Span, error: unknown): void {
-  const api = otelApi();
-  span.setStatus({ code: api?.SpanStatusCode.ERROR ?? 2, message: errorType(error) });
 }
