@@ -1,10 +1,10 @@
 import { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataverkMikroOrmDriverOptions } from '../../examples/orm/dataverk-mikro-orm-driver-options.js';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
-import { dataverkMikroOrmDriverOptions } from '../../examples/orm/dataverk-mikro-orm-driver-options.js';
 
 interface Probe {
   id: number;

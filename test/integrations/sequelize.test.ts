@@ -1,11 +1,11 @@
 import { DataTypes, type Model, type ModelStatic, QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataverkSequelizeOptions } from '../../examples/orm/dataverk-sequelize-options.js';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
-import { dataverkSequelizeOptions } from '../../examples/orm/dataverk-sequelize-options.js';
 
 interface Session {
   readonly pid: number;

@@ -1,10 +1,10 @@
 import { DataSource, EntitySchema } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataverkTypeOrmDriver } from '../../examples/orm/dataverk-typeorm-driver.js';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
-import { dataverkTypeOrmDriver } from '../../examples/orm/dataverk-typeorm-driver.js';
 
 interface Probe {
   id: number;
