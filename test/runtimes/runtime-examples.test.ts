@@ -36,7 +36,8 @@ function expectRotated(stdout: string, prefix: string): void {
 }
 
 // Each runtime runs the Node examples' own files, unchanged, against this run's PostgreSQL.
-describe.each<Runtime>(['deno', 'bun'])('%s runs dataverk', (runtime) => {
+// A run may take its full 120 s on a loaded machine before it is killed and reported.
+describe.each<Runtime>(['deno', 'bun'])('%s runs dataverk', { timeout: 150_000 }, (runtime) => {
   it('examples/read-sql.ts: readSql, readSqlFile, bound parameters, across a rotation', async () => {
     const run = await runUnderRuntime(runtime, 'examples/read-sql.ts');
     expectCleanRun(run, 'read-sql.ts');
