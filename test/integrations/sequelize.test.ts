@@ -1,6 +1,14 @@
 import { DataTypes, type Model, type ModelStatic, QueryTypes, Sequelize, type Transaction } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataverkSequelizeOptions } from '../../examples/orm/dataverk-sequelize-options.js';
+import {
+  codeHistogram,
+  failuresAround,
+  firstSuccessAfter,
+  report,
+  sleep,
+  startLoad,
+} from '../faults/support/fault-load.js';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
@@ -20,7 +28,7 @@ async function withPostgresCode<T>(query: Promise<T>): Promise<T> {
     return await query;
   } catch (error) {
     const code = (error as { parent?: { code?: string } }).parent?.code;
-    throw Object.assign(new Error((error as Error).message), { code: code ?? 'none' });
+    throw Object.assign(new Error((error as Error).message, { cause: error }), { code: code ?? 'none' });
   }
 }
 
@@ -162,3 +170,58 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
     });
   },
 );
+
+describe('Sequelize 6 with dataverkSequelizeOptions when an operator revokes the lease early (Vault default revocation)', () => {
+  const CONCURRENCY = 8;
+  let fixture: DatabaseFixture;
+  let sequelize: Sequelize;
+
+  beforeAll(async () => {
+    // Long leases: no renewal or rotation during the test, only the revocation ends the lease.
+    fixture = await databaseFixture({ ttl: 60, maxTtl: 120, revocation: 'vault-default' });
+  });
+  afterAll(async () => {
+    await sequelize?.close();
+    await fixture?.close();
+  });
+
+  it('fails only the queries around the revocation (42501 sessions, a 28P01 login), then logs in with a new lease', async () => {
+    const dataverk = dataverkSequelizeOptions(fixture.name, { provider: fixture.provider });
+    sequelize = new Sequelize({ ...dataverk, logging: false, pool: { ...dataverk.pool, max: CONCURRENCY } });
+    const sql = probeSql(fixture.table);
+    const probe = () =>
+      withPostgresCode(
+        sequelize.query<{ user: string; serverAt: number }>(sql, { type: QueryTypes.SELECT }).then((rows) => rows[0]!),
+      );
+    await probe();
+    const load = startLoad(probe, { concurrency: CONCURRENCY });
+    await sleep(1_000);
+    const lease = await fixture.provider.getCredentials(fixture.name);
+    const from = Date.now();
+    await fixture.vault.admin.revokeLease(lease.leaseId);
+    const to = Date.now();
+    await sleep(3_000);
+    const outcomes = await load.stop();
+
+    const recovered = firstSuccessAfter(outcomes, to);
+    const recoveryMs = recovered === undefined ? Number.POSITIVE_INFINITY : recovered.endedAt - to;
+    const { inside, outside } = failuresAround(outcomes, { from, to }, 500);
+    const after = outcomes.filter((o) => o.startedAt >= to);
+    const usersAfter = new Set(after.flatMap((o) => (o.ok && o.user !== undefined ? [o.user] : [])));
+    report('sequelize/lease-revoked-early/vault-default', {
+      vault: fixture.backend,
+      queries: outcomes.length,
+      failuresInside: inside.length,
+      failuresOutside: outside.length,
+      codes: codeHistogram(outcomes),
+      recoveryMs,
+    });
+    expect(after.length).toBeGreaterThan(50);
+    expect([...usersAfter]).not.toContain(lease.user);
+    // The query in flight or the next one on each pooled session (42501), and logins that raced
+    // with the revoked lease before it was invalidated (28P01).
+    expect(inside.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+    expect(outside).toEqual([]);
+    expect(recoveryMs).toBeLessThan(2_000);
+  });
+});
