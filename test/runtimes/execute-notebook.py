@@ -20,7 +20,7 @@ from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionComplete
 
-GRACE_S = 0.5
+GRACE_S = 1.0
 
 
 class LateOutputClient(NotebookClient):
