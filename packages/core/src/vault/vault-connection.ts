@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { VaultAddressMissingError, VaultConfigError } from '../errors.js';
+import { agentAddress } from './agent-address.js';
 import { type Environment, envValue } from './environment.js';
 
 /** Where dataverk reports things worth a human's attention (never a secret). */
@@ -12,7 +13,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** How to reach Vault; each option wins over its environment variable. */
 export interface VaultConnectionOptions {
-  /** Default `VAULT_ADDR`, else `VKS_VAULT_ADDR`. */
+  /** Default `VAULT_AGENT_ADDR` (a local agent or proxy), else `VAULT_ADDR`, else `VKS_VAULT_ADDR`. */
   readonly address?: string;
   /** Vault Enterprise namespace, sent as `X-Vault-Namespace`. Default `VAULT_NAMESPACE`. */
   readonly namespace?: string;
@@ -48,7 +49,9 @@ export interface VaultConnection {
  */
 export function resolveVaultConnection(options: VaultConnectionOptions = {}): VaultConnection {
   const env = options.env ?? process.env;
-  const address = checkAddress(options.address ?? envValue(env, 'VAULT_ADDR') ?? envValue(env, 'VKS_VAULT_ADDR'));
+  const address = checkAddress(
+    options.address ?? agentAddress(env) ?? envValue(env, 'VAULT_ADDR') ?? envValue(env, 'VKS_VAULT_ADDR'),
+  );
   const skipVerify = options.skipVerify ?? parseSkipVerify(envValue(env, 'VAULT_SKIP_VERIFY'));
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   if (!Number.isFinite(timeout) || timeout <= 0) {

@@ -2,7 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { VaultAuthMissingError } from '../../errors.js';
+import { agentAddress } from '../agent-address.js';
 import { type Environment, envValue } from '../environment.js';
+import { agentAutoAuth } from './agent-auto-auth.js';
 import { appRoleAuth } from './approle-auth.js';
 import { kubernetesAuth, serviceAccountJwtPath } from './kubernetes-auth.js';
 import { staticTokenAuth } from './static-token-auth.js';
@@ -22,6 +24,7 @@ export interface ResolveVaultAuthOptions {
 
 /**
  * Picks how to authenticate, first that applies: explicit `auth`/`token` option → `VAULT_TOKEN` →
+ * `VAULT_AGENT_ADDR` (no token: the agent's auto-auth token, see {@link agentAutoAuth}) →
  * `~/.vault-token` (what `vault login` writes) → Kubernetes (when `K8S_SERVICEACCOUNT_PATH`,
  * `VAULT_AUTH_PATH`, `VKS_AUTH_PATH` or `VAULT_ROLE` is set, or the default service-account token
  * exists) → AppRole (`VAULT_ROLE_ID`, with `VAULT_SECRET_ID`). Throws `VaultAuthMissingError`,
@@ -37,6 +40,10 @@ export async function resolveVaultAuth(options: ResolveVaultAuthOptions = {}): P
   if (options.token !== undefined && options.token !== '') return staticTokenAuth(options.token, 'the token option');
   const fromEnv = envValue(env, 'VAULT_TOKEN')?.trim();
   if (fromEnv) return staticTokenAuth(fromEnv, 'VAULT_TOKEN');
+  // Behind an agent, the agent authenticates: a service-account token or ~/.vault-token lying around
+  // must not make every process log in for itself (one token and one lease per process again).
+  const agent = agentAddress(env);
+  if (agent !== undefined) return agentAutoAuth(agent);
   const tokenFile = join(options.homeDir ?? envValue(env, 'HOME') ?? homedir(), '.vault-token');
   const fromFile = await readFile(tokenFile, 'utf8').then(
     (text) => text.trim(),

@@ -15,7 +15,7 @@ export type VaultCall = (
  * repeated when the token can no longer be renewed.
  */
 export interface VaultAuthMethod {
-  readonly kind: 'token' | 'kubernetes' | 'approle';
+  readonly kind: 'token' | 'kubernetes' | 'approle' | 'agent';
   /** Where the credentials come from, for messages, e.g. `VAULT_TOKEN` (never the token itself). */
   readonly description: string;
   /** True when {@link login} gets a new token; false for a fixed token, which cannot be replaced. */
