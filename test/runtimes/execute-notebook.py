@@ -50,8 +50,11 @@ def main() -> None:
     options = {"timeout": args.timeout, "resources": {"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}}}
     if args.kernel:
         options["kernel_name"] = args.kernel
-    LateOutputClient(notebook, **options).execute()
-    nbformat.write(notebook, args.output)
+    try:
+        LateOutputClient(notebook, **options).execute()
+    finally:
+        # Also after a failing cell: the outputs up to it are what tells why.
+        nbformat.write(notebook, args.output)
 
 
 if __name__ == "__main__":
