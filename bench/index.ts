@@ -19,6 +19,17 @@ if (process.argv.includes('--stream')) {
   process.exit(0);
 }
 
+// `pnpm bench --fleet [--smoke]`: only the fleet model (fake clock, in process; bench/results/fleet.json).
+if (process.argv.includes('--fleet')) {
+  const { runFleetBench } = await import('./src/fleet/run-fleet-bench.js');
+  const smoke = process.argv.includes('--smoke');
+  const dir = smoke
+    ? mkdtempSync(path.join(os.tmpdir(), 'dataverk-fleet-smoke-'))
+    : fileURLToPath(new URL('./results/', import.meta.url));
+  await runFleetBench({ mode: smoke ? 'smoke' : 'full', outDir: dir, log: (line) => console.log(line) });
+  process.exit(0);
+}
+
 const profile = profileFrom(process.argv.slice(2), process.env);
 const vaultFlag = process.argv.indexOf('--vault');
 const vaultBackend = vaultFlag >= 0 ? process.argv[vaultFlag + 1] : 'dev-server';
@@ -44,6 +55,11 @@ if (results.mode === 'smoke')
   console.log('[bench] smoke run: a check that the code works, not a measurement; use `pnpm bench` for numbers');
 const written = await writeResults(results, outDir);
 console.log(`[bench] wrote ${written.json} and ${written.svg}`);
+if (vaultBackend === 'dev-server') {
+  // The fleet model (issue 16): a thousand processes over 24 h on a fake clock, in a few minutes.
+  const { runFleetBench } = await import('./src/fleet/run-fleet-bench.js');
+  await runFleetBench({ mode: results.mode, outDir, log: (line) => console.log(line) });
+}
 console.log(
   `[bench] ${results.mode} run took ${(results.durationMs / 1000).toFixed(0)} s; load average ${results.machine.loadAtStart.join(' ')} at start, ${results.loadAtEnd.join(' ')} at end`,
 );

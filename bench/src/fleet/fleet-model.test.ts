@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { runAirflowScenario } from './airflow-scenario.js';
+import { runDeployScenario } from './deploy-scenario.js';
+import type { FleetTtlProfile } from './fleet-figures.js';
+
+// Short TTLs so that a few minutes of fake time cover several max-TTL cycles.
+const SHORT: FleetTtlProfile = {
+  name: 'lease 60 s, max 180 s',
+  leaseTtl: 60,
+  leaseMaxTtl: 180,
+  tokenTtl: 60,
+  tokenMaxTtl: 180,
+};
+const base = { processes: 40, hours: 12 / 60, ttls: SHORT, queryEveryMs: 5_000, seed: 7, startJitterMs: 0 };
+
+describe('fleet model (fake clock, model Vault, real providers)', () => {
+  it('a deploy without a proxy: every process logs in and reads at the same instant; no query fails', async () => {
+    const f = await runDeployScenario({ ...base, name: 'direct', processesPerProxy: 0, sharedLeaseAware: false });
+    console.log(`[fleet test] direct: ${JSON.stringify({ ...f, requestsPerHour: undefined })}`);
+    expect(f.peakPerSecondAtStart).toBe(2 * base.processes);
+    expect(f.requestsByKind.login).toBeGreaterThanOrEqual(base.processes);
+    expect(f.peakLiveLeases).toBeGreaterThanOrEqual(base.processes);
+    expect(f.failedQueries).toBe(0);
+  });
+
+  it('start-up jitter spreads the deploy peak', async () => {
+    const f = await runDeployScenario({
+      ...base,
+      name: 'jitter',
+      startJitterMs: 30_000,
+      processesPerProxy: 0,
+      sharedLeaseAware: false,
+    });
+    expect(f.peakPerSecondAtStart).toBeLessThan(base.processes);
+    expect(f.failedQueries).toBe(0);
+  });
+
+  it('behind a proxy, the provider as it is today revokes leases the other processes still use', async () => {
+    const f = await runDeployScenario({ ...base, name: 'proxy today', processesPerProxy: 20, sharedLeaseAware: false });
+    console.log(
+      `[fleet test] proxy, today: failed ${f.failedQueries}/${f.queries}, revokes ${f.requestsByKind.revoke}`,
+    );
+    expect(f.requestsByKind.revoke).toBeGreaterThan(0);
+    expect(f.failedQueries).toBeGreaterThan(0);
+  });
+
+  it('behind a proxy, shared-lease aware: one login per proxy, one read per lease, no revocation, no failed query', async () => {
+    const f = await runDeployScenario({ ...base, name: 'proxy aware', processesPerProxy: 20, sharedLeaseAware: true });
+    console.log(`[fleet test] proxy, aware: ${JSON.stringify({ ...f, requestsPerHour: undefined })}`);
+    // 12 min of 180 s max TTL: at least 4 lease generations per proxy, and never more leases than
+    // the proxies' own cycles make (the 40 processes share them).
+    expect(f.requestsByKind.login).toBeLessThanOrEqual(f.proxies * 5);
+    expect(f.rolesCreated).toBeGreaterThanOrEqual(f.proxies * 4);
+    expect(f.rolesCreated).toBeLessThanOrEqual(f.proxies * 8);
+    expect(f.requestsByKind.revoke).toBe(0);
+    expect(f.failedQueries).toBe(0);
+  });
+
+  it('short processes: revoke on exit keeps live leases at zero; a proxy keeps them at one per node', async () => {
+    const airflow = { processesPerHour: 3600, hours: 10 / 60, ttls: SHORT, seed: 3, sharedLeaseAware: false };
+    const kept = await runAirflowScenario({ ...airflow, name: 'kept', revokeOnExit: false, proxies: 0 });
+    const revoked = await runAirflowScenario({ ...airflow, name: 'revoked', revokeOnExit: true, proxies: 0 });
+    const proxied = await runAirflowScenario({
+      ...airflow,
+      name: 'proxied',
+      revokeOnExit: false,
+      proxies: 2,
+      sharedLeaseAware: true,
+    });
+    expect(kept.peakLiveLeases).toBeGreaterThanOrEqual(50);
+    expect(revoked.peakLiveLeases).toBeLessThanOrEqual(1);
+    expect(proxied.peakLiveLeases).toBeLessThanOrEqual(4);
+    expect(proxied.requestsByKind.login).toBeLessThanOrEqual(2 * 5);
+    for (const f of [kept, revoked, proxied]) expect(f.failedQueries).toBe(0);
+  });
+});
