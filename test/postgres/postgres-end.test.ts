@@ -108,6 +108,18 @@ describe('postgres.js: sql.end()', () => {
     await expect(sql.begin(async () => 1)).rejects.toMatchObject({ code: 'CONNECTION_ENDED' });
   });
 
+  it('as postgres.js: a query executed just before end() completes; with timeout 0 it is destroyed, not refused', async () => {
+    const first = dataverkSql(fixture.name, { provider: fixture.provider, max: 1 });
+    const executed = first`select 1 as x`.execute();
+    await first.end();
+    expect(await executed).toEqual([{ x: 1 }]);
+
+    const second = dataverkSql(fixture.name, { provider: fixture.provider, max: 1 });
+    const destroyed = second`select pg_sleep(0.2)`.catch((error: { code?: string }) => error.code);
+    await second.end({ timeout: 0 });
+    expect(await destroyed).toBe('CONNECTION_DESTROYED');
+  });
+
   it('with a timeout, destroys what is still running when it runs out and gives the lease back', async () => {
     const sql = dataverkSql(fixture.name, { provider: fixture.provider, max: 2 });
     const user = (await sql<{ user: string }[]>`select current_user::text as "user"`)[0]!.user;

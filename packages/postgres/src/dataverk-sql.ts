@@ -76,15 +76,22 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
   const route = Object.assign((query: QueryInternals) => router.route(query), {
     debug: front.options.debug,
   }) as QueryHandler;
+  const cancel = (query: QueryInternals) => router.cancel(query);
   const adopt = <Q>(made: Q): Q => {
     if (isQuery(made)) {
       made.handler = route;
-      made.canceller = (query) => router.cancel(query);
+      made.canceller = cancel;
     }
     return made;
   };
 
-  const sql = (first: unknown, ...rest: unknown[]): unknown => adopt((front as unknown as CallableSql)(first, ...rest));
+  // postgres.js's Query class, to build a tagged query as its own sql() does, with our handler:
+  // one call deep, so that the origin it records (4 stack frames) is still the caller's line.
+  const QueryClass = (front.unsafe('') as unknown as { constructor: QueryConstructor }).constructor;
+  const sql = (first: unknown, ...rest: unknown[]): unknown =>
+    Array.isArray((first as { raw?: unknown } | null)?.raw)
+      ? new QueryClass(first, rest, route, cancel)
+      : adopt((front as unknown as CallableSql)(first, ...rest));
   const methods = {
     CLOSE: front.CLOSE,
     END: front.END,
@@ -107,7 +114,8 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
       );
       return query;
     },
-    notify: (channel: string, payload: string) => sql`select pg_notify(${channel}, ${`${payload}`})`,
+    // Runs at once, as postgres.js's own notify (an async function) does, awaited or not.
+    notify: async (channel: string, payload: string) => await sql`select pg_notify(${channel}, ${`${payload}`})`,
     begin: (...args: unknown[]) =>
       router.withInstance((instance) =>
         (instance.sql.begin as unknown as (...a: unknown[]) => Promise<unknown>)(...args),
@@ -127,6 +135,9 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
         new PostgresUnsupportedError('sql.largeObject', 'use sql.begin with lo_* functions, or postgres() directly'),
       ),
     end: async ({ timeout }: { timeout?: number | undefined } = {}) => {
+      // As postgres.js's end(): one turn first, so that a query executed just before (its handler
+      // runs one microtask after execute()) is admitted and completes.
+      await 1;
       listeners.close();
       await router.end(timeout ?? undefined);
       await front.end({ timeout: 0 });
@@ -141,6 +152,12 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
 }
 
 type CallableSql = (first: unknown, ...rest: unknown[]) => unknown;
+type QueryConstructor = new (
+  strings: unknown,
+  args: unknown[],
+  handler: QueryHandler,
+  canceller: (query: QueryInternals) => Promise<void>,
+) => QueryInternals;
 
 /**
  * The postgres.js instance that builds queries, fragments and parameters with the caller's options
@@ -166,7 +183,7 @@ function frontInstance(
 /** `sql.reserve()` on the current lease; the lease stays counted until `release()`. */
 async function reserve(router: LeaseRouter): Promise<postgres.ReservedSql<Record<string, unknown>>> {
   for (let attempt = 0; ; attempt++) {
-    const instance = await router.instance();
+    const instance = router.ready() ?? (await router.instance());
     const done = instance.hold();
     try {
       const reserved = await instance.sql.reserve();

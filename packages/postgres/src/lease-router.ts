@@ -124,7 +124,9 @@ export class LeaseRouter {
    */
   async withInstance<T>(work: (instance: LeaseInstance) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const instance = await this.instance();
+      // Without a wait when an instance is ready, so that work starts in the caller's turn, in
+      // the order it was asked for (as with postgres.js, whose sql.begin sends BEGIN at once).
+      const instance = this.ready() ?? (await this.instance());
       const done = instance.hold();
       try {
         return await work(instance);
@@ -163,6 +165,11 @@ export class LeaseRouter {
     );
   }
 
+  /** The current instance when it can take work now (lease current, not ended), else undefined. */
+  ready(): LeaseInstance | undefined {
+    return this.#ending === undefined ? this.#usable() : undefined;
+  }
+
   #usable(): LeaseInstance | undefined {
     const current = this.#current;
     if (current === undefined || current.retired || !this.#provider.isCurrent(this.#name, current.leaseId)) {
@@ -179,11 +186,9 @@ export class LeaseRouter {
       handle.release();
       return current;
     }
+    // Made even when end() was called meanwhile: the queries that asked for it came first, and
+    // end() waits for this opening before it ends every instance.
     const release = this.#leases.hold(handle);
-    if (this.#ending !== undefined) {
-      release();
-      throw new PostgresEndedError(this.#name);
-    }
     let sql: postgres.Sql<Record<string, unknown>>;
     let instance: LeaseInstance | undefined;
     const options = leaseOptions(handle.credentials, this.#options.postgresOptions);
@@ -216,7 +221,7 @@ export class LeaseRouter {
       if (error === undefined) return false;
       const retry = this.#afterError(instance, error) || hasCode(error, CONNECTION_LOST_CODES);
       // Only a query that never reached the server (no backend state) is sent again, once.
-      if (!retry || retried || query.state !== null) return false;
+      if (!retry || retried || query.state !== null || this.#ending !== undefined) return false;
       this.#runningOn.delete(query);
       this.route(query, true);
       return true;
