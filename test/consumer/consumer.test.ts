@@ -1,0 +1,149 @@
+// Issue 15: the packages as an npm user meets them. Every publishable package is packed with
+// `pnpm pack`, installed from the tarballs into fresh projects outside the repository (one with
+// npm, one with pnpm), and used from ESM, CommonJS and TypeScript under four module modes; the
+// tarballs are linted with publint and @arethetypeswrong/cli. Everything but the tarballs comes
+// from the npm registry, at the versions the workspace pins. docs/packaging.md explains the choices.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsumerProject, type PackageManager } from './consumer-project.js';
+import { ENTRY_POINTS, MODULE_MODES, type ModuleMode } from './consumer-sources.js';
+import { ATTW_PROFILE, attwProblems, publintProblems } from './lint-tarball.js';
+import { listTarball, type PackedPackage, packAll } from './pack-tarballs.js';
+import { describeResult, runCommand } from './run-command.js';
+
+const MINUTE = 60_000;
+const root = mkdtempSync(join(tmpdir(), 'dataverk-consumer-'));
+let packed: PackedPackage[] = [];
+const summary: string[] = [];
+const checked: Record<PackageManager, number> = { npm: 0, pnpm: 0 };
+
+/** `tsc` diagnostics codes in a compiler output (`usage.ts(3,5): error TS1479: …`). */
+function diagnosticCodes(output: string): string[] {
+  return [...output.matchAll(/error (TS\d+):/g)].map((match) => match[1] ?? '');
+}
+
+beforeAll(async () => {
+  packed = await packAll(root);
+}, 10 * MINUTE);
+
+afterAll(() => {
+  summary.push(`tsc runs as expected: npm ${checked.npm}/8, pnpm ${checked.pnpm}/8 (CJS + node16: TS1479 by design)`);
+  console.log(`[consumer] ${summary.join('; ')}`);
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('tarballs', () => {
+  it('hold README, LICENSE, dist and no test files', () => {
+    expect(packed.map(({ name }) => name)).toEqual(
+      expect.arrayContaining(Object.keys(ENTRY_POINTS).filter((n) => !n.includes('/adapter-support'))),
+    );
+    for (const { name, tarball } of packed) {
+      const files = listTarball(tarball);
+      expect(files, name).toEqual(
+        expect.arrayContaining([
+          'package/README.md',
+          'package/LICENSE',
+          'package/dist/index.js',
+          'package/dist/index.d.ts',
+        ]),
+      );
+      expect(
+        files.filter((file) => /\.test(-helpers)?\.[cm]?[jt]s$|\.test(-helpers)?\.d\.ts/.test(file)),
+        name,
+      ).toEqual([]);
+    }
+    summary.push(`${packed.length} tarballs`);
+  });
+
+  it(
+    `report nothing in publint (strict, suggestions included) and attw (profile ${ATTW_PROFILE})`,
+    async () => {
+      const problems: string[] = [];
+      for (const { name, tarball } of packed) {
+        for (const problem of [...(await publintProblems(tarball)), ...(await attwProblems(tarball))]) {
+          problems.push(`${name}: ${problem}`);
+        }
+      }
+      expect(problems).toEqual([]);
+      summary.push(`publint 0 and attw 0 problems`);
+    },
+    5 * MINUTE,
+  );
+});
+
+describe.each<PackageManager>(['npm', 'pnpm'])('installed with %s', (manager) => {
+  const dir = join(root, manager);
+
+  beforeAll(async () => {
+    await createConsumerProject(dir, manager, packed);
+  }, 10 * MINUTE);
+
+  it(
+    'import() from ESM finds every entry point; the Kysely dialect is a PostgresDialect of the same kysely',
+    async () => {
+      const result = await runCommand(process.execPath, ['smoke.mjs'], { cwd: dir });
+      expect(result.code, describeResult(result)).toBe(0);
+      const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+        found: Record<string, string>;
+        sameKysely: boolean;
+      };
+      expect(report.found).toEqual(Object.fromEntries(Object.keys(ENTRY_POINTS).map((name) => [name, 'function'])));
+      expect(report.sameKysely).toBe(true);
+    },
+    2 * MINUTE,
+  );
+
+  it(
+    `require() from CommonJS on Node ${process.versions.node} finds every entry point, with kysely's CommonJS copy`,
+    async () => {
+      const result = await runCommand(process.execPath, ['smoke.cjs'], { cwd: join(dir, 'cjs') });
+      expect(result.code, describeResult(result)).toBe(0);
+      expect(result.stderr).not.toMatch(/ERR_REQUIRE_ESM|ERR_MODULE_NOT_FOUND/);
+      const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+        found: Record<string, string>;
+        sameKysely: boolean;
+      };
+      expect(report.found).toEqual(Object.fromEntries(Object.keys(ENTRY_POINTS).map((name) => [name, 'function'])));
+      expect(report.sameKysely).toBe(true);
+    },
+    2 * MINUTE,
+  );
+
+  it(
+    'the dataverk bin answers --version and --help',
+    async () => {
+      const bin = join(dir, 'node_modules', '.bin', 'dataverk');
+      const version = await runCommand(bin, ['--version'], { cwd: dir });
+      expect(version.code, describeResult(version)).toBe(0);
+      expect(version.stdout.trim()).toContain(packed.find(({ name }) => name === '@dataverk/cli')?.version ?? '?');
+      const help = await runCommand(bin, ['--help'], { cwd: dir });
+      expect(help.code, describeResult(help)).toBe(0);
+      expect(help.stdout).toContain('Usage: dataverk');
+    },
+    2 * MINUTE,
+  );
+
+  // CommonJS under `module: node16` is the one combination TypeScript refuses: it models Node 16,
+  // which cannot require() an ES module (TS1479 on each @dataverk import; docs/packaging.md).
+  const expectations: [project: 'esm' | 'cjs', mode: ModuleMode, codes: string[]][] = [];
+  for (const project of ['esm', 'cjs'] as const) {
+    for (const mode of MODULE_MODES) {
+      expectations.push([project, mode, project === 'cjs' && mode === 'node16' ? ['TS1479'] : []]);
+    }
+  }
+  it.each(expectations)(
+    'tsc --noEmit, %s project, module %s: diagnostics %j',
+    async (project, mode, codes) => {
+      const cwd = project === 'esm' ? dir : join(dir, 'cjs');
+      const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+      const result = await runCommand(process.execPath, [tsc, '-p', `tsconfig.${mode}.json`], { cwd });
+      const found = [...new Set(diagnosticCodes(result.stdout))];
+      expect(found, describeResult(result)).toEqual(codes);
+      expect(result.code, describeResult(result)).toBe(codes.length === 0 ? 0 : 2);
+      checked[manager] += 1;
+    },
+    3 * MINUTE,
+  );
+});
