@@ -1,4 +1,5 @@
 import { DataverkError } from '@dataverk/core';
+import { forCommandLine } from './command-line-wording.js';
 
 /**
  * Exit codes of every `dataverk` command. `psql` exits with psql's own status once psql runs.
@@ -54,7 +55,7 @@ export function describeError(error: unknown): string {
   error = underlyingError(error);
   if (!(error instanceof Error)) return `UNKNOWN: ${String(error)}`;
   const code = (error as { code?: unknown }).code;
-  const message = error.message || error.constructor.name;
+  const message = forCommandLine(error.message || error.constructor.name);
   return typeof code === 'string' && code !== '' ? `${code}: ${message}` : message;
 }
 
