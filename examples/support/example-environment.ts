@@ -8,7 +8,6 @@ import {
   type TestVault,
   type VaultBackend,
 } from '@dataverk/testkit';
-import { stopVault } from './stop-vault.js';
 
 /** What an example runs against, already in `process.env`. */
 export interface ExampleEnvironment {
@@ -81,7 +80,7 @@ export async function startExampleEnvironment(options: ExampleEnvironmentOptions
       stop: async () => {
         await writeIssuedSecrets(started);
         await seed.remove();
-        await stopVault(started);
+        await started.stop();
         await postgres.stop();
       },
     };

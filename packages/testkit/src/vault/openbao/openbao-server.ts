@@ -115,17 +115,27 @@ function running(
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
+  // Signals go by pid, not `child.kill()`: on Deno a ChildProcess sends nothing after its first
+  // signal (the SIGCONT before SIGTERM), so the server never stopped there.
+  const signal = (name: NodeJS.Signals) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(child.pid, name);
+    } catch {
+      // already gone
+    }
+  };
   return {
     address: state.address,
     rootToken: state.rootToken,
     pid: child.pid ?? 0,
-    suspend: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
+    suspend: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     stop: () => {
       stopping ??= (async () => {
-        child.kill('SIGCONT');
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        signal('SIGCONT');
+        signal('SIGTERM');
+        const timer = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
         await exited;
         clearTimeout(timer);
         state.watchdog.dismiss();
