@@ -18,8 +18,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 export const PEER_VERSIONS = {
   pg: { range: '^8.11.0 (@dataverk/pg, knex, kysely)', oldest: '8.11.0', newest: '8.23.1' },
   'pg-pool': { range: "^3.6.0 (pg 8.11.0's dependency)", oldest: '3.6.0', newest: '3.14.0' },
-  knex: { range: '^3.2.0 (@dataverk/knex)', oldest: '3.2.0', newest: '3.3.0' },
-  tarn: { range: "^3.0.2 (knex 3.2.0's dependency)", oldest: '3.0.2', newest: '3.1.2' },
+  // knex 3.2.0's `exports` hides lib/: our deep require of its PostgreSQL client needs 3.2.1+.
+  knex: { range: '^3.2.1 (@dataverk/knex)', oldest: '3.2.1', newest: '3.3.0' },
+  tarn: { range: "^3.0.2 (knex 3.2.1's dependency)", oldest: '3.0.2', newest: '3.1.2' },
   kysely: { range: '>=0.28.0 <0.30.0 (@dataverk/kysely)', oldest: '0.28.0', newest: '0.29.9' },
   postgres: { range: '^3.4.0 (@dataverk/postgres)', oldest: '3.4.0', newest: '3.4.9' },
 };
