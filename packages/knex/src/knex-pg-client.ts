@@ -40,9 +40,12 @@ class KnexInstanceLeases {
   }
 }
 
-/** tarn's idle list (3.x): what its own reaping cycle (`check()`) removes and destroys. */
+/**
+ * tarn's idle list (3.x): what its own reaping cycle (`check()`) removes and destroys. Its items
+ * have `settle()` from tarn 3.1 on (3.0.x reaps without it; knex 3.2.x allows tarn 3.0.2).
+ */
 interface TarnInternals {
-  free: { resource: pg.Client; settle(): void }[];
+  free: { resource: pg.Client; settle?(): void }[];
   _destroy(resource: pg.Client): Promise<unknown>;
 }
 
@@ -165,7 +168,7 @@ function closeIdleStale(pool: TarnInternals | undefined, provider: CredentialPro
   if (stale.length === 0) return;
   pool.free = pool.free.filter((item) => !stale.includes(item));
   for (const item of stale) {
-    item.settle();
+    item.settle?.();
     void pool._destroy(item.resource);
   }
 }
