@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs';
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { PostgresInvalidArgumentError, PostgresUnsupportedError } from './errors.js';
+import { frontInstance } from './front-instance.js';
 import { checkPostgresOptions, type PostgresOptions } from './lease-options.js';
 import { LeaseRouter } from './lease-router.js';
 import { ListenSubscriptions } from './listen-subscriptions.js';
-import { isQuery, type QueryHandler, type QueryInternals } from './query-internals.js';
+import { reserveOnLease } from './reserve-on-lease.js';
+import { type RoutedQueries, routedQueries } from './routed-queries.js';
 
 /** Options of {@link dataverkSql}: postgres.js options except who and where to log in, plus the provider. */
 // biome-ignore lint/complexity/noBannedTypes: postgres.js's own default (no custom types), so the Sql types match.
@@ -72,27 +73,25 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
     revokeOnClose,
     typeArrayMap,
   });
-  const listeners = new ListenSubscriptions(router);
-  const route = Object.assign((query: QueryInternals) => router.route(query), {
-    debug: front.options.debug,
-  }) as QueryHandler;
-  const cancel = (query: QueryInternals) => router.cancel(query);
-  const adopt = <Q>(made: Q): Q => {
-    if (isQuery(made)) {
-      made.handler = route;
-      made.canceller = cancel;
-    }
-    return made;
-  };
+  const queries = routedQueries(front, router);
+  const sql = queries.sql;
+  Object.assign(sql, sqlMethods(front, router, queries));
+  Object.defineProperties(sql, {
+    options: { get: () => router.current?.sql.options ?? front.options, enumerable: true },
+    parameters: { get: () => router.current?.sql.parameters ?? {}, enumerable: true },
+  });
+  return sql as unknown as DataverkSql<T>;
+}
 
-  // postgres.js's Query class, to build a tagged query as its own sql() does, with our handler:
-  // one call deep, so that the origin it records (4 stack frames) is still the caller's line.
-  const QueryClass = (front.unsafe('') as unknown as { constructor: QueryConstructor }).constructor;
-  const sql = (first: unknown, ...rest: unknown[]): unknown =>
-    Array.isArray((first as { raw?: unknown } | null)?.raw)
-      ? new QueryClass(first, rest, route, cancel)
-      : adopt((front as unknown as CallableSql)(first, ...rest));
-  const methods = {
+/** The methods of a `dataverkSql` besides the query builders: transactions, listeners, end, helpers. */
+function sqlMethods(
+  front: postgres.Sql<Record<string, unknown>>,
+  router: LeaseRouter,
+  queries: RoutedQueries,
+): Record<string, unknown> {
+  const listeners = new ListenSubscriptions(router);
+  const { sql, unsafe, file } = queries;
+  return {
     CLOSE: front.CLOSE,
     END: front.END,
     PostgresError: front.PostgresError,
@@ -100,27 +99,15 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
     typed: front.typed,
     json: front.json,
     array: front.array,
-    unsafe: (...args: Parameters<typeof front.unsafe>) => adopt(front.unsafe(...args)),
-    file: (path: string, ...args: unknown[]) => {
-      const query = adopt((front.file as unknown as CallableSql)(path, ...args)) as unknown as QueryInternals;
-      query.handler = Object.assign(
-        (running: QueryInternals) =>
-          readFile(path, 'utf8', (error, text) => {
-            if (error) return running.reject(error);
-            running.strings = [text];
-            router.route(running);
-          }),
-        { debug: front.options.debug },
-      );
-      return query;
-    },
+    unsafe,
+    file,
     // Runs at once, as postgres.js's own notify (an async function) does, awaited or not.
     notify: async (channel: string, payload: string) => await sql`select pg_notify(${channel}, ${`${payload}`})`,
     begin: (...args: unknown[]) =>
       router.withInstance((instance) =>
         (instance.sql.begin as unknown as (...a: unknown[]) => Promise<unknown>)(...args),
       ),
-    reserve: () => reserve(router),
+    reserve: () => reserveOnLease(router),
     listen: (channel: string, onnotify: (value: string) => void, onlisten?: () => void) =>
       listeners.listen(channel, onnotify, onlisten),
     subscribe: () =>
@@ -143,60 +130,4 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
       await front.end({ timeout: 0 });
     },
   };
-  Object.assign(sql, methods);
-  Object.defineProperties(sql, {
-    options: { get: () => router.current?.sql.options ?? front.options, enumerable: true },
-    parameters: { get: () => router.current?.sql.parameters ?? {}, enumerable: true },
-  });
-  return sql as unknown as DataverkSql<T>;
-}
-
-type CallableSql = (first: unknown, ...rest: unknown[]) => unknown;
-type QueryConstructor = new (
-  strings: unknown,
-  args: unknown[],
-  handler: QueryHandler,
-  canceller: (query: QueryInternals) => Promise<void>,
-) => QueryInternals;
-
-/**
- * The postgres.js instance that builds queries, fragments and parameters with the caller's options
- * (types, transforms, `debug`) but never connects: each query it makes is handed to the router
- * before it runs. Its password is a function that throws, so an unrouted query could not log in.
- */
-function frontInstance(
-  options: PostgresOptions<Record<string, postgres.PostgresType>>,
-): postgres.Sql<Record<string, unknown>> {
-  return postgres({
-    ...options,
-    host: 'dataverk-unrouted.invalid',
-    pass: () => {
-      throw new Error('dataverk: internal error: a query reached postgres.js without a lease');
-    },
-    socket: () => {
-      throw new Error('dataverk: internal error: a query reached postgres.js without a lease');
-    },
-    no_subscribe: true,
-  } as postgres.Options<Record<string, postgres.PostgresType>>) as unknown as postgres.Sql<Record<string, unknown>>;
-}
-
-/** `sql.reserve()` on the current lease; the lease stays counted until `release()`. */
-async function reserve(router: LeaseRouter): Promise<postgres.ReservedSql<Record<string, unknown>>> {
-  for (let attempt = 0; ; attempt++) {
-    const instance = router.ready() ?? (await router.instance());
-    const done = instance.hold();
-    try {
-      const reserved = await instance.sql.reserve();
-      const release = reserved.release.bind(reserved);
-      reserved.release = () => {
-        release();
-        done();
-      };
-      return reserved;
-    } catch (error) {
-      done();
-      if (router.afterError(instance, error) && attempt === 0) continue;
-      throw error;
-    }
-  }
 }
