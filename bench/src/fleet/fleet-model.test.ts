@@ -47,11 +47,12 @@ describe('fleet model (fake clock, model Vault, real providers)', () => {
   it('behind a proxy, shared-lease aware: one login per proxy, one read per lease, no revocation, no failed query', async () => {
     const f = await runDeployScenario({ ...base, name: 'proxy aware', processesPerProxy: 20, sharedLeaseAware: true });
     console.log(`[fleet test] proxy, aware: ${JSON.stringify({ ...f, requestsPerHour: undefined })}`);
-    // 12 min of 180 s max TTL: at least 4 lease generations per proxy, and never more leases than
-    // the proxies' own cycles make (the 40 processes share them).
+    // 12 min of 180 s max TTL: at least 4 lease generations per proxy, and at most 3 leases per
+    // generation (the plain path's lease, its successor, and the plain path's next after eviction),
+    // however many of the 40 processes share them.
     expect(f.requestsByKind.login).toBeLessThanOrEqual(f.proxies * 5);
     expect(f.rolesCreated).toBeGreaterThanOrEqual(f.proxies * 4);
-    expect(f.rolesCreated).toBeLessThanOrEqual(f.proxies * 8);
+    expect(f.rolesCreated).toBeLessThanOrEqual(f.proxies * 12);
     expect(f.requestsByKind.revoke).toBe(0);
     expect(f.failedQueries).toBe(0);
   });

@@ -55,7 +55,7 @@ export class FleetProcess {
       sleep: (ms) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms)),
     });
     const shared = access.kind === 'proxy' && access.sharedLeaseAware;
-    this.#vault = shared ? agentSharedLeases(client) : client;
+    this.#vault = shared ? agentSharedLeases(client, { now: () => clock.now() }) : client;
     this.#isLive = options.isLive;
     this.#provider = new VaultCredentialProvider({
       vault: this.#vault,

@@ -22,6 +22,8 @@ interface ModelToken {
 interface ModelLease {
   readonly id: string;
   readonly token: ModelToken;
+  readonly issuedAt: number;
+  lastRenewal: number | undefined;
   expiresAt: number;
   readonly maxAt: number;
   revoked: boolean;
@@ -140,6 +142,8 @@ export class ModelVault implements VaultTransport {
     const lease = {
       id: `database/creds/app/model-${n}`,
       token,
+      issuedAt: now,
+      lastRenewal: undefined,
       expiresAt: now + leaseTtl * 1000,
       maxAt: now + leaseMaxTtl * 1000,
       revoked: false,
@@ -160,6 +164,7 @@ export class ModelVault implements VaultTransport {
       throw new VaultHttpFailure({ status: 400, errors: ['lease not found or lease is not renewable'] });
     }
     lease.expiresAt = Math.min(now + (increment > 0 ? increment : this.#ttls.leaseTtl) * 1000, lease.maxAt);
+    lease.lastRenewal = now;
     return { lease_id: leaseId, lease_duration: Math.floor((lease.expiresAt - now) / 1000), renewable: true };
   }
 
@@ -170,7 +175,17 @@ export class ModelVault implements VaultTransport {
       throw new VaultHttpFailure({ status: 400, errors: ['invalid lease'] });
     }
     const ends = Math.min(lease.expiresAt, lease.token.expiresAt);
-    return { data: { id: leaseId, ttl: Math.floor((ends - now) / 1000), renewable: true } };
+    const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+    return {
+      data: {
+        id: leaseId,
+        ttl: Math.floor((ends - now) / 1000),
+        renewable: true,
+        issue_time: iso(lease.issuedAt),
+        expire_time: iso(ends),
+        last_renewal: iso(lease.lastRenewal),
+      },
+    };
   }
 }
 

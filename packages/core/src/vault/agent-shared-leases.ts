@@ -1,4 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultResponse } from './vault-client.js';
+
+/** Below this share of its first TTL a lease is no longer being renewed: the proxy renews at about a third. */
+const FINAL_TTL_FRACTION = 1 / 6;
+/** Query parameter that names the lease a read is meant to replace (Vault ignores it, with a warning). */
+export const SUCCESSOR_PARAMETER = 'dataverk_successor_of';
+
+/** What `sys/leases/lookup` tells about a lease. */
+interface LeaseState {
+  readonly ttlSeconds: number;
+  /** The proxy has stopped renewing it to full length: max_ttl is near, time to move on. */
+  readonly final: boolean;
+}
 
 /**
  * A {@link VaultClient} for leases shared through a caching Vault Agent / OpenBao Proxy
@@ -7,31 +20,54 @@ import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultRespons
  *
  * - `LeaseCache.Send` keys a response by the whole request plus the token (`computeIndexID`), so
  *   every process that reads `database/creds/<role>` without a token of its own (the proxy adds its
- *   auto-auth token) gets the same cached lease, with the `lease_duration` it had when it was first
- *   read, however old it is now.
- * - `LeaseCache.startRenewing` renews that lease itself (`api.LifetimeWatcher`) and evicts it when
- *   the watcher stops, near max_ttl; until then every read answers the same lease.
- * - A renewal through the proxy carries a lease too, so it is cached the same way: a second process
- *   renewing the same lease gets the first one's answer.
+ *   auto-auth token) gets the same cached lease, with the `lease_duration` it had when first read.
+ * - `LeaseCache.startRenewing` renews that lease itself (`api.LifetimeWatcher`) and evicts it only
+ *   when the watcher stops, which can be as late as its grace (10–20 % of the TTL) before max_ttl;
+ *   until then every read answers the same lease.
+ * - A renewal through the proxy carries a lease too, so it is cached under a key of its own, with
+ *   one more watcher renewing the same lease.
  * - `handleRevocationRequest`: a `sys/leases/revoke` through the proxy revokes the lease in Vault
  *   and evicts it, for every process sharing it.
  *
- * So: never revoke (another process may be using the lease), never renew (the proxy does), and learn
- * how long a lease really has left from `sys/leases/lookup`, which the proxy never caches (its answer
- * has no lease of its own). A read is followed by one lookup and a renewal is replaced by one; the
- * provider then schedules, and rotates before the end, on the true figures (a rotation that gets the
- * same lease back, because the proxy has not evicted it yet, just carries on with it). Use it with
+ * So this client never revokes and never renews (the proxy does), and asks `sys/leases/lookup`
+ * (never cached: its answer has no lease of its own) how long a lease really has left and whether
+ * the proxy's last renewal was cut short by max_ttl (`expire_time − last_renewal` shorter than the
+ * TTL, or under a quarter of it left). Such a lease is *final*: instead of waiting for the proxy to
+ * evict it, the next read asks for `<path>?dataverk_successor_of=<hash of the lease>`. That is one
+ * cache key for every process moving off the same lease, so they all get the same successor lease
+ * (one read, one database role), early enough to drain connections. Use it with
  * `revokeSuperseded: 'never'`.
  *
  * @example
  * const vault = agentSharedLeases(createVaultClient({ env: { VAULT_AGENT_ADDR: 'http://127.0.0.1:8100' } }));
  * const provider = new VaultCredentialProvider({ vault, resolve, revokeSuperseded: 'never' });
  */
-export function agentSharedLeases(vault: VaultClient): VaultClient {
-  const remainingSeconds = async (leaseId: string, fallback: number): Promise<number> => {
-    const looked = await vault.write('sys/leases/lookup', { lease_id: leaseId });
-    const ttl = looked?.data?.ttl;
-    return typeof ttl === 'number' && Number.isFinite(ttl) ? Math.min(ttl, fallback) : fallback;
+export function agentSharedLeases(
+  vault: VaultClient,
+  options: {
+    /** Wall-clock time to compare Vault's `expire_time` with; default `Date.now` (a fake clock's `now` in tests). */
+    readonly now?: () => number;
+  } = {},
+): VaultClient {
+  const now = options.now ?? Date.now;
+  /** Each lease's TTL as first read (the role's TTL, as the proxy renews it). */
+  const firstTtl = new Map<string, number>();
+  const inspect = async (leaseId: string): Promise<LeaseState | undefined> => {
+    const data = (await vault.write('sys/leases/lookup', { lease_id: leaseId }))?.data;
+    const ttl = data?.ttl;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl)) return undefined;
+    const full = firstTtl.get(leaseId) ?? ttl;
+    const expire = Date.parse(String(data?.expire_time ?? ''));
+    const renewed = Date.parse(String(data?.last_renewal ?? ''));
+    const cut = Number.isFinite(expire) && Number.isFinite(renewed) && expire - renewed < (full - 1) * 1000;
+    // `ttl` is whole seconds, rounded: the expiry itself is exact, so it wins when it is earlier.
+    const remaining = Number.isFinite(expire) ? Math.min(ttl, (expire - now()) / 1000) : ttl - 1;
+    return { ttlSeconds: Math.max(0, remaining), final: cut || ttl <= full * FINAL_TTL_FRACTION };
+  };
+  const readOnce = async (path: string, options: ReadOptions | undefined) => {
+    const secret = await vault.readDatabaseCredentials(path, options);
+    if (secret.leaseId !== '' && !firstTtl.has(secret.leaseId)) firstTtl.set(secret.leaseId, secret.leaseDuration);
+    return { secret, state: secret.leaseId === '' ? undefined : await inspect(secret.leaseId) };
   };
   return {
     get address(): string {
@@ -40,19 +76,25 @@ export function agentSharedLeases(vault: VaultClient): VaultClient {
     read: (path: string): Promise<VaultResponse> => vault.read(path),
     write: (path: string, body: Readonly<Record<string, unknown>>) => vault.write(path, body),
     async readDatabaseCredentials(path: string, options?: ReadOptions): Promise<DatabaseSecret> {
-      const secret = await vault.readDatabaseCredentials(path, options);
-      if (secret.leaseId === '') return secret;
-      return { ...secret, leaseDuration: await remainingSeconds(secret.leaseId, secret.leaseDuration) };
+      let { secret, state } = await readOnce(path, options);
+      if (state?.final === true) ({ secret, state } = await readOnce(successorPath(path, secret.leaseId), options));
+      return state === undefined
+        ? { ...secret, path }
+        : { ...secret, path, leaseDuration: Math.min(state.ttlSeconds, secret.leaseDuration) };
     },
-    // The proxy renews the lease it caches. A renewal through it would be cached too, under a key
-    // of its own, with one more watcher renewing the same lease: ask only how long it has left.
     async renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease> {
-      const leaseDuration = await remainingSeconds(leaseId, Number.POSITIVE_INFINITY);
-      if (!Number.isFinite(leaseDuration)) return vault.renewLease(leaseId, incrementSeconds);
-      return { leaseId, leaseDuration, renewable: true, warnings: [] };
+      const state = await inspect(leaseId);
+      if (state === undefined) return vault.renewLease(leaseId, incrementSeconds);
+      // A final lease is reported as ending now: the provider replaces it, through the successor read.
+      return { leaseId, leaseDuration: state.final ? 0 : state.ttlSeconds, renewable: !state.final, warnings: [] };
     },
     // Other processes may hold this lease: it ends when the proxy stops renewing it.
     revokeLease: async (): Promise<void> => {},
     close: (options?: { readonly revokeToken?: boolean }) => vault.close(options),
   };
+}
+
+function successorPath(path: string, leaseId: string): string {
+  const tag = createHash('sha256').update(leaseId).digest('hex').slice(0, 16);
+  return `${path}${path.includes('?') ? '&' : '?'}${SUCCESSOR_PARAMETER}=${tag}`;
 }

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { locateOpenBao, type OpenBaoProxy, startOpenBaoProxy } from '@dataverk/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
+
+const PROCESSES = 8;
+const TTL = 3;
+const MAX_TTL = 8;
+/** At least two max-TTL cycles, with slack. */
+const DURATION_MS = 2.5 * MAX_TTL * 1000;
+const bao = locateOpenBao();
+if (!bao.found) console.log(`[proxy] SKIPPED: the bao proxy scenario needs the bao binary: ${bao.reason}`);
+
+interface WorkerResult {
+  readonly ok: number;
+  readonly failed: number;
+  readonly failures: readonly string[];
+  readonly users: readonly string[];
+  readonly revocations: number;
+}
+
+function runWorker(env: Record<string, string>): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@dataverk/source', '--import', 'tsx', 'test/proxy/proxy-worker.ts'],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line !== undefined) resolve(JSON.parse(line.slice('RESULT '.length)) as WorkerResult);
+      else reject(new Error(`worker exited ${code}: ${err.slice(-1_500)}`));
+    });
+  });
+}
+
+describe.skipIf(!bao.found)('behind a real bao proxy (AppRole auto-auth, cache, use_auto_auth_token)', () => {
+  let fixture: DatabaseFixture;
+  let proxy: OpenBaoProxy | undefined;
+
+  beforeAll(async () => {
+    fixture = await databaseFixture({ ttl: TTL, maxTtl: MAX_TTL, backend: 'openbao' });
+    await fixture.vault.admin.writePolicy(
+      'proxy-db',
+      `path "${fixture.vaultPath}" { capabilities = ["read"] }
+path "sys/leases/lookup" { capabilities = ["update"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+path "sys/leases/revoke" { capabilities = ["update"] }`,
+    );
+    const { roleId, secretId } = await fixture.vault.admin.enableAppRole({
+      role: 'node-proxy',
+      policies: ['proxy-db'],
+      tokenTtl: 600,
+      tokenMaxTtl: 3600,
+    });
+    fixture.record.resetCounts();
+    if (!bao.found) return;
+    proxy = await startOpenBaoProxy({ binary: bao.path, vaultAddress: fixture.vault.address, roleId, secretId });
+  }, 120_000);
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await fixture?.close();
+  });
+
+  it(`${PROCESSES} processes share one lease at a time: 0 failed queries over ${DURATION_MS / 1000} s (max TTL ${MAX_TTL} s), no revocation, one login`, async () => {
+    const address = proxy?.address ?? '';
+    const { host, port, database } = fixture.postgres;
+    const databaseUrl = `postgres://${host}:${port}/${database}`;
+    const startedAt = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: PROCESSES }, () =>
+        runWorker({
+          VAULT_AGENT_ADDR: address,
+          PROXY_WORKER_DURATION_MS: String(DURATION_MS),
+          PROXY_WORKER_DATABASE_URL: databaseUrl,
+          PROXY_WORKER_VAULT_PATH: fixture.vaultPath,
+          PROXY_WORKER_TABLE: fixture.table,
+        }),
+      ),
+    );
+    const counts = fixture.record.requestCounts();
+    const sum = (match: (key: string) => boolean) =>
+      Object.entries(counts).reduce((n, [key, count]) => (match(key) ? n + count : n), 0);
+    const logins = sum((key) => key.endsWith('/login'));
+    const credsReads = sum((key) => key.startsWith('GET database/creds/'));
+    const revokes = sum((key) => key.includes('sys/leases/revoke'));
+    const leases = fixture.record.leaseHistory().filter((lease) => lease.issuedAt >= startedAt - 60_000);
+    const users = new Set(results.flatMap((r) => r.users));
+    const figures = {
+      processes: PROCESSES,
+      seconds: DURATION_MS / 1000,
+      queries: results.reduce((n, r) => n + r.ok + r.failed, 0),
+      failed: results.reduce((n, r) => n + r.failed, 0),
+      failures: [...new Set(results.flatMap((r) => r.failures))],
+      loginsVaultSaw: logins,
+      credsReadsVaultSaw: credsReads,
+      leasesIssued: leases.length,
+      databaseRolesCreated: leases.length,
+      usersSeen: users.size,
+      revokesVaultSaw: revokes,
+      requestCounts: counts,
+    };
+    console.log(`[proxy] ${JSON.stringify(figures)}`);
+    const history = leases.map((l) => ({
+      user: l.username,
+      issued: l.issuedAt - startedAt,
+      expires: l.expiresAt - startedAt,
+      ended: (l.endedAt ?? 0) - startedAt,
+    }));
+    console.log(`[proxy] leases ${JSON.stringify(history)}`);
+    console.log(
+      `[proxy] failures ${JSON.stringify(results.flatMap((r) => (r as unknown as { failedAt: { at: number; user: string }[] }).failedAt.map((f) => ({ ...f, at: f.at - startedAt }))))}`,
+    );
+    expect(figures.failed).toBe(0);
+    expect(logins).toBe(1);
+    expect(revokes).toBe(0);
+    expect(results.every((r) => r.revocations === 0)).toBe(true);
+    // One read per lease for all processes together, and at least two max-TTL cycles of leases.
+    expect(credsReads).toBe(leases.length);
+    expect(leases.length).toBeGreaterThanOrEqual(3);
+    expect(leases.length).toBeLessThanOrEqual(Math.ceil(DURATION_MS / 1000 / (MAX_TTL / 2)) + 2);
+    expect(users.size).toBeLessThanOrEqual(leases.length);
+    for (const r of results) expect(r.users.length).toBeGreaterThanOrEqual(2);
+  }, 180_000);
+});
