@@ -14,6 +14,8 @@ import { listTarball, type PackedPackage, packAll } from './pack-tarballs.js';
 import { describeResult, runCommand } from './run-command.js';
 
 const MINUTE = 60_000;
+/** The oldest Node our `engines` allow: the first 20.x whose require() loads ES modules. */
+const ENGINES_FLOOR = '20.19.0';
 const root = mkdtempSync(join(tmpdir(), 'dataverk-consumer-'));
 let packed: PackedPackage[] = [];
 const summary: string[] = [];
@@ -109,6 +111,28 @@ describe.each<PackageManager>(['npm', 'pnpm'])('installed with %s', (manager) =>
       expect(report.sameKysely).toBe(true);
     },
     2 * MINUTE,
+  );
+
+  it(
+    `import() and require() on Node ${ENGINES_FLOOR}, the engines floor (from the npm registry)`,
+    async () => {
+      for (const [script, cwd] of [
+        ['smoke.mjs', dir],
+        ['smoke.cjs', join(dir, 'cjs')],
+      ] as const) {
+        const result = await runCommand('npx', ['-y', `node@${ENGINES_FLOOR}`, script], { cwd });
+        expect(result.code, describeResult(result)).toBe(0);
+        const report = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+          found: Record<string, string>;
+          sameKysely: boolean;
+        };
+        expect(report.found, script).toEqual(
+          Object.fromEntries(Object.keys(ENTRY_POINTS).map((name) => [name, 'function'])),
+        );
+        expect(report.sameKysely, script).toBe(true);
+      }
+    },
+    5 * MINUTE,
   );
 
   it(
