@@ -3,12 +3,12 @@
 // npm, one with pnpm), and used from ESM, CommonJS and TypeScript under four module modes; the
 // tarballs are linted with publint and @arethetypeswrong/cli. Everything but the tarballs comes
 // from the npm registry, at the versions the workspace pins. docs/packaging.md explains the choices.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsumerProject, type PackageManager } from './consumer-project.js';
-import { ENTRY_POINTS, MODULE_MODES, type ModuleMode } from './consumer-sources.js';
+import { ENTRY_POINTS, MODULE_MODES, type ModuleMode, readmeTsconfig, typescriptBlocks } from './consumer-sources.js';
 import { ATTW_PROFILE, attwProblems, publintProblems } from './lint-tarball.js';
 import { listTarball, type PackedPackage, packAll } from './pack-tarballs.js';
 import { describeResult, runCommand } from './run-command.js';
@@ -20,6 +20,7 @@ const root = mkdtempSync(join(tmpdir(), 'dataverk-consumer-'));
 let packed: PackedPackage[] = [];
 const summary: string[] = [];
 const checked: Record<PackageManager, number> = { npm: 0, pnpm: 0 };
+const readmeExamples: Record<PackageManager, number> = { npm: 0, pnpm: 0 };
 
 /** `tsc` diagnostics codes in a compiler output (`usage.ts(3,5): error TS1479: …`). */
 function diagnosticCodes(output: string): string[] {
@@ -31,7 +32,9 @@ beforeAll(async () => {
 }, 10 * MINUTE);
 
 afterAll(() => {
-  summary.push(`tsc runs as expected: npm ${checked.npm}/8, pnpm ${checked.pnpm}/8 (CJS + node16: TS1479 by design)`);
+  summary.push(
+    `tsc runs as expected: npm ${checked.npm}/8, pnpm ${checked.pnpm}/8 (CJS + node16: TS1479 by design); README examples type-checked: npm ${readmeExamples.npm}, pnpm ${readmeExamples.pnpm}`,
+  );
   console.log(`[consumer] ${summary.join('; ')}`);
   rmSync(root, { recursive: true, force: true });
 });
@@ -133,6 +136,28 @@ describe.each<PackageManager>(['npm', 'pnpm'])('installed with %s', (manager) =>
       }
     },
     5 * MINUTE,
+  );
+
+  it(
+    'the TypeScript examples in every installed README type-check (ESM project, nodenext)',
+    async () => {
+      const files: string[] = [];
+      for (const { name } of packed) {
+        const readme = readFileSync(join(dir, 'node_modules', name, 'README.md'), 'utf8');
+        typescriptBlocks(readme).forEach((block, index) => {
+          const file = `readme-${name.replace('@dataverk/', '')}-${index}.ts`;
+          writeFileSync(join(dir, file), `${block}export {};\n`);
+          files.push(file);
+        });
+      }
+      expect(files.length).toBeGreaterThanOrEqual(6);
+      writeFileSync(join(dir, 'tsconfig.readme.json'), readmeTsconfig(files));
+      const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+      const result = await runCommand(process.execPath, [tsc, '-p', 'tsconfig.readme.json'], { cwd: dir });
+      expect(result.code, describeResult(result)).toBe(0);
+      readmeExamples[manager] = files.length;
+    },
+    3 * MINUTE,
   );
 
   it(
