@@ -57,7 +57,7 @@ describe('fleet model (fake clock, model Vault, real providers)', () => {
     expect(f.failedQueries).toBe(0);
   });
 
-  it('short processes: revoke on exit keeps live leases at zero; a proxy keeps them at one per node', async () => {
+  it('short processes: revoke on exit keeps live leases at zero; a proxy keeps them at a few per node', async () => {
     const airflow = { processesPerHour: 3600, hours: 10 / 60, ttls: SHORT, seed: 3, sharedLeaseAware: false };
     const kept = await runAirflowScenario({ ...airflow, name: 'kept', revokeOnExit: false, proxies: 0 });
     const revoked = await runAirflowScenario({ ...airflow, name: 'revoked', revokeOnExit: true, proxies: 0 });
@@ -70,7 +70,8 @@ describe('fleet model (fake clock, model Vault, real providers)', () => {
     });
     expect(kept.peakLiveLeases).toBeGreaterThanOrEqual(50);
     expect(revoked.peakLiveLeases).toBeLessThanOrEqual(1);
-    expect(proxied.peakLiveLeases).toBeLessThanOrEqual(4);
+    // Per node: the plain path's lease, its successor and the next plain one overlap near max_ttl.
+    expect(proxied.peakLiveLeases).toBeLessThanOrEqual(2 * 3);
     expect(proxied.requestsByKind.login).toBeLessThanOrEqual(2 * 5);
     for (const f of [kept, revoked, proxied]) expect(f.failedQueries).toBe(0);
   });

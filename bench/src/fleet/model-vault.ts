@@ -12,6 +12,13 @@ export interface ModelVaultTtls {
   readonly tokenMaxTtl: number;
 }
 
+/**
+ * The AppRole role_id the proxies log in with. Its tokens are periodic (`token_period`, no max TTL):
+ * Vault revokes a lease when the token that read it ends, so a proxy token with a max TTL would end
+ * every lease it shares at that max, whatever the leases' own max_ttl (see docs/fleet.md).
+ */
+export const PROXY_ROLE_ID = 'proxy';
+
 interface ModelToken {
   readonly id: string;
   expiresAt: number;
@@ -85,7 +92,7 @@ export class ModelVault implements VaultTransport {
   async send(request: VaultRequest): Promise<unknown> {
     const route = `${request.method} ${request.path}`;
     this.#ledger.record(kindOf(route), this.#clock.now());
-    if (route === 'POST auth/approle/login') return this.#login();
+    if (route === 'POST auth/approle/login') return this.#login(request.body?.role_id === PROXY_ROLE_ID);
     const token = this.#token(request.token);
     if (route === 'GET auth/token/lookup-self') return this.#lookupSelf(token);
     if (route === 'POST auth/token/renew-self') return this.#renewSelf(token);
@@ -105,9 +112,10 @@ export class ModelVault implements VaultTransport {
     throw new VaultHttpFailure({ status: 404, errors: [`no handler for ${route}`] });
   }
 
-  #login(): unknown {
+  #login(periodic: boolean): unknown {
     const now = this.#clock.now();
-    const { tokenTtl, tokenMaxTtl } = this.#ttls;
+    const { tokenTtl } = this.#ttls;
+    const tokenMaxTtl = periodic ? Number.POSITIVE_INFINITY : this.#ttls.tokenMaxTtl;
     const id = `model-token-${++this.#serial}`;
     const token = { id, expiresAt: now + tokenTtl * 1000, maxAt: now + tokenMaxTtl * 1000, revoked: false };
     this.#tokens.set(id, token);
@@ -174,7 +182,8 @@ export class ModelVault implements VaultTransport {
     if (lease === undefined || !leaseLive(lease, now)) {
       throw new VaultHttpFailure({ status: 400, errors: ['invalid lease'] });
     }
-    const ends = Math.min(lease.expiresAt, lease.token.expiresAt);
+    // Vault's lookup tells the lease's own expiry; the token that read it may end sooner.
+    const ends = lease.expiresAt;
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
     return {
       data: {

@@ -1,5 +1,6 @@
 import type { Clock, RandomSource, VaultRequest, VaultTransport } from '@dataverk/core';
 import { LifetimeWatcherModel } from './lifetime-watcher-model.js';
+import { PROXY_ROLE_ID } from './model-vault.js';
 
 interface CachedResponse {
   readonly body: unknown;
@@ -123,7 +124,7 @@ export class ProxyLeaseCacheModel implements VaultTransport {
     const body = (await this.#vault.send({
       method: 'POST',
       path: 'auth/approle/login',
-      body: { role_id: 'proxy', secret_id: 'proxy' },
+      body: { role_id: PROXY_ROLE_ID, secret_id: 'proxy' },
     })) as LeasedBody;
     const token = String(body.auth?.client_token ?? '');
     new LifetimeWatcherModel({
