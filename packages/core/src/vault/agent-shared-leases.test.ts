@@ -58,7 +58,8 @@ describe('agentSharedLeases: leases shared through a caching proxy', () => {
     const shared = agentSharedLeases(vault, { now: () => NOW });
     const secret = await shared.readDatabaseCredentials('database/creds/app');
     expect(secret.leaseId).toBe('L1');
-    expect(secret.leaseDuration).toBeCloseTo(1999.5, 3);
+    // 1999.5 s to the exact expiry, less a safety of 10 % of the TTL (at most 60 s).
+    expect(secret.leaseDuration).toBeCloseTo(1939.5, 3);
     expect(calls).toEqual(['read database/creds/app', 'write sys/leases/lookup L1']);
   });
 
@@ -66,7 +67,7 @@ describe('agentSharedLeases: leases shared through a caching proxy', () => {
     const { vault, calls } = stubProxy({ reads: {}, lookups: { L1: { ttl: 3000, expireIn: 3000, renewedAgo: 600 } } });
     const shared = agentSharedLeases(vault, { now: () => NOW });
     const renewed = await shared.renewLease('L1', 3600);
-    expect(renewed).toMatchObject({ leaseId: 'L1', leaseDuration: 3000, renewable: true });
+    expect(renewed).toMatchObject({ leaseId: 'L1', leaseDuration: 2940, renewable: true });
     await shared.revokeLease('L1');
     expect(calls).toEqual(['write sys/leases/lookup L1']);
   });
@@ -86,7 +87,7 @@ describe('agentSharedLeases: leases shared through a caching proxy', () => {
     expect(b.calls.find((c) => c.includes(SUCCESSOR_PARAMETER))).toBe(successorA);
     expect(fromA.path).toBe('database/creds/app');
     expect(fromA.leaseId).toBe('database/creds/app/new');
-    expect(fromA.leaseDuration).toBe(3600);
+    expect(fromA.leaseDuration).toBe(3540);
     expect(fromB.leaseId).toBe(fromA.leaseId);
     // Renewing a final lease reports it as ending now, so that the provider moves on.
     expect(await sharedA.renewLease('OLD', 3600)).toMatchObject({ leaseDuration: 0, renewable: false });

@@ -3,6 +3,14 @@ import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultRespons
 
 /** Below this share of its first TTL a lease is no longer being renewed: the proxy renews at about a third. */
 const FINAL_TTL_FRACTION = 1 / 6;
+/**
+ * A shared lease is reported as ending this much (of its first TTL, at most 60 s) before Vault ends
+ * it, so that the provider moves on, and connections drain, while it still works.
+ */
+const END_SAFETY_FRACTION = 0.1;
+const END_SAFETY_MAX_SECONDS = 60;
+/** Successors followed in one read; more would mean leases shorter than the time to read them. */
+const MAX_SUCCESSOR_HOPS = 4;
 /** Query parameter that names the lease a read is meant to replace (Vault ignores it, with a warning). */
 export const SUCCESSOR_PARAMETER = 'dataverk_successor_of';
 
@@ -62,7 +70,8 @@ export function agentSharedLeases(
     const cut = Number.isFinite(expire) && Number.isFinite(renewed) && expire - renewed < (full - 1) * 1000;
     // `ttl` is whole seconds, rounded: the expiry itself is exact, so it wins when it is earlier.
     const remaining = Number.isFinite(expire) ? Math.min(ttl, (expire - now()) / 1000) : ttl - 1;
-    return { ttlSeconds: Math.max(0, remaining), final: cut || ttl <= full * FINAL_TTL_FRACTION };
+    const safety = Math.min(END_SAFETY_MAX_SECONDS, full * END_SAFETY_FRACTION);
+    return { ttlSeconds: Math.max(0, remaining - safety), final: cut || ttl <= full * FINAL_TTL_FRACTION };
   };
   const readOnce = async (path: string, options: ReadOptions | undefined) => {
     const secret = await vault.readDatabaseCredentials(path, options);
@@ -77,7 +86,11 @@ export function agentSharedLeases(
     write: (path: string, body: Readonly<Record<string, unknown>>) => vault.write(path, body),
     async readDatabaseCredentials(path: string, options?: ReadOptions): Promise<DatabaseSecret> {
       let { secret, state } = await readOnce(path, options);
-      if (state?.final === true) ({ secret, state } = await readOnce(successorPath(path, secret.leaseId), options));
+      // The successor may be final by now too (processes that moved on earlier have been on it for a
+      // while): follow the chain, which every process walks the same way.
+      for (let hop = 0; state?.final === true && hop < MAX_SUCCESSOR_HOPS; hop++) {
+        ({ secret, state } = await readOnce(successorPath(path, secret.leaseId), options));
+      }
       return state === undefined
         ? { ...secret, path }
         : { ...secret, path, leaseDuration: Math.min(state.ttlSeconds, secret.leaseDuration) };
