@@ -3,6 +3,7 @@
 // npm, one with pnpm), and used from ESM, CommonJS and TypeScript under four module modes; the
 // tarballs are linted with publint and @arethetypeswrong/cli. Everything but the tarballs comes
 // from the npm registry, at the versions the workspace pins. docs/packaging.md explains the choices.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ afterAll(() => {
 });
 
 describe('tarballs', () => {
-  it('hold README, LICENSE, dist and no test files', () => {
+  it('hold README, LICENSE, dist, whatever their README links to, and no test files', () => {
     expect(packed.map(({ name }) => name)).toEqual(
       expect.arrayContaining(Object.keys(ENTRY_POINTS).filter((n) => !n.includes('/adapter-support'))),
     );
@@ -54,6 +55,12 @@ describe('tarballs', () => {
           'package/dist/index.d.ts',
         ]),
       );
+      const readme = execFileSync('tar', ['-xzOf', tarball, 'package/README.md'], { encoding: 'utf8' });
+      const relativeLinks = [...readme.matchAll(/\]\(([^)#\s]+)\)/g)]
+        .map((match) => match[1] ?? '')
+        .filter((link) => !/^[a-z]+:/i.test(link));
+      const dead = relativeLinks.filter((link) => !files.includes(`package/${link.replace(/^\.\//, '')}`));
+      expect(dead, `${name}: README links outside the tarball`).toEqual([]);
       expect(
         files.filter((file) => /\.test(-helpers)?\.[cm]?[jt]s$|\.test(-helpers)?\.d\.ts/.test(file)),
         name,
