@@ -26,8 +26,8 @@ export {
   type OpenBaoLocation,
   openBaoHome,
 } from './vault/openbao/openbao-binary.js';
-export { type ProxyConfigSpec, proxyConfigHcl } from './vault/openbao/proxy-config.js';
-export { type OpenBaoProxy, startOpenBaoProxy } from './vault/openbao/proxy-process.js';
+export { type ProxyAutoAuth, type ProxyConfigSpec, proxyConfigHcl } from './vault/openbao/proxy-config.js';
+export { type OpenBaoProxy, type ProxyLogin, startOpenBaoProxy } from './vault/openbao/proxy-process.js';
 export { type ServiceAccountClaims, ServiceAccountJwtSigner } from './vault/service-account-jwt.js';
 export {
   chooseVaultBackend,

@@ -7,11 +7,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestBackendStartError } from '../../errors.js';
 import { freePort } from '../../support/free-port.js';
 import { startProcessWatchdog } from '../../support/process-watchdog.js';
-import { proxyConfigHcl } from './proxy-config.js';
+import { type ProxyAutoAuth, proxyConfigHcl } from './proxy-config.js';
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
+
+/** What the proxy logs in with: an AppRole's ids, or a role and a service-account JWT. */
+export type ProxyLogin =
+  | { readonly method: 'approle'; readonly roleId: string; readonly secretId: string }
+  | { readonly method: 'kubernetes'; readonly role: string; readonly jwt: string };
 
 /** A running `bao proxy`. */
 export interface OpenBaoProxy {
@@ -25,31 +30,28 @@ export interface OpenBaoProxy {
 }
 
 /**
- * Starts `bao proxy` from `binary` in front of `vaultAddress` with AppRole auto-auth, a lease
+ * Starts `bao proxy` from `binary` in front of `vaultAddress` with AppRole or Kubernetes auto-auth, a lease
  * cache and `use_auto_auth_token` (see {@link proxyConfigHcl}), on a free loopback port, and waits
  * until it has logged in (a request without a token passes `auth/token/lookup-self`).
  *
  * @example
- * const proxy = await startOpenBaoProxy({ binary, vaultAddress: vault.address, roleId, secretId });
+ * const proxy = await startOpenBaoProxy({ binary, vaultAddress: vault.address, auth: { method: 'approle', roleId, secretId } });
  * // child processes: VAULT_AGENT_ADDR=proxy.address
  * await proxy.stop();
  */
 export async function startOpenBaoProxy(options: {
   readonly binary: string;
   readonly vaultAddress: string;
-  readonly roleId: string;
-  readonly secretId: string;
+  readonly auth: ProxyLogin;
 }): Promise<OpenBaoProxy> {
   const directory = await mkdtemp(join(tmpdir(), 'dataverk-bao-proxy-'));
-  const roleIdFile = join(directory, 'role-id');
-  const secretIdFile = join(directory, 'secret-id');
-  await writeFile(roleIdFile, options.roleId, { mode: 0o600 });
-  await writeFile(secretIdFile, options.secretId, { mode: 0o600 });
+  const autoAuth = await writeLoginFiles(directory, options.auth);
+  const secret = options.auth.method === 'approle' ? options.auth.secretId : options.auth.jwt;
   const port = await freePort(HOST);
   const config = join(directory, 'proxy.hcl');
   await writeFile(
     config,
-    proxyConfigHcl({ vaultAddress: options.vaultAddress, listenAddress: `${HOST}:${port}`, roleIdFile, secretIdFile }),
+    proxyConfigHcl({ vaultAddress: options.vaultAddress, listenAddress: `${HOST}:${port}`, autoAuth }),
   );
   const logFile = join(directory, 'proxy.log');
   const out = openSync(logFile, 'a');
@@ -82,7 +84,7 @@ export async function startOpenBaoProxy(options: {
   };
   const ready = await waitUntilLoggedIn(address, child);
   if (ready !== true) {
-    const reason = `${ready}; log: ${log().slice(-2_000)}`.replaceAll(options.secretId, '<secret_id>');
+    const reason = `${ready}; log: ${log().slice(-2_000)}`.replaceAll(secret, '<secret>');
     await stop();
     throw new TestBackendStartError('OpenBao Proxy', reason);
   }
@@ -119,4 +121,17 @@ function readLog(file: string): string {
   } catch {
     return '';
   }
+}
+
+async function writeLoginFiles(directory: string, login: ProxyLogin): Promise<ProxyAutoAuth> {
+  if (login.method === 'kubernetes') {
+    const tokenFile = join(directory, 'service-account-token');
+    await writeFile(tokenFile, login.jwt, { mode: 0o600 });
+    return { method: 'kubernetes', role: login.role, tokenFile };
+  }
+  const roleIdFile = join(directory, 'role-id');
+  const secretIdFile = join(directory, 'secret-id');
+  await writeFile(roleIdFile, login.roleId, { mode: 0o600 });
+  await writeFile(secretIdFile, login.secretId, { mode: 0o600 });
+  return { method: 'approle', roleIdFile, secretIdFile };
 }
