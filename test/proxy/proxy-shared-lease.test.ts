@@ -12,11 +12,13 @@ const bao = locateOpenBao();
 if (!bao.found) console.log(`[proxy] SKIPPED: the bao proxy scenario needs the bao binary: ${bao.reason}`);
 
 interface WorkerResult {
+  readonly client: 'knex' | 'kysely';
   readonly ok: number;
   readonly failed: number;
   readonly failures: readonly string[];
   readonly users: readonly string[];
   readonly revocations: number;
+  readonly failedAt: readonly number[];
 }
 
 function runWorker(env: Record<string, string>): Promise<WorkerResult> {
@@ -91,14 +93,15 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
       await fixture?.close();
     });
 
-    it(`${PROCESSES} processes share one lease at a time: 0 failed queries over ${DURATION_MS / 1000} s (max TTL ${MAX_TTL} s), no revocation, one login`, async () => {
+    it(`${PROCESSES} processes (knex and Kysely) share one lease at a time: 0 failed queries over ${DURATION_MS / 1000} s (max TTL ${MAX_TTL} s), no revocation, one login`, async () => {
       const address = proxy?.address ?? '';
       const { host, port, database } = fixture.postgres;
       const databaseUrl = `postgres://${host}:${port}/${database}`;
       const startedAt = Date.now();
       const results = await Promise.all(
-        Array.from({ length: PROCESSES }, () =>
+        Array.from({ length: PROCESSES }, (_, index) =>
           runWorker({
+            PROXY_WORKER_CLIENT: index % 2 === 0 ? 'knex' : 'kysely',
             VAULT_AGENT_ADDR: address,
             PROXY_WORKER_DURATION_MS: String(DURATION_MS),
             PROXY_WORKER_DATABASE_URL: databaseUrl,
@@ -117,6 +120,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
       const users = new Set(results.flatMap((r) => r.users));
       const figures = {
         processes: PROCESSES,
+        clients: results.map((r) => r.client).join(' '),
         seconds: DURATION_MS / 1000,
         queries: results.reduce((n, r) => n + r.ok + r.failed, 0),
         failed: results.reduce((n, r) => n + r.failed, 0),
@@ -138,7 +142,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
       }));
       console.log(`[proxy] leases ${JSON.stringify(history)}`);
       console.log(
-        `[proxy] failures ${JSON.stringify(results.flatMap((r) => (r as unknown as { failedAt: { at: number; user: string }[] }).failedAt.map((f) => ({ ...f, at: f.at - startedAt }))))}`,
+        `[proxy] failures at (ms since start) ${JSON.stringify(results.flatMap((r) => r.failedAt.map((at) => at - startedAt)))}`,
       );
       expect(figures.failed).toBe(0);
       expect(logins).toBe(1);

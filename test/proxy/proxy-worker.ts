@@ -1,14 +1,21 @@
 // One process of the proxy scenario: VAULT_AGENT_ADDR only (no token, no auth method), a provider
-// for leases shared through the proxy, a pg pool, bursty load for PROXY_WORKER_DURATION_MS, then a
-// `RESULT {...}` line on stdout (counts and user names; never a password or token).
+// for leases shared through the proxy, knex or Kysely (PROXY_WORKER_CLIENT), bursty load for
+// PROXY_WORKER_DURATION_MS, then a `RESULT {...}` line on stdout (counts and user names; never a
+// password or token).
 import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
-import { createPool } from '@dataverk/pg';
+import { dataverkConfig } from '@dataverk/knex';
+import { DataverkPostgresDialect } from '@dataverk/kysely';
+import knex from 'knex';
+import { Kysely, sql } from 'kysely';
 import { agentSharedLeases } from '../../packages/core/src/vault/agent-shared-leases.js';
 
 const durationMs = Number(process.env.PROXY_WORKER_DURATION_MS ?? 20_000);
 const connectionString = process.env.PROXY_WORKER_DATABASE_URL ?? '';
 const vaultPath = process.env.PROXY_WORKER_VAULT_PATH ?? '';
 const table = process.env.PROXY_WORKER_TABLE ?? '';
+const client = process.env.PROXY_WORKER_CLIENT === 'kysely' ? 'kysely' : 'knex';
+const NAME = 'proxy_db';
+const POOL_MAX = 4;
 const BURST_MS = 400;
 const QUIET_MS = 300;
 const BURST_CONCURRENCY = 6;
@@ -20,29 +27,48 @@ const provider = new VaultCredentialProvider({
 });
 let revocations = 0;
 provider.on('revoked', () => revocations++);
-const pool = createPool('proxy_db', { provider, max: 4 });
+
+interface Database {
+  readonly currentUser: () => Promise<string>;
+  readonly destroy: () => Promise<void>;
+}
+
+function database(): Database {
+  if (client === 'knex') {
+    const db = knex(dataverkConfig(NAME, { provider, pool: { min: 0, max: POOL_MAX } }));
+    return {
+      currentUser: async () =>
+        ((await db.raw('SELECT current_user AS user, count(*) FROM ??', [table])) as { rows: { user: string }[] })
+          .rows[0]?.user ?? '',
+      destroy: () => db.destroy(),
+    };
+  }
+  const db = new Kysely<Record<string, never>>({
+    dialect: new DataverkPostgresDialect(NAME, { provider, pool: { max: POOL_MAX } }),
+  });
+  return {
+    currentUser: async () =>
+      (await sql<{ user: string }>`SELECT current_user AS user, count(*) FROM ${sql.table(table)}`.execute(db)).rows[0]
+        ?.user ?? '',
+    destroy: () => db.destroy(),
+  };
+}
+
+const db = database();
 const users = new Set<string>();
 let ok = 0;
 let failed = 0;
 const failures = new Set<string>();
-const failedAt: { at: number; user: string }[] = [];
+const failedAt: number[] = [];
 
 async function one(): Promise<void> {
-  let user = '';
   try {
-    const client = await pool.connect();
-    user = (client as unknown as { user?: string }).user ?? '';
-    try {
-      const { rows } = await client.query<{ user: string }>(`SELECT current_user AS user, count(*) FROM ${table}`);
-      users.add(rows[0]?.user ?? '');
-      ok++;
-    } finally {
-      client.release();
-    }
+    users.add(await db.currentUser());
+    ok++;
   } catch (error) {
     failed++;
     failures.add((error as { code?: string }).code ?? (error as Error).name);
-    if (failedAt.length < 20) failedAt.push({ at: Date.now(), user });
+    if (failedAt.length < 20) failedAt.push(Date.now());
   }
 }
 
@@ -60,8 +86,8 @@ while (Date.now() < end) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-await pool.end();
+await db.destroy();
 await provider.close({ revoke: false });
 console.log(
-  `RESULT ${JSON.stringify({ ok, failed, failures: [...failures], users: [...users], revocations, failedAt })}`,
+  `RESULT ${JSON.stringify({ client, ok, failed, failures: [...failures], users: [...users], revocations, failedAt })}`,
 );
