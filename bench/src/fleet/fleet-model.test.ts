@@ -1,7 +1,12 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAirflowScenario } from './airflow-scenario.js';
 import { runDeployScenario } from './deploy-scenario.js';
 import type { FleetTtlProfile } from './fleet-figures.js';
+import type { FleetResults } from './fleet-results.js';
+import { runFleetBench } from './run-fleet-bench.js';
 
 // Short TTLs so that a few minutes of fake time cover several max-TTL cycles.
 const SHORT: FleetTtlProfile = {
@@ -74,5 +79,27 @@ describe('fleet model (fake clock, model Vault, real providers)', () => {
     expect(proxied.peakLiveLeases).toBeLessThanOrEqual(2 * 3);
     expect(proxied.requestsByKind.login).toBeLessThanOrEqual(2 * 5);
     for (const f of [kept, revoked, proxied]) expect(f.failedQueries).toBe(0);
+  });
+
+  it('pnpm bench --fleet --smoke writes well-formed fleet.json', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dataverk-fleet-test-'));
+    try {
+      const lines: string[] = [];
+      const results = await runFleetBench({ mode: 'smoke', outDir: dir, log: (line) => lines.push(line) });
+      const json = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8')) as FleetResults;
+      expect(json).toEqual(results);
+      expect(json.vault).toContain('model');
+      expect(json.profiles.map((p) => [p.deploy.length, p.airflow.length])).toEqual([
+        [4, 3],
+        [4, 3],
+      ]);
+      for (const f of json.profiles.flatMap((p) => [...p.deploy, ...p.airflow])) {
+        expect(f.vaultRequests).toBeGreaterThan(0);
+        expect(f.requestsPerHour.every((n) => Number.isInteger(n) && n >= 0)).toBe(true);
+      }
+      expect(lines.join('\n')).toContain('Vault requests per hour');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
