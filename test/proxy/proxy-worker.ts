@@ -2,12 +2,11 @@
 // for leases shared through the proxy, knex or Kysely (PROXY_WORKER_CLIENT), bursty load for
 // PROXY_WORKER_DURATION_MS, then a `RESULT {...}` line on stdout (counts and user names; never a
 // password or token).
-import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
+import { agentSharedLeases, createVaultClient, VaultCredentialProvider } from '@dataverk/core';
 import { dataverkConfig } from '@dataverk/knex';
 import { DataverkPostgresDialect } from '@dataverk/kysely';
 import knex from 'knex';
 import { Kysely, sql } from 'kysely';
-import { agentSharedLeases } from '../../packages/core/src/vault/agent-shared-leases.js';
 
 const durationMs = Number(process.env.PROXY_WORKER_DURATION_MS ?? 20_000);
 const connectionString = process.env.PROXY_WORKER_DATABASE_URL ?? '';

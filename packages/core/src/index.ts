@@ -76,6 +76,7 @@ export { loadSettings } from './settings/load-settings.js';
 export type { DatabaseSettings } from './settings/resolve-database-settings.js';
 export { resolveDatabaseSettings } from './settings/resolve-database-settings.js';
 export type { DataverkSettings, JsonObject, JsonValue } from './settings/settings-types.js';
+export { agentSharedLeases } from './vault/agent-shared-leases.js';
 export type { ResolveVaultAuthOptions } from './vault/auth/resolve-vault-auth.js';
 export { resolveVaultAuth } from './vault/auth/resolve-vault-auth.js';
 export type { VaultAuthMethod, VaultAuthOptions, VaultCall } from './vault/auth/vault-auth-method.js';

@@ -39,6 +39,10 @@ beforeAll(async () => {
     if (path === 'kv/prod/app/team') {
       return { status: 200, body: { data: { POSTGRES_URL: 'postgresql://user:pass@db.internal:5432/sales' } } };
     }
+    if (path === 'sys/leases/lookup') {
+      const expires = new Date(Date.now() + 3_600_000).toISOString();
+      return { status: 200, body: { data: { ttl: 3600, expire_time: expires, last_renewal: null } } };
+    }
     if (path === 'database/creds/ro') {
       const data = { username: 'v-k8s-1', password: 'stub-password-1' };
       return { status: 200, body: { lease_id: 'database/creds/ro/1', lease_duration: 3600, renewable: true, data } };
@@ -91,5 +95,26 @@ describe('defect 11: one Vault login per process', () => {
     expect(stub.requests.filter((r) => r.url === '/v1/auth/token/revoke-self')).toEqual([]);
     await provider.close();
     expect(logins() - before).toBe(1);
+  });
+});
+
+describe('behind a Vault Agent / OpenBao Proxy (VAULT_AGENT_ADDR, no token)', () => {
+  it('sends no token and no login, and never revokes a lease other processes share', async () => {
+    await closeDefaultProvider();
+    process.env.VAULT_AGENT_ADDR = stub.address;
+    try {
+      const seen = stub.requests.length;
+      const provider = defaultProvider();
+      expect((await provider.getCredentials('postgres_database')).user).toBe('v-k8s-1');
+      await closeDefaultProvider({ revoke: true });
+      const requests = stub.requests.slice(seen);
+      expect(requests.map((r) => r.url)).toContain('/v1/database/creds/ro');
+      expect(requests.map((r) => r.url)).toContain('/v1/sys/leases/lookup');
+      expect(requests.filter((r) => r.url.includes('/login'))).toEqual([]);
+      expect(requests.filter((r) => r.headers['x-vault-token'] !== undefined)).toEqual([]);
+      expect(requests.filter((r) => /revoke|renew/.test(r.url))).toEqual([]);
+    } finally {
+      delete process.env.VAULT_AGENT_ADDR;
+    }
   });
 });

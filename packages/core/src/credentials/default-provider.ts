@@ -1,4 +1,6 @@
 import { loadSettings } from '../settings/load-settings.js';
+import { usesAgentAutoAuth } from '../vault/agent-address.js';
+import { agentSharedLeases } from '../vault/agent-shared-leases.js';
 import { createVaultClient } from '../vault/create-vault-client.js';
 import type { VaultClient } from '../vault/vault-client.js';
 import { settingsResolver } from './settings-resolver.js';
@@ -11,7 +13,9 @@ let shared: VaultCredentialProvider | undefined;
  * (`VAULT_ADDR`, `VAULT_TOKEN`, Kubernetes or AppRole login, …) and databases from `settings.json`
  * (DESIGN §3–§4). Built on first use, so importing an adapter reads no file and calls no Vault.
  * Settings loading (the Vault KV secret source) and the provider share one Vault client, so the
- * process logs in once.
+ * process logs in once. With `VAULT_AGENT_ADDR` and no `VAULT_TOKEN` (a Vault Agent / OpenBao
+ * Proxy with `use_auto_auth_token`), leases are shared through the agent's cache: see
+ * {@link agentSharedLeases}; none is renewed or revoked by this process.
  *
  * @example
  * const creds = await defaultProvider().getCredentials('postgres_database');
@@ -19,11 +23,18 @@ let shared: VaultCredentialProvider | undefined;
 export function defaultProvider(): VaultCredentialProvider {
   if (shared === undefined) {
     let client: VaultClient | undefined;
+    // Behind a caching agent or proxy that authenticates for us, leases are shared by every process
+    // behind it: never revoke or renew them here, and move to the successor before max_ttl.
+    const agentShared = usesAgentAutoAuth(process.env);
     const vault = () => {
-      client ??= createVaultClient();
+      client ??= agentShared ? agentSharedLeases(createVaultClient()) : createVaultClient();
       return client;
     };
-    shared = new VaultCredentialProvider({ vault, resolve: settingsResolver(() => loadSettings({ vault })) });
+    shared = new VaultCredentialProvider({
+      vault,
+      resolve: settingsResolver(() => loadSettings({ vault })),
+      ...(agentShared ? { revokeSuperseded: 'never' as const } : {}),
+    });
   }
   return shared;
 }

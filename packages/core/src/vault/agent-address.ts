@@ -19,3 +19,15 @@ export const VAULT_AGENT_ADDR = 'VAULT_AGENT_ADDR';
 export function agentAddress(env: Environment): string | undefined {
   return envValue(env, VAULT_AGENT_ADDR);
 }
+
+/**
+ * True when requests go to an agent that authenticates them (`VAULT_AGENT_ADDR` set and no
+ * `VAULT_TOKEN`): leases read through it are shared with every process behind the same agent.
+ *
+ * @example
+ * usesAgentAutoAuth({ VAULT_AGENT_ADDR: 'http://127.0.0.1:8100' }); // true
+ * usesAgentAutoAuth({ VAULT_AGENT_ADDR: 'http://127.0.0.1:8100', VAULT_TOKEN: 'hvs.x' }); // false
+ */
+export function usesAgentAutoAuth(env: Environment): boolean {
+  return agentAddress(env) !== undefined && !envValue(env, 'VAULT_TOKEN')?.trim();
+}
