@@ -25,7 +25,7 @@ export class FakeVaultClient implements VaultClient {
   readonly address = 'http://fake-vault.invalid';
   readonly calls: string[] = [];
   readonly leases = new Map<string, FakeLease>();
-  failWith: FakeVaultError | undefined;
+  failWith: Error | undefined;
   #serial = 0;
 
   constructor(

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { ProviderClosedError } from '../errors.js';
+import { ProviderClosedError, VaultUnavailableError } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
@@ -109,7 +109,14 @@ export class NameLeases {
    * for one request timeout at most, not for the client's retries behind a hung Vault.
    */
   refresh(gated: boolean): Promise<DatabaseCredentials> {
-    if (this.#fetching !== undefined) return this.#fetching;
+    if (this.#fetching !== undefined) {
+      // While Vault does not answer at all (timeouts, refused connections), the read in flight is
+      // the gate's probe: callers fail fast rather than wait up to a request timeout for it
+      // (rule 7); their fallback is credentials still valid. A Vault that answers (a 500 on a
+      // renewal) may well answer the read: callers join it.
+      const unreachable = this.gate.failingSince !== undefined && isUnreachable(this.gate.lastError);
+      return gated && unreachable ? Promise.reject(this.gate.lastError) : this.#fetching;
+    }
     const waitMs = gated ? this.gate.openAt - this.#context.clock.now() : 0;
     if (waitMs > 0 && this.gate.lastError !== undefined) return Promise.reject(this.gate.lastError);
     const read = waitMs > 0 ? this.#context.sleep(waitMs).then(() => this.#read(gated)) : this.#read(gated);
@@ -205,4 +212,9 @@ export class NameLeases {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Vault did not answer: a timeout or a failed connection (not an HTTP status). */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof VaultUnavailableError && (error.reason === 'timeout' || error.reason === 'network');
 }

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
-import { CredentialsUnavailableError, VaultInvalidRequestError } from '../errors.js';
+import { CredentialsUnavailableError, VaultInvalidRequestError, VaultUnavailableError } from '../errors.js';
 import type { CredentialEvents } from './credential-provider.js';
 import { FakeVaultClient, FakeVaultError } from './fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
@@ -181,6 +181,40 @@ describe('VaultCredentialProvider', () => {
     await clock.advance(10_000);
     const recovered = await provider.getCredentials(NAME);
     expect(recovered.leaseId).not.toBe(first.leaseId);
+    await provider.close();
+  });
+
+  it('while Vault does not answer, callers do not wait for the probe read in flight: they fail at once', async () => {
+    const { clock, vault, provider } = setup({ ttl: 6, maxTtl: 100 });
+    await provider.getCredentials(NAME);
+    const timedOut = new VaultUnavailableError('Vault did not answer within 2000 ms', {
+      path: 'sys/leases/renew',
+      reason: 'timeout',
+    });
+    vault.failWith = timedOut;
+    await clock.advance(6_100); // renewals failed; the lease has ended
+    await provider.getCredentials(NAME).catch(() => undefined); // the gate now knows Vault fails
+    // Behind a hung Vault the next probe neither succeeds nor fails for a request timeout.
+    vault.failWith = undefined;
+    let timeOut: (error: Error) => void = () => {};
+    vault.readDatabaseCredentials = () =>
+      new Promise((_, reject) => {
+        timeOut = reject;
+      });
+    await clock.advance(60_000); // the gate is open again: a caller starts the probe
+    void provider.getCredentials(NAME).catch(() => undefined);
+    let settled = false;
+    const other = provider.getCredentials(NAME).then(
+      () => 'credentials',
+      (error: unknown) => error,
+    );
+    void other.finally(() => {
+      settled = true;
+    });
+    await clock.advance(0);
+    expect(settled).toBe(true);
+    expect(await other).toBeInstanceOf(CredentialsUnavailableError);
+    timeOut(timedOut);
     await provider.close();
   });
 

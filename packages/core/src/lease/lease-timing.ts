@@ -23,7 +23,9 @@
  *    retried until only the grace is left, then the lease is replaced instead.
  * 7. **One request per name per interval.** While Vault fails, at most one request per database
  *    name per {@link FAILING_INTERVAL_MAX_MS} (5 s; 5 % of the lease for leases under 100 s)
- *    reaches Vault, from the schedule and from callers together; callers fail fast in between.
+ *    reaches Vault, from the schedule and from callers together; callers fail fast in between,
+ *    and while Vault does not answer at all (timeouts, refused connections) they do not wait for
+ *    the probe in flight either.
  * 8. **Give up at the end.** Once the effective end is reached the schedule stops; the next caller
  *    triggers an on-demand read (through the same gate) rather than a timer spinning. That read is
  *    one request: the Vault client's own retries serve only a name's first read, before any lease.
