@@ -139,8 +139,9 @@ describe('Vault unreachable at start', () => {
     });
     expect(inside.length).toBeGreaterThan(0);
     expect(inside.every((o) => o.errorCode === 'DATAVERK_CREDENTIALS_UNAVAILABLE')).toBe(true);
-    // The provider's backoff after 3 s of failures: a next try within ~1.5 s, with margin.
-    expect(recoveryMs).toBeLessThan(3_000);
+    // The provider's backoff after 3 s of failures: a next try within ~1.5 s, with margin for a
+    // loaded 2-core machine (3.3 s seen once in CI with three suites running; a 10 s backoff fails).
+    expect(recoveryMs).toBeLessThan(4_000);
     expect(outside).toEqual([]);
     expect(creds).toBe(1);
     expect(unhandled.seen).toEqual([]);

@@ -22,7 +22,13 @@ const FAILING_REVOKE = [`DROP ROLE "{{name}}-missing";`];
  * revocation may finish, and how long a poll for a dropped role may run past the expiry.
  */
 const REVOCATION_LATENESS_MS = 3_000;
-const DROP_TIMEOUT_MS = 10_000;
+/**
+ * A revocation at expiry that collides in PostgreSQL with another test's GRANT/REVOKE (`tuple
+ * concurrently updated`) is retried by the expiration manager after 10 s ±50 %, on both servers:
+ * the role is dropped by then, later than REVOCATION_LATENESS_MS.
+ */
+const EXPIRY_RETRY_MAX_MS = 15_000;
+const DROP_TIMEOUT_MS = EXPIRY_RETRY_MAX_MS + REVOCATION_LATENESS_MS;
 
 interface Creds {
   readonly leaseId: string;
@@ -124,7 +130,10 @@ describeEachVaultBackend('leases', ({ vault, postgres }) => {
     const droppedAt = await waitForRoleDropped(postgres, creds.username, expiresAt - Date.now() + DROP_TIMEOUT_MS);
     expect(droppedAt).toBeDefined();
     expect(droppedAt).toBeGreaterThanOrEqual(expiresAt - 300);
-    expect(droppedAt).toBeLessThanOrEqual(expiresAt + REVOCATION_LATENESS_MS);
+    // On time, or at the expiration manager's first retry after a collision.
+    expect(droppedAt).toBeLessThanOrEqual(expiresAt + DROP_TIMEOUT_MS);
+    if ((droppedAt ?? 0) > expiresAt + REVOCATION_LATENESS_MS)
+      console.log(`[contract] role dropped ${(droppedAt ?? 0) - expiresAt} ms after expiry: a retried revocation`);
     expect(await tryQueryAs(postgres, creds.username, creds.password)).toBe('28P01');
     const renew = await vaultFetch(vault(), 'PUT', 'sys/leases/renew', { body: { lease_id: creds.leaseId } });
     expect(renew.status).toBe(400);
