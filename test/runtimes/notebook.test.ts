@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,11 @@ const NOTEBOOK = join(ROOT, 'examples', 'notebook.ipynb');
 const CELL_TIMEOUT_S = 180;
 // nbclient, keeping the outputs Deno's kernel sends just after it reported idle (see the script).
 const EXECUTOR = join(ROOT, 'test', 'runtimes', 'execute-notebook.py');
+// Jupyter comes from PyPI: on a machine with Node.js and npm only (the README's quick start) there
+// is no Python to install it with, and the notebook check is skipped, saying so. CI has Python and
+// installs Jupyter in a step of its own, which fails loudly without it.
+const pythonMissing = spawnSync('python3', ['--version']).error !== undefined;
+if (pythonMissing) console.log('[dataverk] no python3: the notebook check is skipped (it needs Jupyter from PyPI)');
 
 interface Output {
   readonly output_type: string;
@@ -48,7 +54,7 @@ function displayed(cell: Cell): Record<string, string> | undefined {
     : Object.fromEntries(Object.entries(output.data).map(([type, value]) => [type, joined(value)]));
 }
 
-describe('examples/notebook.ipynb, executed headless with the Deno kernel (nbclient)', () => {
+describe.skipIf(pythonMissing)('examples/notebook.ipynb, executed headless with the Deno kernel (nbclient)', () => {
   let jupyter: JupyterEnvironment;
   let run: ProcessRun;
   let executedText: string;
