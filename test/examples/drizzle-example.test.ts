@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  expectCleanStderr,
-  expectNoSecrets,
-  expectRunVault,
-  rotationLine,
-  runExample,
-} from '../integrations/support/example-run.js';
+import { expectCleanStderr, expectNoSecrets, expectRunVault, rotationLine, runExample } from './support/example-run.js';
 
 describe('examples/drizzle.ts (run as `pnpm example examples/drizzle.ts`)', () => {
   it('Drizzle over createPool: a transaction, a typed aggregate, the same db object across a rotation', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectCleanStderr, expectNoSecrets, expectRunVault, runExample } from '../integrations/support/example-run.js';
+import { expectCleanStderr, expectNoSecrets, expectRunVault, runExample } from './support/example-run.js';
 
 /** The `before → after` users of the example's rotation line. */
 function rotation(stdout: string): [string, string] | undefined {

@@ -1,12 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectCleanStderr,
-  expectNoSecrets,
-  expectRunVault,
-  rotationLine,
-  runExample,
-} from '../integrations/support/example-run.js';
 import { generateExamplesPrismaClient } from '../integrations/support/generate-prisma-client.js';
+import { expectCleanStderr, expectNoSecrets, expectRunVault, rotationLine, runExample } from './support/example-run.js';
 
 describe('examples/prisma.ts (run as `pnpm example examples/prisma.ts`)', () => {
   beforeAll(async () => {

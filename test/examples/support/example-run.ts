@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, inject } from 'vitest';
 
-// A minimal copy of what test/examples/examples.test.ts does (that file exports nothing), for the
-// Drizzle and Prisma example tests; to be merged with a shared runner once there is one.
+// Runs an example as its own process and checks what it printed: one runner for every example test.
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RUN_TIMEOUT_MS = 90_000;
@@ -20,15 +19,22 @@ export interface ExampleRun {
   readonly secretsFile: string;
 }
 
-/** Runs `examples/<file>` the way `pnpm example` does, as its own process, on this run's PostgreSQL. */
-export function runExample(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ExampleRun> {
+/**
+ * Runs `examples/<file>` the way `pnpm example` does, as its own process, on this run's PostgreSQL
+ * (`sharedPostgres: false`: the example starts its own, as the demo does for a user).
+ */
+export function runExample(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly sharedPostgres?: boolean } = {},
+): Promise<ExampleRun> {
   const secretsFile = join(tmpdir(), `dataverk-example-secrets-${randomBytes(6).toString('hex')}.json`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', `examples/${file}`], {
       cwd: ROOT,
       env: {
         ...env,
-        DATAVERK_TEST_DATABASE_URL: inject('postgres').url,
+        ...(options.sharedPostgres === false ? {} : { DATAVERK_TEST_DATABASE_URL: inject('postgres').url }),
         DATAVERK_TEST_ISSUED_SECRETS_FILE: secretsFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,8 +80,9 @@ export function expectRunVault(stdout: string, file: string): void {
 
 /** The `before → after` users of an example's rotation line. */
 export function rotationLine(stdout: string, prefix: string): [string, string] | undefined {
-  const match = new RegExp(`^${prefix}: same (?:db object|client), new credentials: (\\S+) → (\\S+)$`, 'm').exec(
-    stdout,
-  );
+  const match = new RegExp(
+    `^${prefix}: same (?:db object|client|sql object), new credentials: (\\S+) → (\\S+)$`,
+    'm',
+  ).exec(stdout);
   return match === null ? undefined : [match[1] ?? '', match[2] ?? ''];
 }
