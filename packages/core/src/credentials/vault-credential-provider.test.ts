@@ -7,6 +7,11 @@ import { FakeVaultClient, FakeVaultError } from './fake-vault-client.test-helper
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 
 const NAME = 'postgres_database';
+/** Test lengths and production ones (24 h leases, 768 h max), both under fake time. */
+const LENGTHS = [
+  { label: '6 s lease', ttl: 6, maxTtl: 100 },
+  { label: '24 h lease, 768 h max', ttl: 24 * 3600, maxTtl: 768 * 3600 },
+];
 const START = Date.parse('2026-01-01T00:00:00Z');
 
 function setup(options: { ttl?: number; maxTtl?: number; renewable?: boolean; random?: () => number } = {}) {
@@ -111,18 +116,21 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
-  it("makes a caller's read a single request once a held lease ran out while its renewal hangs", async () => {
-    const { clock, vault, provider } = setup({ ttl: 6, maxTtl: 100 });
-    await provider.getCredentials(NAME); // the first read: retries on
-    // Behind a hung Vault the renewal neither succeeds nor fails before the lease ends.
-    vault.renewLease = () => new Promise(() => {});
-    await clock.advance(6_100);
-    await provider.getCredentials(NAME);
-    expect(vault.count('read')).toBe(2);
-    // Not the client's three attempts (3 × the request timeout) for the first caller left without credentials.
-    expect(vault.readRetries).toEqual([undefined, false]);
-    await provider.close();
-  });
+  it.each(LENGTHS)(
+    "makes a caller's read a single request once a held lease ran out while its renewal hangs ($label)",
+    async ({ ttl, maxTtl }) => {
+      const { clock, vault, provider } = setup({ ttl, maxTtl });
+      await provider.getCredentials(NAME); // the first read: retries on
+      // Behind a hung Vault the renewal neither succeeds nor fails before the lease ends.
+      vault.renewLease = () => new Promise(() => {});
+      await clock.advance(ttl * 1000 + 100);
+      await provider.getCredentials(NAME);
+      expect(vault.count('read')).toBe(2);
+      // Not the client's three attempts (3 × the request timeout) for the first caller left without credentials.
+      expect(vault.readRetries).toEqual([undefined, false]);
+      await provider.close();
+    },
+  );
 
   it('rotates a non-renewable lease at 2/3 of its duration plus jitter, with no renewal', async () => {
     const { clock, vault, provider, events } = setup({ ttl: 6, renewable: false });
@@ -184,39 +192,42 @@ describe('VaultCredentialProvider', () => {
     await provider.close();
   });
 
-  it('while Vault does not answer, callers do not wait for the probe read in flight: they fail at once', async () => {
-    const { clock, vault, provider } = setup({ ttl: 6, maxTtl: 100 });
-    await provider.getCredentials(NAME);
-    const timedOut = new VaultUnavailableError('Vault did not answer within 2000 ms', {
-      path: 'sys/leases/renew',
-      reason: 'timeout',
-    });
-    vault.failWith = timedOut;
-    await clock.advance(6_100); // renewals failed; the lease has ended
-    await provider.getCredentials(NAME).catch(() => undefined); // the gate now knows Vault fails
-    // Behind a hung Vault the next probe neither succeeds nor fails for a request timeout.
-    vault.failWith = undefined;
-    let timeOut: (error: Error) => void = () => {};
-    vault.readDatabaseCredentials = () =>
-      new Promise((_, reject) => {
-        timeOut = reject;
+  it.each(LENGTHS)(
+    'while Vault does not answer, callers do not wait for the probe read in flight: they fail at once ($label)',
+    async ({ ttl, maxTtl }) => {
+      const { clock, vault, provider } = setup({ ttl, maxTtl });
+      await provider.getCredentials(NAME);
+      const timedOut = new VaultUnavailableError('Vault did not answer within 2000 ms', {
+        path: 'sys/leases/renew',
+        reason: 'timeout',
       });
-    await clock.advance(60_000); // the gate is open again: a caller starts the probe
-    void provider.getCredentials(NAME).catch(() => undefined);
-    let settled = false;
-    const other = provider.getCredentials(NAME).then(
-      () => 'credentials',
-      (error: unknown) => error,
-    );
-    void other.finally(() => {
-      settled = true;
-    });
-    await clock.advance(0);
-    expect(settled).toBe(true);
-    expect(await other).toBeInstanceOf(CredentialsUnavailableError);
-    timeOut(timedOut);
-    await provider.close();
-  });
+      vault.failWith = timedOut;
+      await clock.advance(ttl * 1000 + 100); // renewals failed; the lease has ended
+      await provider.getCredentials(NAME).catch(() => undefined); // the gate now knows Vault fails
+      // Behind a hung Vault the next probe neither succeeds nor fails for a request timeout.
+      vault.failWith = undefined;
+      let timeOut: (error: Error) => void = () => {};
+      vault.readDatabaseCredentials = () =>
+        new Promise((_, reject) => {
+          timeOut = reject;
+        });
+      await clock.advance(60_000); // the gate is open again: a caller starts the probe
+      void provider.getCredentials(NAME).catch(() => undefined);
+      let settled = false;
+      const other = provider.getCredentials(NAME).then(
+        () => 'credentials',
+        (error: unknown) => error,
+      );
+      void other.finally(() => {
+        settled = true;
+      });
+      await clock.advance(0);
+      expect(settled).toBe(true);
+      expect(await other).toBeInstanceOf(CredentialsUnavailableError);
+      timeOut(timedOut);
+      await provider.close();
+    },
+  );
 
   it('after a long Vault outage, reads again within 5 s of Vault coming back', async () => {
     const { clock, vault, provider } = setup({ ttl: 3, maxTtl: 100 });
