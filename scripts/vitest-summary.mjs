@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 
 const totals = { passed: 0, failed: 0, skipped: 0, failedSuites: 0 };
 let problem = '';
+// Failed tests are named here because CI shows only the tail of the log.
+const failures = [];
 // `--vault=NAME` names the Vault the run trusted on the closing line (`openbao: N passed, …`).
 const vaultArg = process.argv.find((arg) => arg.startsWith('--vault='));
 const closingLabel = vaultArg === undefined ? '' : `${vaultArg.slice('--vault='.length)}: `;
@@ -26,13 +28,29 @@ for (const arg of process.argv.slice(2).filter((arg) => !arg.startsWith('--'))) 
     failedSuites,
   };
   for (const key of Object.keys(totals)) totals[key] += run[key];
+  for (const suite of report.testResults) {
+    const where = `${label || 'run'} ${suite.name.replace(`${process.cwd()}/`, '')}`;
+    if (suite.status === 'failed' && suite.assertionResults.length === 0)
+      failures.push(`${where}: ${firstLine(suite.message)}`);
+    for (const test of suite.assertionResults.filter((result) => result.status === 'failed'))
+      failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+  }
   if (label)
     console.log(
       `${label}: ${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped, ${failedSuites} files failed to run`,
     );
 }
+for (const failure of failures) console.log(`FAILED ${failure}`);
 if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
 if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
 if (problem) console.log(`CI problem: ${problem}`);
 console.log(`${closingLabel}${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(problem || totals.failed > 0 ? 1 : 0);
+
+function firstLine(message) {
+  const line =
+    String(message ?? '')
+      .split('\n')
+      .find((text) => text.trim() !== '') ?? '(no message)';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
