@@ -1,68 +1,11 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dataverkSql } from '@dataverk/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsOf, leaseIdOf, rolesLeft } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
-
-interface EndAndExitOutcome {
-  readonly users: string[];
-  readonly leasesBefore: string[];
-  readonly leasesAfter: string[];
-  readonly resources: string[];
-  readonly exitCode: number | null;
-  readonly exitAfterReportMs: number;
-}
+import { runReportingChild } from '../support/run-close-and-exit.js';
 
 const SCRIPT = fileURLToPath(new URL('./end-and-exit.ts', import.meta.url));
-const TEST_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-/** Runs end-and-exit.ts in a child process; kills it if it has not exited 10 s after its report. */
-function runEndAndExit(fixture: DatabaseFixture): Promise<EndAndExitOutcome> {
-  const { postgres, vault, vaultPath } = fixture;
-  const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', SCRIPT], {
-    cwd: TEST_DIR,
-    env: {
-      PATH: process.env.PATH,
-      CHILD_VAULT_ADDR: vault.address,
-      CHILD_VAULT_TOKEN: vault.rootToken,
-      CHILD_DATABASE_URL: `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`,
-      CHILD_VAULT_PATH: vaultPath,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let reportedAt: number | undefined;
-  let killer: NodeJS.Timeout | undefined;
-  const overall = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (reportedAt === undefined && stdout.includes('\n')) {
-      reportedAt = Date.now();
-      killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(overall);
-      clearTimeout(killer);
-      if (reportedAt === undefined) {
-        reject(new Error(`end-and-exit printed no report (exit ${code}): ${stderr.slice(-2000)}`));
-        return;
-      }
-      const report = JSON.parse(stdout.split('\n')[0] ?? '') as Omit<
-        EndAndExitOutcome,
-        'exitCode' | 'exitAfterReportMs'
-      >;
-      resolve({ ...report, exitCode: code, exitAfterReportMs: Date.now() - reportedAt });
-    });
-  });
-}
 
 describe('postgres.js: sql.end()', () => {
   let fixture: DatabaseFixture;
@@ -74,7 +17,7 @@ describe('postgres.js: sql.end()', () => {
   });
 
   it('with revokeOnClose leaves no live lease and no open handle, so the process exits on its own', async () => {
-    const outcome = await runEndAndExit(fixture);
+    const outcome = await runReportingChild(fixture, SCRIPT, []);
     console.log(`[postgres.js end-and-exit] ${JSON.stringify(outcome)}`);
     expect(outcome.exitCode).toBe(0);
     expect(outcome.resources.filter((r) => r === 'TCPSocketWrap' || r === 'Timeout')).toEqual([]);

@@ -27,8 +27,23 @@ export function runCloseAndExit(
   adapter: 'knex' | 'pg' | 'kysely',
   exitWithinMs = 10_000,
 ): Promise<CloseAndExitOutcome> {
+  return runReportingChild(fixture, SCRIPT, [adapter], exitWithinMs);
+}
+
+/**
+ * Runs `script` (a file that prints one JSON report line of {@link CloseAndExitOutcome}'s shape,
+ * then closes and should exit) in a child process against the fixture's Vault and PostgreSQL, and
+ * kills it if it has not exited `exitWithinMs` after its report.
+ */
+export function runReportingChild(
+  fixture: DatabaseFixture,
+  script: string,
+  args: readonly string[],
+  exitWithinMs = 10_000,
+): Promise<CloseAndExitOutcome> {
   const { postgres, vault, vaultPath } = fixture;
-  const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', SCRIPT, adapter], {
+  const label = [script.split('/').pop(), ...args].join(' ');
+  const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', script, ...args], {
     cwd: TEST_DIR,
     env: {
       PATH: process.env.PATH,
@@ -61,7 +76,7 @@ export function runCloseAndExit(
       clearTimeout(killer);
       const line = stdout.split('\n')[0] ?? '';
       if (reportedAt === undefined) {
-        reject(new Error(`close-and-exit ${adapter} printed no report (exit ${code}): ${stderr.slice(-2000)}`));
+        reject(new Error(`${label} printed no report (exit ${code}): ${stderr.slice(-2000)}`));
         return;
       }
       const report = JSON.parse(line) as Omit<CloseAndExitOutcome, 'exitCode' | 'exitAfterReportMs'>;
