@@ -80,7 +80,7 @@ export class AppRoleAuthBackend implements LogicalBackend {
     this.#secretIds.set(secretId, {
       role: roleName,
       accessor,
-      expiresAt: role.secretIdTtl > 0 ? Date.now() + role.secretIdTtl * 1000 : undefined,
+      expiresAt: role.secretIdTtl > 0 ? this.#tokens.clock.now() + role.secretIdTtl * 1000 : undefined,
       usesLeft: role.secretIdNumUses > 0 ? role.secretIdNumUses : undefined,
     });
     return logical({
@@ -120,7 +120,7 @@ export class AppRoleAuthBackend implements LogicalBackend {
   #consumeSecretId(roleName: string, secretId: string): void {
     if (secretId === '') throw VaultErrorReply.badRequest('missing secret_id');
     const entry = this.#secretIds.get(secretId);
-    const expired = entry?.expiresAt !== undefined && entry.expiresAt <= Date.now();
+    const expired = entry?.expiresAt !== undefined && entry.expiresAt <= this.#tokens.clock.now();
     if (entry === undefined || entry.role !== roleName || expired) {
       throw VaultErrorReply.badRequest(INVALID_CREDENTIALS);
     }

@@ -14,6 +14,7 @@ import { CREDENTIAL_VALIDITY_BUFFER_MS, type LeaseBackend, type LeaseManager } f
 import type { BackendRequest, LogicalBackend } from './logical-backend.js';
 import { PostgresExecutor } from './postgres-executor.js';
 import { databasePassword } from './random-id.js';
+import type { RoleStatementExecutor, RoleStatementExecutorFactory } from './role-statement-executor.js';
 import { type RouteParams, RouteTable } from './route-table.js';
 import { DEFAULT_RENEW_STATEMENT } from './sql-statements.js';
 import { StaticRoleStore } from './static-role-store.js';
@@ -23,7 +24,7 @@ import { type HandlerResult, logical, noContent } from './vault-response.js';
 
 interface Connection {
   readonly config: DatabaseConnectionConfig;
-  readonly executor: PostgresExecutor;
+  readonly executor: RoleStatementExecutor;
 }
 
 /**
@@ -36,11 +37,15 @@ export class DatabaseEngine implements LogicalBackend {
   readonly routes = new RouteTable<BackendRequest>();
   readonly #connections = new Map<string, Connection>();
   readonly #roles = new Map<string, DatabaseRole>();
-  readonly #static = new StaticRoleStore((dbName) => this.#connection(dbName).executor);
+  readonly #static: StaticRoleStore;
   readonly #leases: LeaseManager;
+  readonly #createExecutor: RoleStatementExecutorFactory;
 
-  constructor(leases: LeaseManager) {
+  /** `createExecutor`: where a connection's statements run; a real PostgreSQL by default. */
+  constructor(leases: LeaseManager, createExecutor: RoleStatementExecutorFactory = postgresExecutor) {
     this.#leases = leases;
+    this.#createExecutor = createExecutor;
+    this.#static = new StaticRoleStore((dbName) => this.#connection(dbName).executor, leases.clock);
     const name = (params: RouteParams) => params.name ?? '';
     const keys = (list: string[]) => (list.length === 0 ? throwNotFound() : logical({ keys: list }));
     this.routes
@@ -96,7 +101,7 @@ export class DatabaseEngine implements LogicalBackend {
 
   async #writeConnection(name: string, request: BackendRequest): Promise<HandlerResult> {
     const config = parseConnectionConfig(request.data);
-    const executor = new PostgresExecutor(connectionString(config), config.password);
+    const executor = this.#createExecutor(connectionString(config), config.password);
     if (config.verifyConnection) {
       try {
         await executor.verify();
@@ -127,11 +132,13 @@ export class DatabaseEngine implements LogicalBackend {
       increment: 0,
       backendTtl: role.defaultTtl,
       backendMaxTtl: role.maxTtl,
-      now: Date.now(),
+      now: this.#leases.clock.now(),
     });
-    const username = databaseUsername(request.caller?.displayName ?? 'token', roleName);
+    const username = databaseUsername(request.caller?.displayName ?? 'token', roleName, this.#leases.clock.now());
     const password = databasePassword();
-    const expiration = formatGoExpiration(new Date(Date.now() + ttl * 1000 + CREDENTIAL_VALIDITY_BUFFER_MS));
+    const expiration = formatGoExpiration(
+      new Date(this.#leases.clock.now() + ttl * 1000 + CREDENTIAL_VALIDITY_BUFFER_MS),
+    );
     try {
       await connection.executor.runInTransaction(role.creationStatements, {
         name: username,
@@ -205,6 +212,10 @@ export class DatabaseEngine implements LogicalBackend {
     }
     return connection;
   }
+}
+
+function postgresExecutor(connectionUrl: string, superuserPassword: string): RoleStatementExecutor {
+  return new PostgresExecutor(connectionUrl, superuserPassword);
 }
 
 function throwNotFound(): never {

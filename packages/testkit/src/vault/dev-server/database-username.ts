@@ -10,7 +10,7 @@ const MAX_USERNAME_LENGTH = 63;
  * @example
  * databaseUsername('token', 'readonly') // 'v-token-readonly-AbC…-1700000000'
  */
-export function databaseUsername(displayName: string, roleName: string, now = Date.now()): string {
+export function databaseUsername(displayName: string, roleName: string, now: number): string {
   const name = `v-${displayName.slice(0, 8)}-${roleName.slice(0, 8)}-${base62(20)}-${Math.floor(now / 1000)}`;
   return name.slice(0, MAX_USERNAME_LENGTH);
 }

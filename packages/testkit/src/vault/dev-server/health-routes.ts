@@ -1,3 +1,4 @@
+import type { DevServerClock } from './dev-server-clock.js';
 import type { BackendRequest } from './logical-backend.js';
 import { field } from './request-fields.js';
 import type { RouteTable } from './route-table.js';
@@ -17,9 +18,13 @@ export interface ServerStatus {
  * The dev server is always initialized and active, so the status is `activecode` (200) or, sealed,
  * `sealedcode` (503); HEAD answers the same code without a body.
  */
-export function addHealthRoutes(routes: RouteTable<BackendRequest>, status: () => ServerStatus): void {
+export function addHealthRoutes(
+  routes: RouteTable<BackendRequest>,
+  status: () => ServerStatus,
+  clock: DevServerClock,
+): void {
   routes
-    .add('health', { read: (request) => health(request, status()), ...refuseOtherMethods })
+    .add('health', { read: (request) => health(request, status(), clock.now()), ...refuseOtherMethods })
     .add('seal-status', { read: () => raw(200, sealStatus(status())), ...refuseOtherMethods });
 }
 
@@ -35,7 +40,7 @@ function methodNotAllowed(): never {
   throw VaultErrorReply.methodNotAllowed();
 }
 
-function health(request: BackendRequest, status: ServerStatus): HandlerResult {
+function health(request: BackendRequest, status: ServerStatus, nowMs: number): HandlerResult {
   const code = status.sealed
     ? field.integer(request.data, 'sealedcode', 503)
     : field.integer(request.data, 'activecode', 200);
@@ -45,7 +50,7 @@ function health(request: BackendRequest, status: ServerStatus): HandlerResult {
     standby: status.sealed,
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',
-    server_time_utc: Math.floor(Date.now() / 1000),
+    server_time_utc: Math.floor(nowMs / 1000),
     version: status.version,
     cluster_name: status.clusterName,
     cluster_id: status.clusterId,

@@ -64,8 +64,12 @@ const EXP_LEEWAY_S = 60;
  * OpenBao: a JWT expired by more than the leeway is refused by name; one within the leeway goes on
  * to the TokenReview API, which allows no skew, so the login ends in a bare `permission denied`.
  */
-export function checkTimeAndAudience(claims: Readonly<Record<string, unknown>>, audience: string): void {
-  const now = Math.floor(Date.now() / 1000);
+export function checkTimeAndAudience(
+  claims: Readonly<Record<string, unknown>>,
+  audience: string,
+  nowMs = Date.now(),
+): void {
+  const now = Math.floor(nowMs / 1000);
   if (typeof claims.exp === 'number' && claims.exp + EXP_LEEWAY_S < now) {
     throw VaultErrorReply.forbidden('invalid expiration time (exp) claim: token is expired');
   }

@@ -115,7 +115,7 @@ export class KubernetesAuthBackend implements LogicalBackend {
     // Without pem_keys Vault would ask the TokenReview API, which the dev server does not have.
     if (config.keys.length === 0) throw VaultErrorReply.permissionDenied();
     const claims = verifyJwt(jwt, config.keys);
-    checkTimeAndAudience(claims, role.audience);
+    checkTimeAndAudience(claims, role.audience, this.#tokens.clock.now());
     if (!config.disableIssValidation && claims.iss !== (config.issuer || 'kubernetes/serviceaccount')) {
       throw VaultErrorReply.forbidden('invalid issuer (iss) claim');
     }

@@ -1,3 +1,4 @@
+import { type DevServerClock, systemDevServerClock } from './dev-server-clock.js';
 import { listChildKeys } from './kv-key-listing.js';
 import { KvV2Key } from './kv-v2-key.js';
 import type { BackendRequest, LogicalBackend } from './logical-backend.js';
@@ -20,8 +21,10 @@ export class KvV2Engine implements LogicalBackend {
   readonly #keys = new Map<string, KvV2Key>();
   #maxVersions = 0;
   #casRequired = false;
+  readonly #clock: DevServerClock;
 
-  constructor() {
+  constructor(clock: DevServerClock = systemDevServerClock) {
+    this.#clock = clock;
     const path = (params: RouteParams) => params.path ?? '';
     this.routes
       .add('config', { read: () => this.#readConfig(), update: (request) => this.#writeConfig(request) })
@@ -67,7 +70,7 @@ export class KvV2Engine implements LogicalBackend {
   #write(path: string, request: BackendRequest): HandlerResult {
     const data = field.object(request.data, 'data');
     if (data === undefined) throw VaultErrorReply.badRequest('no data provided');
-    const key = this.#keys.get(path) ?? new KvV2Key();
+    const key = this.#keys.get(path) ?? new KvV2Key(this.#clock);
     this.#checkCas(key, field.object(request.data, 'options'));
     const version = key.write(data, this.#maxVersions);
     this.#keys.set(path, key);
@@ -109,7 +112,7 @@ export class KvV2Engine implements LogicalBackend {
     if (key === undefined) return noContent();
     for (const version of asked ?? [key.currentVersion]) {
       const entry = key.versions.get(version);
-      if (entry !== undefined && !entry.destroyed) entry.deletedAt = deleted ? Date.now() : undefined;
+      if (entry !== undefined && !entry.destroyed) entry.deletedAt = deleted ? this.#clock.now() : undefined;
     }
     return noContent();
   }
@@ -123,7 +126,7 @@ export class KvV2Engine implements LogicalBackend {
   }
 
   #writeMetadata(path: string, request: BackendRequest): HandlerResult {
-    const key = this.#keys.get(path) ?? new KvV2Key();
+    const key = this.#keys.get(path) ?? new KvV2Key(this.#clock);
     key.maxVersions = field.integer(request.data, 'max_versions', key.maxVersions);
     key.casRequired = field.boolean(request.data, 'cas_required', key.casRequired);
     key.deleteVersionAfter = field.string(request.data, 'delete_version_after', key.deleteVersionAfter);

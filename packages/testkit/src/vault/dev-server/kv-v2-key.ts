@@ -1,3 +1,4 @@
+import type { DevServerClock } from './dev-server-clock.js';
 import { rfc3339 } from './go-time-format.js';
 
 /** One version of a kv v2 secret. */
@@ -14,8 +15,9 @@ const DEFAULT_MAX_VERSIONS = 10;
 /** A kv v2 key: its versions and metadata (api-docs/secret/kv/kv-v2, "Read Secret Metadata"). */
 export class KvV2Key {
   readonly versions = new Map<number, KvVersion>();
-  readonly createdAt = Date.now();
-  updatedAt = Date.now();
+  readonly #clock: DevServerClock;
+  readonly createdAt: number;
+  updatedAt: number;
   currentVersion = 0;
   oldestVersion = 0;
   /** Counts metadata writes: 0 for a key made by a data write, 1 after the first metadata write. */
@@ -25,6 +27,12 @@ export class KvV2Key {
   deleteVersionAfter = '0s';
   customMetadata: Readonly<Record<string, string>> | null = null;
 
+  constructor(clock: DevServerClock) {
+    this.#clock = clock;
+    this.createdAt = clock.now();
+    this.updatedAt = this.createdAt;
+  }
+
   /**
    * Adds a version, dropping the oldest beyond `max_versions` (the larger of the key's and the
    * engine's); `oldest_version` stays 0 until a version is dropped (kv/path_data.go).
@@ -32,7 +40,7 @@ export class KvV2Key {
   write(data: Readonly<Record<string, unknown>>, engineMaxVersions: number): number {
     const version = this.currentVersion + 1;
     this.currentVersion = version;
-    this.updatedAt = Date.now();
+    this.updatedAt = this.#clock.now();
     this.versions.set(version, { data, createdAt: this.updatedAt, deletedAt: undefined, destroyed: false });
     const keep = Math.max(this.maxVersions, engineMaxVersions) || DEFAULT_MAX_VERSIONS;
     if (version - this.oldestVersion >= keep) {

@@ -1,5 +1,6 @@
 import type { LeaseHistoryEntry } from '../test-vault.js';
 import { type CancelTimer, scheduleAt } from './deadline-timer.js';
+import { type DevServerClock, systemDevServerClock } from './dev-server-clock.js';
 import { rfc3339 } from './go-time-format.js';
 import { base62 } from './random-id.js';
 import { calculateTtl, PastMaxTtlError, remainingSeconds } from './ttl-calculation.js';
@@ -44,6 +45,8 @@ export const CREDENTIAL_VALIDITY_BUFFER_MS = 5_000;
 export interface LeaseManagerOptions {
   /** Vault's `revokeRetryBase`: the n-th failed revocation is retried after 2^n × this, ±50 %. */
   readonly revokeRetryBaseMs?: number;
+  /** Whose time leases run on; the system clock by default. */
+  readonly clock?: DevServerClock;
 }
 
 /**
@@ -62,10 +65,22 @@ export class LeaseManager {
   readonly #history: LeaseHistoryEntry[] = [];
   readonly #ending = new Set<Promise<void>>();
   readonly #revokeRetryBaseMs: number;
+  readonly #clock: DevServerClock;
   #stopped = false;
 
   constructor(options: LeaseManagerOptions = {}) {
     this.#revokeRetryBaseMs = options.revokeRetryBaseMs ?? REVOKE_RETRY_BASE_MS;
+    this.#clock = options.clock ?? systemDevServerClock;
+  }
+
+  /** The clock leases run on, for the engines that issue them. */
+  get clock(): DevServerClock {
+    return this.#clock;
+  }
+
+  /** Leases that exist now (live, or expired and still being revoked). */
+  get size(): number {
+    return this.#live.size;
   }
 
   register(spec: {
@@ -76,7 +91,7 @@ export class LeaseManager {
     readonly renewable: boolean;
     readonly backend: LeaseBackend;
   }): { readonly leaseId: string; readonly ttl: number } {
-    const now = Date.now();
+    const now = this.#clock.now();
     const id = `${spec.path}/${base62(24)}`;
     const history: LeaseHistoryEntry = {
       leaseId: id,
@@ -106,10 +121,10 @@ export class LeaseManager {
   async renew(id: string, increment: number): Promise<{ ttl: number; renewable: boolean; warnings: string[] }> {
     const lease = this.#live.get(id);
     if (lease === undefined) throw VaultErrorReply.badRequest('lease not found');
-    if (lease.expiresAt < Date.now()) throw VaultErrorReply.badRequest('lease expired');
+    if (lease.expiresAt < this.#clock.now()) throw VaultErrorReply.badRequest('lease expired');
     if (!lease.renewable) throw VaultErrorReply.badRequest('lease is not renewable');
     const granted = await this.#extend(lease, increment);
-    const now = Date.now();
+    const now = this.#clock.now();
     lease.expiresAt = now + granted.ttl * 1000;
     lease.lastRenewalAt = now;
     this.#record(lease, { expiresAt: lease.expiresAt });
@@ -187,7 +202,7 @@ export class LeaseManager {
   lookup(id: string): Record<string, unknown> {
     const lease = this.#live.get(id);
     if (lease === undefined) throw VaultErrorReply.badRequest('invalid lease');
-    const now = Date.now();
+    const now = this.#clock.now();
     return {
       expire_time: rfc3339(lease.expiresAt),
       id,
@@ -237,7 +252,9 @@ export class LeaseManager {
           this.#record(lease, { revocationError: causeOf(error) });
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, STOP_RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1)));
+        await new Promise<void>((resolve) =>
+          this.#clock.setTimeout(resolve, STOP_RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1)),
+        );
       }
     }
   }
@@ -252,9 +269,9 @@ export class LeaseManager {
         issuedAt: lease.issuedAt,
       };
       // The backend computes the TTL for its SQL, core computes it again for the lease.
-      const forBackend = calculateTtl({ ...input, now: Date.now() });
-      await lease.backend.extend(Date.now() + forBackend.ttl * 1000 + CREDENTIAL_VALIDITY_BUFFER_MS);
-      return calculateTtl({ ...input, now: Date.now() });
+      const forBackend = calculateTtl({ ...input, now: this.#clock.now() });
+      await lease.backend.extend(this.#clock.now() + forBackend.ttl * 1000 + CREDENTIAL_VALIDITY_BUFFER_MS);
+      return calculateTtl({ ...input, now: this.#clock.now() });
     } catch (error) {
       if (error instanceof VaultErrorReply) throw error;
       if (error instanceof PastMaxTtlError) throw VaultErrorReply.badRequest(wrapped('renew', error));
@@ -272,7 +289,7 @@ export class LeaseManager {
     if (this.#live.get(lease.id) !== lease) return;
     lease.cancelTimer();
     this.#live.delete(lease.id);
-    const now = Date.now();
+    const now = this.#clock.now();
     this.#record(lease, {
       ...(lease.history.endedAt === undefined ? { endedAt: now, endReason: reason } : {}),
       revocationCompletedAt: now,
@@ -284,7 +301,7 @@ export class LeaseManager {
     lease.cancelTimer();
     this.#live.delete(lease.id);
     this.#record(lease, {
-      ...(lease.history.endedAt === undefined ? { endedAt: Date.now(), endReason: 'revoked' as const } : {}),
+      ...(lease.history.endedAt === undefined ? { endedAt: this.#clock.now(), endReason: 'revoked' as const } : {}),
       revocationError: error,
     });
   }
@@ -295,10 +312,10 @@ export class LeaseManager {
    * delay while the lease stays known, until it is irrevocable. Resolves after the first attempt.
    */
   #expire(lease: Lease, reason: 'expired' | 'revoked'): Promise<void> {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (lease.history.endedAt === undefined) {
       // A revocation moves the expiry forward to now. An expiry keeps its time: the timer may fire a
-      // millisecond before Date.now() reaches it, and Vault's record says when the lease was to end.
+      // millisecond before the clock reaches it, and Vault's record says when the lease was to end.
       if (reason === 'revoked') lease.expiresAt = Math.min(lease.expiresAt, now);
       this.#record(lease, { expiresAt: lease.expiresAt, endedAt: now, endReason: reason });
     }
@@ -319,7 +336,11 @@ export class LeaseManager {
       }
       if (this.#stopped) return;
       const delay = retryDelay(lease.revokesAttempted, this.#revokeRetryBaseMs);
-      lease.cancelTimer = scheduleAt(Date.now() + delay, () => void this.#track(this.#attemptExpiry(lease, reason)));
+      lease.cancelTimer = scheduleAt(
+        this.#clock,
+        this.#clock.now() + delay,
+        () => void this.#track(this.#attemptExpiry(lease, reason)),
+      );
     }
   }
 
@@ -337,7 +358,7 @@ export class LeaseManager {
 
   #arm(lease: Lease): void {
     lease.cancelTimer();
-    lease.cancelTimer = scheduleAt(lease.expiresAt, () => {
+    lease.cancelTimer = scheduleAt(this.#clock, lease.expiresAt, () => {
       if (this.#live.get(lease.id) === lease) void this.#expire(lease, 'expired');
     });
   }

@@ -32,7 +32,7 @@ export function addLeaseRoutes(routes: RouteTable<BackendRequest>, leases: Lease
   const lookup = (request: BackendRequest) => {
     const leaseId = leaseIdOf(request, {});
     const token = tokens.byLeaseId(leaseId);
-    return logical(token === undefined ? leases.lookup(leaseId) : tokenLeaseData(leaseId, token));
+    return logical(token === undefined ? leases.lookup(leaseId) : tokenLeaseData(leaseId, token, tokens.clock.now()));
   };
   // `sync` defaults to true (logical_system_paths.go): 204 once revoked, 202 when only queued.
   const revokePrefix = async (request: BackendRequest, params: RouteParams, force: boolean) => {
@@ -89,7 +89,7 @@ function leaseIdOf(request: BackendRequest, params: RouteParams): string {
 }
 
 /** `sys/leases/lookup` of a token's lease: the token's own times (vault/expiration.go, leaseEntry). */
-function tokenLeaseData(leaseId: string, token: TokenEntry): Record<string, unknown> {
+function tokenLeaseData(leaseId: string, token: TokenEntry, now: number): Record<string, unknown> {
   return {
     expire_time: token.expiresAt === undefined ? null : rfc3339(token.expiresAt),
     id: leaseId,
@@ -97,6 +97,6 @@ function tokenLeaseData(leaseId: string, token: TokenEntry): Record<string, unkn
     last_renewal: token.lastRenewalAt === undefined ? null : rfc3339(token.lastRenewalAt),
     path: token.path,
     renewable: token.renewable,
-    ttl: token.expiresAt === undefined ? 0 : remainingSeconds(token.expiresAt, Date.now()),
+    ttl: token.expiresAt === undefined ? 0 : remainingSeconds(token.expiresAt, now),
   };
 }

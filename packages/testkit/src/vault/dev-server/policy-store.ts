@@ -1,6 +1,7 @@
 import { Acl } from './acl.js';
 import { type PathRule, parsePolicy } from './acl-policy.js';
 import { DEFAULT_POLICY_TEXT } from './default-policy.js';
+import { type DevServerClock, systemDevServerClock } from './dev-server-clock.js';
 import { VaultErrorReply } from './vault-error-reply.js';
 
 interface StoredPolicy {
@@ -22,13 +23,17 @@ export interface PolicyRecord {
 /** ACL policies by name (`sys/policies/acl/:name`), with Vault's `root` and `default`. */
 export class PolicyStore {
   readonly #policies = new Map<string, StoredPolicy>();
+  readonly #clock: DevServerClock;
+  /** Compiled ACLs by policy set; every policy write or delete clears it. */
+  readonly #acls = new Map<string, Acl>();
 
-  constructor() {
+  constructor(clock: DevServerClock = systemDevServerClock) {
+    this.#clock = clock;
     this.#policies.set('default', {
       text: DEFAULT_POLICY_TEXT,
       rules: parsePolicy(DEFAULT_POLICY_TEXT),
       version: 1,
-      modifiedAt: Date.now(),
+      modifiedAt: this.#clock.now(),
     });
   }
 
@@ -37,7 +42,8 @@ export class PolicyStore {
     if (key === 'root') throw VaultErrorReply.badRequest('cannot update "root" policy');
     if (text.trim() === '') throw VaultErrorReply.badRequest("'policy' parameter not supplied or empty");
     const version = (this.#policies.get(key)?.version ?? 0) + 1;
-    this.#policies.set(key, { text, rules: parsePolicy(text), version, modifiedAt: Date.now() });
+    this.#policies.set(key, { text, rules: parsePolicy(text), version, modifiedAt: this.#clock.now() });
+    this.#acls.clear();
   }
 
   /** The policy with its version and modification time, `undefined` when there is none. */
@@ -60,6 +66,7 @@ export class PolicyStore {
     const key = name.toLowerCase();
     if (key === 'root' || key === 'default') throw VaultErrorReply.badRequest(`cannot delete "${key}" policy`);
     this.#policies.delete(key);
+    this.#acls.clear();
   }
 
   names(): string[] {
@@ -69,6 +76,12 @@ export class PolicyStore {
   /** The ACL of a token holding `policies`; unknown policy names grant nothing, as in Vault. */
   aclFor(policies: readonly string[]): Acl {
     if (policies.includes('root')) return new Acl([], { root: true });
-    return new Acl(policies.flatMap((name) => this.#policies.get(name)?.rules ?? []));
+    const key = policies.join('\n');
+    let acl = this.#acls.get(key);
+    if (acl === undefined) {
+      acl = new Acl(policies.flatMap((name) => this.#policies.get(name)?.rules ?? []));
+      this.#acls.set(key, acl);
+    }
+    return acl;
   }
 }

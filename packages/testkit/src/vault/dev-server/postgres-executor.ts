@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { RoleStatementExecutor } from './role-statement-executor.js';
 import { statementQueries } from './sql-statements.js';
 
 /** Idle pool connections close after this, so a stopped test leaves no session behind for long. */
@@ -10,7 +11,7 @@ const POOL_SIZE = 4;
  * in transactions as Vault's plugin does. Error messages have passwords replaced by `[password]`,
  * like Vault's error-sanitizer middleware.
  */
-export class PostgresExecutor {
+export class PostgresExecutor implements RoleStatementExecutor {
   readonly #pool: pg.Pool;
   readonly #secrets: string[] = [];
 

@@ -1,8 +1,9 @@
 import { type CancelTimer, scheduleAt } from './deadline-timer.js';
+import type { DevServerClock } from './dev-server-clock.js';
 import { rfc3339 } from './go-time-format.js';
-import type { PostgresExecutor } from './postgres-executor.js';
 import { databasePassword } from './random-id.js';
 import { field } from './request-fields.js';
+import type { RoleStatementExecutor } from './role-statement-executor.js';
 import { DEFAULT_ROTATION_STATEMENT } from './sql-statements.js';
 import { VaultErrorReply } from './vault-error-reply.js';
 import type { RequestData } from './vault-request.js';
@@ -26,10 +27,12 @@ interface StaticRole {
  */
 export class StaticRoleStore {
   readonly #roles = new Map<string, StaticRole>();
-  readonly #executor: (dbName: string) => PostgresExecutor;
+  readonly #executor: (dbName: string) => RoleStatementExecutor;
+  readonly #clock: DevServerClock;
 
-  constructor(executor: (dbName: string) => PostgresExecutor) {
+  constructor(executor: (dbName: string) => RoleStatementExecutor, clock: DevServerClock) {
     this.#executor = executor;
+    this.#clock = clock;
   }
 
   async write(name: string, data: RequestData): Promise<void> {
@@ -72,9 +75,9 @@ export class StaticRoleStore {
       throw VaultErrorReply.internal(`error setting credentials: ${(error as Error).message}`);
     }
     role.password = password;
-    role.lastRotation = Date.now();
+    role.lastRotation = this.#clock.now();
     role.cancel();
-    role.cancel = scheduleAt(role.lastRotation + role.rotationPeriod * 1000, () => {
+    role.cancel = scheduleAt(this.#clock, role.lastRotation + role.rotationPeriod * 1000, () => {
       void this.rotate(name).catch(() => {});
     });
   }
@@ -88,7 +91,7 @@ export class StaticRoleStore {
       last_vault_rotation: rfc3339(role.lastRotation),
       password: role.password,
       rotation_period: role.rotationPeriod,
-      ttl: Math.max(0, Math.floor((nextRotation - Date.now()) / 1000)),
+      ttl: Math.max(0, Math.floor((nextRotation - this.#clock.now()) / 1000)),
       username: role.username,
     };
   }

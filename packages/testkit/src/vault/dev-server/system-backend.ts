@@ -39,7 +39,7 @@ export class SystemBackend implements LogicalBackend {
     readonly leases: LeaseManager;
     readonly tokens: TokenStore;
   }) {
-    addHealthRoutes(this.routes, deps.status);
+    addHealthRoutes(this.routes, deps.status, deps.tokens.clock);
     addMountRoutes(this.routes, deps);
     addPolicyRoutes(this.routes, deps.policies);
     addLeaseRoutes(this.routes, deps.leases, deps.tokens);

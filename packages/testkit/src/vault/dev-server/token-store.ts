@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { type CancelTimer, scheduleAt } from './deadline-timer.js';
+import { type DevServerClock, systemDevServerClock } from './dev-server-clock.js';
 import { rfc3339 } from './go-time-format.js';
 import { base62 } from './random-id.js';
 import { calculateTtl, PastMaxTtlError, remainingSeconds } from './ttl-calculation.js';
@@ -57,6 +58,12 @@ export interface TokenSpec {
 /** OpenBao's service tokens are `s.` + 24 base62 (HashiCorp Vault ≥ 1.10 mints `hvs.` + 90+). */
 export const SERVICE_TOKEN_PREFIX = 's.';
 
+/** A token id's salted hashes, as its lease id ends. */
+interface TokenHashes {
+  readonly sha1: string;
+  readonly sha256: string;
+}
+
 type MutableEntry = { -readonly [K in keyof TokenEntry]: TokenEntry[K] };
 
 /**
@@ -69,6 +76,24 @@ export class TokenStore {
   readonly #salt = randomBytes(32);
   readonly #timers = new Map<string, CancelTimer>();
   readonly #onRevoked: ((tokenId: string) => Promise<void>)[] = [];
+  readonly #clock: DevServerClock;
+  /** Token id → its salted hashes, and each hash → the token id: `byLeaseId` without hashing every token. */
+  readonly #hashes = new Map<string, TokenHashes>();
+  readonly #byHash = new Map<string, string>();
+
+  constructor(clock: DevServerClock = systemDevServerClock) {
+    this.#clock = clock;
+  }
+
+  /** The store's clock, for the auth methods that issue its tokens. */
+  get clock(): DevServerClock {
+    return this.#clock;
+  }
+
+  /** Tokens that exist now (not yet expired and revoked). */
+  get size(): number {
+    return this.#tokens.size;
+  }
 
   /** Adds the root token (no TTL, `root` policy). */
   addRoot(id: string): TokenEntry {
@@ -91,6 +116,7 @@ export class TokenStore {
       entityId: '',
     };
     this.#tokens.set(id, entry);
+    this.#hashesOf(id);
     return entry;
   }
 
@@ -98,7 +124,7 @@ export class TokenStore {
   create(spec: TokenSpec): { entry: TokenEntry; warnings: string[] } {
     const type = spec.type ?? 'service';
     // Batch tokens carry their times in whole seconds (they are encrypted blobs, not store entries).
-    const now = type === 'batch' ? Math.floor(Date.now() / 1000) * 1000 : Date.now();
+    const now = type === 'batch' ? Math.floor(this.#clock.now() / 1000) * 1000 : this.#clock.now();
     const period = spec.period ?? 0;
     const { ttl, warnings } = periodicOrCalculatedTtl(period, spec.explicitMaxTtl ?? 0, {
       increment: 0,
@@ -132,6 +158,7 @@ export class TokenStore {
       entityId: spec.entityId ?? '',
     };
     this.#tokens.set(entry.id, entry);
+    this.#hashesOf(entry.id);
     this.#arm(entry);
     return { entry, warnings };
   }
@@ -140,7 +167,7 @@ export class TokenStore {
   lookup(id: string | undefined): TokenEntry | undefined {
     if (id === undefined || id === '') return undefined;
     const entry = this.#tokens.get(id);
-    if (entry?.expiresAt !== undefined && entry.expiresAt <= Date.now()) return undefined;
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= this.#clock.now()) return undefined;
     return entry;
   }
 
@@ -150,7 +177,7 @@ export class TokenStore {
     if (entry === undefined) throw VaultErrorReply.badRequest('invalid lease ID');
     if (entry.type === 'batch') throw VaultErrorReply.badRequest('batch tokens cannot be renewed');
     if (entry.expiresAt === undefined || !entry.renewable) throw VaultErrorReply.badRequest('lease is not renewable');
-    const now = Date.now();
+    const now = this.#clock.now();
     try {
       const { ttl, warnings } = periodicOrCalculatedTtl(entry.period, entry.explicitMaxTtl, {
         increment,
@@ -181,6 +208,7 @@ export class TokenStore {
     this.#timers.get(id)?.();
     this.#timers.delete(id);
     this.#tokens.delete(id);
+    this.#forgetHashes(id);
     for (const listener of this.#onRevoked) await listener(id);
   }
 
@@ -188,7 +216,7 @@ export class TokenStore {
   expireNow(id: string): void {
     const entry = this.#tokens.get(id);
     if (entry === undefined) return;
-    entry.expiresAt = Date.now() - 1;
+    entry.expiresAt = this.#clock.now() - 1;
     void this.revoke(id).catch(() => {});
   }
 
@@ -199,18 +227,39 @@ export class TokenStore {
    */
   leaseIdOf(entry: TokenEntry): string | undefined {
     if (entry.type === 'batch') return undefined;
-    if (entry.expiresAt === undefined) {
-      return `${entry.path}/${createHmac('sha1', this.#salt).update(entry.id).digest('hex')}`;
-    }
-    return `${entry.path}/h${createHmac('sha256', this.#salt).update(entry.id).digest('hex')}`;
+    const hashes = this.#hashesOf(entry.id);
+    return entry.expiresAt === undefined ? `${entry.path}/${hashes.sha1}` : `${entry.path}/h${hashes.sha256}`;
   }
 
   /** The live token whose lease id this is. */
   byLeaseId(leaseId: string): TokenEntry | undefined {
-    for (const entry of this.#tokens.values()) {
-      if (this.lookup(entry.id) !== undefined && this.leaseIdOf(entry) === leaseId) return entry;
+    const last = leaseId.slice(leaseId.lastIndexOf('/') + 1);
+    const id = this.#byHash.get(last) ?? (last.startsWith('h') ? this.#byHash.get(last.slice(1)) : undefined);
+    const entry = id === undefined ? undefined : this.#tokens.get(id);
+    if (entry === undefined || this.lookup(entry.id) === undefined) return undefined;
+    return this.leaseIdOf(entry) === leaseId ? entry : undefined;
+  }
+
+  #hashesOf(id: string): TokenHashes {
+    let hashes = this.#hashes.get(id);
+    if (hashes === undefined) {
+      hashes = {
+        sha1: createHmac('sha1', this.#salt).update(id).digest('hex'),
+        sha256: createHmac('sha256', this.#salt).update(id).digest('hex'),
+      };
+      this.#hashes.set(id, hashes);
+      this.#byHash.set(hashes.sha1, id);
+      this.#byHash.set(hashes.sha256, id);
     }
-    return undefined;
+    return hashes;
+  }
+
+  #forgetHashes(id: string): void {
+    const hashes = this.#hashes.get(id);
+    if (hashes === undefined) return;
+    this.#byHash.delete(hashes.sha1);
+    this.#byHash.delete(hashes.sha256);
+    this.#hashes.delete(id);
   }
 
   /** Lease ids of the live tokens with a TTL. */
@@ -251,7 +300,7 @@ export class TokenStore {
 
   /** `data` of `auth/token/lookup-self`. */
   lookupData(entry: TokenEntry): Record<string, unknown> {
-    const now = Date.now();
+    const now = this.#clock.now();
     return {
       accessor: entry.accessor,
       creation_time: Math.floor(entry.issuedAt / 1000),
@@ -278,7 +327,7 @@ export class TokenStore {
   }
 
   #base(id: string): Pick<MutableEntry, 'id' | 'accessor' | 'issuedAt' | 'lastRenewalAt'> {
-    return { id, accessor: base62(24), issuedAt: Date.now(), lastRenewalAt: undefined };
+    return { id, accessor: base62(24), issuedAt: this.#clock.now(), lastRenewalAt: undefined };
   }
 
   #arm(entry: MutableEntry): void {
@@ -286,7 +335,7 @@ export class TokenStore {
     if (entry.expiresAt === undefined) return;
     this.#timers.set(
       entry.id,
-      scheduleAt(entry.expiresAt, () => void this.revoke(entry.id).catch(() => {})),
+      scheduleAt(this.#clock, entry.expiresAt, () => void this.revoke(entry.id).catch(() => {})),
     );
   }
 }

@@ -1,5 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevServerClock } from './dev-server-clock.js';
+import { InMemoryRoleExecutor } from './in-memory-role-executor.js';
 import { VaultDevServer } from './vault-dev-server.js';
 
 /** Sends raw bytes (in chunks) and resolves to the whole answer once the server closes. */
@@ -68,5 +70,93 @@ describe('VaultDevServer HTTP handling', () => {
     const bad = await call('POST', 'secret/data/app/two', { body: '{not json' });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toMatch(/failed to decode JSON input/);
+  });
+});
+
+interface ReplyBody {
+  readonly auth?: { readonly client_token: string };
+  readonly lease_duration?: number;
+  readonly data?: { readonly username?: string; readonly ttl?: number };
+}
+
+/** A clock that moves only when told to, enough for the server's expiry timers. */
+class SteppedClock implements DevServerClock {
+  #now = Date.parse('2026-11-30T06:00:00Z');
+  #timers: { dueAt: number; callback: () => void; cancelled: boolean }[] = [];
+  now(): number {
+    return this.#now;
+  }
+  setTimeout(callback: () => void, delayMs: number) {
+    const timer = { dueAt: this.#now + delayMs, callback, cancelled: false };
+    this.#timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const due = this.#timers.filter((t) => !t.cancelled && t.dueAt <= target).sort((a, b) => a.dueAt - b.dueAt)[0];
+      if (due === undefined) break;
+      due.cancelled = true;
+      this.#now = due.dueAt;
+      due.callback();
+    }
+    this.#now = target;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('VaultDevServer on an injected clock, answered in process', () => {
+  it('expires tokens and leases (dropping their roles) when the clock moves, and logs requests at its time', async () => {
+    const clock = new SteppedClock();
+    const roles = new InMemoryRoleExecutor();
+    const server = await VaultDevServer.start({ clock, databaseExecutor: () => roles });
+    const send = async (method: string, path: string, body?: unknown, token = server.rootToken) => {
+      const reply = await server.exchange({
+        method,
+        url: `/v1/${path}`,
+        headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+        body: Buffer.from(body === undefined ? '' : JSON.stringify(body)),
+      });
+      return { status: reply.status, body: JSON.parse(reply.json ?? 'null') as ReplyBody | null };
+    };
+    try {
+      await send('POST', 'sys/mounts/database', { type: 'database' });
+      await send('POST', 'database/config/app', {
+        plugin_name: 'postgresql-database-plugin',
+        connection_url: 'postgresql://{{username}}:{{password}}@db.invalid:5432/app',
+        allowed_roles: 'app',
+        verify_connection: false,
+      });
+      await send('POST', 'database/roles/app', {
+        db_name: 'app',
+        creation_statements: [
+          `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+        ],
+        default_ttl: 60,
+        max_ttl: 120,
+      });
+      const token = (await send('POST', 'auth/token/create', { ttl: '1h' })).body?.auth?.client_token ?? '';
+      const creds = await send('GET', 'database/creds/app', undefined, token);
+      expect(creds.body?.lease_duration).toBe(60);
+      const username = creds.body?.data?.username ?? '';
+      expect(roles.liveRoles).toBe(1);
+      expect(roles.canLogIn(username, clock.now() + 60_000)).toBe(true);
+      expect(server.holdings).toEqual({ leases: 1, tokens: 2 });
+      await clock.advance(60_000);
+      expect(roles.liveRoles).toBe(0);
+      expect(server.holdings.leases).toBe(0);
+      expect((await send('GET', 'auth/token/lookup-self', undefined, token)).body?.data?.ttl).toBe(3540);
+      await clock.advance(3540_000);
+      expect((await send('GET', 'auth/token/lookup-self', undefined, token)).status).toBe(403);
+      const log = server.faults.requestLog();
+      expect(log.at(-1)).toMatchObject({ path: 'auth/token/lookup-self', status: 403, at: clock.now() });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { registerIssuedSecretSource } from '../issued-secrets-in-process.js';
 import type { VaultFaults } from '../test-vault.js';
 import { AppRoleAuthBackend } from './approle-auth-backend.js';
 import { DatabaseEngine } from './database-engine.js';
+import { type DevServerClock, systemDevServerClock } from './dev-server-clock.js';
 import { DevServerFaults } from './faults.js';
 import {
   decodeVaultRequest,
@@ -27,6 +27,7 @@ import { PlaceholderBackend } from './placeholder-backend.js';
 import { PolicyStore } from './policy-store.js';
 import { base62, uuid } from './random-id.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import type { RoleStatementExecutorFactory } from './role-statement-executor.js';
 import { SystemBackend } from './system-backend.js';
 import { TokenAuthBackend } from './token-auth-backend.js';
 import { SERVICE_TOKEN_PREFIX, TokenStore } from './token-store.js';
@@ -51,6 +52,17 @@ export interface VaultDevServerOptions {
    * (±50 %), 6 attempts, then the lease is irrevocable. Tests of that schedule shorten it.
    */
   readonly revokeRetryBaseMs?: number;
+  /**
+   * Whose time the server runs on: every TTL, expiry, timestamp and timer. The wall clock by
+   * default; a fake clock (`ManualClock` of `@dataverk/core` fits) moves leases through days in
+   * seconds. Requests still arrive in real time: use {@link VaultDevServer.exchange} with it.
+   */
+  readonly clock?: DevServerClock;
+  /**
+   * Where the database engine runs role statements, per `database/config/:name`; a real PostgreSQL
+   * at the configured `connection_url` by default. `InMemoryRoleExecutor` runs them without one.
+   */
+  readonly databaseExecutor?: RoleStatementExecutorFactory;
 }
 
 /**
@@ -66,9 +78,11 @@ export class VaultDevServer {
   readonly #http: Server;
   readonly #sockets = new Set<Socket>();
   readonly #mounts = new MountTable();
-  readonly #tokens = new TokenStore();
-  readonly #policies = new PolicyStore();
+  readonly #clock: DevServerClock;
+  readonly #tokens: TokenStore;
+  readonly #policies: PolicyStore;
   readonly #leases: LeaseManager;
+  readonly #databaseExecutor: RoleStatementExecutorFactory | undefined;
   readonly #dispatcher: RequestDispatcher;
   readonly #faults: DevServerFaults;
   readonly #rootToken: string;
@@ -77,9 +91,14 @@ export class VaultDevServer {
   #stopping: Promise<void> | undefined;
 
   private constructor(options: VaultDevServerOptions) {
-    this.#leases = new LeaseManager(
-      options.revokeRetryBaseMs === undefined ? {} : { revokeRetryBaseMs: options.revokeRetryBaseMs },
-    );
+    this.#clock = options.clock ?? systemDevServerClock;
+    this.#tokens = new TokenStore(this.#clock);
+    this.#policies = new PolicyStore(this.#clock);
+    this.#databaseExecutor = options.databaseExecutor;
+    this.#leases = new LeaseManager({
+      clock: this.#clock,
+      ...(options.revokeRetryBaseMs === undefined ? {} : { revokeRetryBaseMs: options.revokeRetryBaseMs }),
+    });
     this.#rootToken = options.rootToken ?? `${SERVICE_TOKEN_PREFIX}${base62(24)}`;
     this.#tokens.addRoot(this.#rootToken);
     // Lazily, as Vault: the token's revocation answers 204 before its leases are revoked.
@@ -119,6 +138,24 @@ export class VaultDevServer {
 
   get faults(): VaultFaults {
     return this.#faults;
+  }
+
+  /** Leases and tokens the server holds now (a lease stays until its revocation has run). */
+  get holdings(): { readonly leases: number; readonly tokens: number } {
+    return { leases: this.#leases.size, tokens: this.#tokens.size };
+  }
+
+  /**
+   * Answers one HTTP request without a socket, through the same fault switches, dispatcher,
+   * encoding and request log as one that came over TCP; for in-process models (a thousand
+   * providers on a fake clock), where loopback sockets only add time. `url` starts with `/v1/`.
+   *
+   * @example
+   * const reply = await vault.exchange({ method: 'GET', url: '/v1/sys/health', headers: {}, body: Buffer.alloc(0) });
+   * JSON.parse(reply.json ?? '{}').initialized; // true
+   */
+  exchange(request: HttpRequestParts): Promise<HttpReply> {
+    return this.#serve(request);
   }
 
   /** Revokes live leases (their statements run), stops timers, closes pools and the HTTP server. Safe to call twice. */
@@ -182,14 +219,14 @@ export class VaultDevServer {
     this.#mounts.add('secret', {
       type: 'kv',
       options: { version: '2' },
-      backend: new KvV2Engine(),
+      backend: new KvV2Engine(this.#clock),
       description: 'key/value secret storage',
     });
   }
 
   #secretEngine(type: string, options: Readonly<Record<string, string>> | null): LogicalBackend | undefined {
-    if (type === 'kv') return options?.version === '2' ? new KvV2Engine() : new KvV1Engine();
-    if (type === 'database') return new DatabaseEngine(this.#leases);
+    if (type === 'kv') return options?.version === '2' ? new KvV2Engine(this.#clock) : new KvV1Engine();
+    if (type === 'database') return new DatabaseEngine(this.#leases, this.#databaseExecutor);
     return undefined;
   }
 
@@ -211,7 +248,7 @@ export class VaultDevServer {
 
   /** One request through the fault switches and Vault's request handling; never throws. */
   async #serve(parts: HttpRequestParts): Promise<HttpReply> {
-    const at = Date.now();
+    const at = this.#clock.now();
     let method = parts.method;
     let path = parts.url;
     let template = path;
@@ -222,7 +259,7 @@ export class VaultDevServer {
       ({ method, path, namespace } = request);
       template = this.#dispatcher.template(path);
       this.#faults.count(method, template);
-      if (this.#faults.latencyMs > 0) await sleep(this.#faults.latencyMs);
+      if (this.#faults.latencyMs > 0) await this.#sleep(this.#faults.latencyMs);
       const injected = this.#faults.takeFailure(path);
       if (injected !== undefined) throw injected;
       if (this.#faults.sealed && !SEAL_EXEMPT.has(path)) throw VaultErrorReply.sealed();
@@ -235,6 +272,10 @@ export class VaultDevServer {
     const status = reply.status;
     this.#faults.record({ method, path, template, ...(namespace === undefined ? {} : { namespace }), status, at });
     return reply;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
 
   #accept(socket: Socket): void {
