@@ -17,6 +17,7 @@ export { DEV_SERVER_VERSION, VaultDevServer, type VaultDevServerOptions } from '
 export { VAULT_ADDR_VARIABLE, VAULT_TOKEN_VARIABLE } from './vault/env-vault.js';
 export { issuedSecretsInProcess } from './vault/issued-secrets-in-process.js';
 export { startTestKubernetesCluster, type TestKubernetesCluster } from './vault/kubernetes/test-kubernetes-cluster.js';
+export { type OpenBaoCluster, type OpenBaoClusterNode, startOpenBaoCluster } from './vault/openbao/ha-cluster.js';
 export {
   BAO_BINARY_VARIABLE,
   installOpenBao,
