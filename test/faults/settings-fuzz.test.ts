@@ -1,13 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DataverkError,
-  EnvSecretSource,
-  loadSettings,
-  parseConnectionTarget,
-  resolveDatabaseSettings,
-} from '@dataverk/core';
+import { DataverkError, EnvSecretSource, loadSettings, resolveDatabaseSettings } from '@dataverk/core';
+import { parseConnectionTarget } from '@dataverk/core/adapter-support';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { report } from './support/fault-load.js';

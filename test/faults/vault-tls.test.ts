@@ -2,7 +2,7 @@ import {
   CredentialsUnavailableError,
   createVaultClient,
   VaultCredentialProvider,
-  VaultUnavailableError,
+  type VaultError,
 } from '@dataverk/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
@@ -85,12 +85,12 @@ describe('TLS to Vault (test CA and certificate generated here; Vault behind a T
     report(`vault-tls/${kind}`, {
       ok: run.ok,
       failedAfterMs: run.ms,
-      reason: (cause as VaultUnavailableError | undefined)?.reason,
-      attempts: (cause as VaultUnavailableError | undefined)?.attempts,
+      reason: (cause as VaultError | undefined)?.reason,
+      attempts: (cause as VaultError | undefined)?.attempts,
     });
     expect(run.ok).toBe(0);
     expect(run.error).toBeInstanceOf(CredentialsUnavailableError);
-    expect(cause).toBeInstanceOf(VaultUnavailableError);
+    expect(cause).toMatchObject({ code: 'VAULT_UNAVAILABLE' });
     expect(cause).toMatchObject({ reason: 'tls', attempts: 1 });
     expect((run.error as Error).message).toMatch(/does not trust \([A-Z_]+\).*Set VAULT_CACERT/);
     expect(run.ms).toBeLessThan(2_000);

@@ -1,4 +1,5 @@
-import { Client, StreamSessionEndedError } from '@dataverk/pg';
+import { DataverkError } from '@dataverk/core';
+import { Client } from '@dataverk/pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backendAlive, eventually, leaseIdOf, rolesLeft } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
@@ -187,7 +188,10 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
         expect(outcome).toBe('finished');
         expect(notes).toHaveLength(ROTATION_ROWS);
       } else {
-        expect(outcome).toMatchObject({ code: 'DATAVERK_STREAM_SESSION_ENDED', rowsDelivered: ROTATION_BATCH });
+        expect(outcome).toMatchObject({
+          code: 'DATAVERK_STREAM_SESSION_ENDED',
+          details: { rowsDelivered: ROTATION_BATCH },
+        });
         expect(notes).toHaveLength(ROTATION_BATCH);
       }
     });
@@ -224,12 +228,12 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
         })().catch((error: unknown) => error);
         const tookMs = Date.now() - startedAt;
         console.log(`[read-sql-stream] terminated session: ${String(outcome)} after ${delivered} rows, ${tookMs} ms`);
-        expect(outcome).toBeInstanceOf(StreamSessionEndedError);
-        const error = outcome as StreamSessionEndedError;
+        expect(outcome).toBeInstanceOf(DataverkError);
+        const error = outcome as DataverkError;
         expect(error.code).toBe('DATAVERK_STREAM_SESSION_ENDED');
-        expect(error.rowsDelivered).toBe(ROTATION_BATCH);
+        expect(error.details?.rowsDelivered).toBe(ROTATION_BATCH);
         expect(delivered).toBe(ROTATION_BATCH);
-        expect(error.sqlState ?? 'connection lost').toMatch(/^(57P01|connection lost)$/);
+        expect(error.details?.sqlState ?? 'connection lost').toMatch(/^(57P01|connection lost)$/);
         expect(error.message).toContain(fixture.name);
         // Generous for a loaded machine: a hang would last until the test's timeout.
         expect(tookMs).toBeLessThan(20_000);

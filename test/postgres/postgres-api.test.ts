@@ -140,7 +140,7 @@ describe('dataverkSql: bad input', () => {
         caught = error;
       }
       expect(caught).toBeInstanceOf(DataverkError);
-      expect(caught).toMatchObject({ code: 'DATAVERK_POSTGRES_OPTION_NOT_ALLOWED', option });
+      expect(caught).toMatchObject({ code: 'DATAVERK_POSTGRES_OPTION_NOT_ALLOWED', details: { option } });
       expect(String((caught as Error).message)).toContain(`'${option}'`);
       expect(String((caught as Error).message)).not.toContain(secret);
     }

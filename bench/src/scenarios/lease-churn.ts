@@ -1,4 +1,5 @@
-import { type LeaseHandle, ManualClock, VaultCredentialProvider } from '@dataverk/core';
+import { type LeaseHandle, VaultCredentialProvider } from '@dataverk/core';
+import { ManualClock } from '@dataverk/testkit';
 import type { BenchProfile } from '../bench-options.js';
 import { check, type LeaseChurnResult } from '../bench-results.js';
 import { seededRandom } from '../seeded-random.js';

@@ -1,6 +1,12 @@
 import type { Writable } from 'node:stream';
 
-/** Where a command reads its environment and writes its output; tests pass their own. */
+/**
+ * Where a command reads its environment and writes its output; tests pass their own.
+ *
+ * @example
+ * const out = new PassThrough();
+ * const code = await main(['creds', 'postgres_database'], { env: process.env, cwd: process.cwd(), stdout: out, stderr: process.stderr });
+ */
 export interface CliIo {
   /** The environment dataverk reads (`VAULT_ADDR`, `DATAVERK_SETTINGS_PATH`, …) and passes to psql. */
   readonly env: Readonly<Record<string, string | undefined>>;

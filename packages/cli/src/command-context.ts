@@ -10,7 +10,7 @@ import {
 } from '@dataverk/core';
 import { createPool } from '@dataverk/pg';
 import { type CliIo, writeLine } from './cli-io.js';
-import { DatabaseCheckError } from './errors.js';
+import { databaseCheckFailed } from './errors.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -74,7 +74,7 @@ export class CommandContext {
 
   /**
    * Logs in to database `name` with `credentials` through a dataverk pool and runs one query; the
-   * time it took in ms. Failures become {@link DatabaseCheckError}.
+   * time it took in ms. Failures become `DATAVERK_CLI_DATABASE_FAILED` errors.
    */
   async probeDatabase(provider: VaultCredentialProvider, credentials: DatabaseCredentials): Promise<number> {
     const pool = createPool(credentials.name, { provider, max: 1, connectionTimeoutMillis: DATABASE_TIMEOUT_MS });
@@ -83,7 +83,7 @@ export class CommandContext {
       await pool.query('SELECT current_user');
       return performance.now() - started;
     } catch (error) {
-      throw new DatabaseCheckError(`${credentials.name} (${describeTarget(credentials)})`, error);
+      throw databaseCheckFailed(`${credentials.name} (${describeTarget(credentials)})`, error);
     } finally {
       await pool.end();
     }

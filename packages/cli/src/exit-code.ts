@@ -3,6 +3,10 @@ import { forCommandLine } from './command-line-wording.js';
 
 /**
  * Exit codes of every `dataverk` command. `psql` exits with psql's own status once psql runs.
+ *
+ * @example
+ * const code = await main(['check', 'postgres_database']);
+ * if (code === ExitCode.Vault) console.error('Vault refused or is unreachable');
  */
 export const ExitCode = {
   /** Everything worked. */
@@ -31,7 +35,7 @@ const DATABASE_CODES = new Set(['DATAVERK_CLI_DATABASE_FAILED', 'DATAVERK_POOL_N
  * not a dataverk error is a bug or a surprise: 1.
  *
  * @example
- * exitCodeFor(new VaultAddressMissingError()); // 3
+ * exitCodeFor(new DataverkError('VAULT_ADDRESS_MISSING', 'no Vault address')); // 3
  */
 export function exitCodeFor(error: unknown): ExitCode {
   const root = underlyingError(error);

@@ -1,7 +1,7 @@
 import { type DataverkSettings, resolveDatabaseSettings } from '@dataverk/core';
 import { writeLine } from './cli-io.js';
 import { type CommandContext, databaseNames } from './command-context.js';
-import { CliUsageError } from './errors.js';
+import { cliUsage } from './errors.js';
 import { ExitCode } from './exit-code.js';
 import { LeaseWatch } from './lease-watch.js';
 import { formatSeconds, textTable } from './text-table.js';
@@ -28,7 +28,7 @@ export async function leasesCommand(
 ): Promise<ExitCode> {
   const settings = await context.loadSettings();
   const chosen = names.length > 0 ? names : databaseNames(settings);
-  if (chosen.length === 0) throw new CliUsageError('settings.json has no db_connection_strings to look up', 'leases');
+  if (chosen.length === 0) throw cliUsage('settings.json has no db_connection_strings to look up', 'leases');
   try {
     if (watchSeconds === undefined) await listLeases(context, settings, chosen);
     else await watchLeases(context, settings, chosen, watchSeconds);

@@ -5,7 +5,7 @@ import { type CliIo, processIo, writeLine } from './cli-io.js';
 import { CommandContext } from './command-context.js';
 import { CREDENTIAL_FORMATS, type CredentialFormat } from './credential-format.js';
 import { credsCommand } from './creds-command.js';
-import { CliUsageError } from './errors.js';
+import { cliUsage } from './errors.js';
 import { describeError, ExitCode, exitCodeFor } from './exit-code.js';
 import { COMMAND_NAMES, type CommandName, helpText } from './help-text.js';
 import { leasesCommand } from './leases-command.js';
@@ -108,26 +108,23 @@ function parse(command: CommandName, args: readonly string[]): ParsedArgs {
   } catch (error) {
     // Node's parseArgs messages go on about positionals after '--'; the first sentence is the point.
     const first = (error as Error).message.split('. ')[0] ?? String(error);
-    throw new CliUsageError(first.replace(/\.$/, ''), command);
+    throw cliUsage(first.replace(/\.$/, ''), command);
   }
 }
 
 function commandName(word: string): CommandName {
   const found = COMMAND_NAMES.find((name) => name === word);
-  if (found === undefined) throw new CliUsageError(`unknown command '${word}' (commands: ${COMMAND_NAMES.join(', ')})`);
+  if (found === undefined) throw cliUsage(`unknown command '${word}' (commands: ${COMMAND_NAMES.join(', ')})`);
   return found;
 }
 
 function onlyName(command: CommandName, positionals: readonly string[]): string {
   const [name, ...extra] = positionals;
   if (name === undefined)
-    throw new CliUsageError(`dataverk ${command} needs a database name (a key of db_connection_strings)`, command);
+    throw cliUsage(`dataverk ${command} needs a database name (a key of db_connection_strings)`, command);
   if (extra.length > 0) {
     const hint = command === 'psql' ? ' (put psql arguments after --)' : '';
-    throw new CliUsageError(
-      `dataverk ${command} takes one database name, got also: ${extra.join(' ')}${hint}`,
-      command,
-    );
+    throw cliUsage(`dataverk ${command} takes one database name, got also: ${extra.join(' ')}${hint}`, command);
   }
   return name;
 }
@@ -136,7 +133,7 @@ function credentialFormat(value: string | undefined): CredentialFormat {
   if (value === undefined) return 'env';
   const format = CREDENTIAL_FORMATS.find((known) => known === value);
   if (format === undefined)
-    throw new CliUsageError(`--format must be one of ${CREDENTIAL_FORMATS.join(', ')} (got '${value}')`, 'creds');
+    throw cliUsage(`--format must be one of ${CREDENTIAL_FORMATS.join(', ')} (got '${value}')`, 'creds');
   return format;
 }
 
@@ -144,10 +141,7 @@ function watchSeconds(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_WATCH_SECONDS) {
-    throw new CliUsageError(
-      `--watch takes a number of seconds between 1 and ${MAX_WATCH_SECONDS} (got '${value}')`,
-      'leases',
-    );
+    throw cliUsage(`--watch takes a number of seconds between 1 and ${MAX_WATCH_SECONDS} (got '${value}')`, 'leases');
   }
   return seconds;
 }

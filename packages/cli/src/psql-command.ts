@@ -4,7 +4,7 @@ import { resolveDatabaseSettings } from '@dataverk/core';
 import { writeLine } from './cli-io.js';
 import { type CommandContext, describeTarget } from './command-context.js';
 import { libpqEnvironment, sslmodeOf } from './credential-format.js';
-import { PsqlNotFoundError } from './errors.js';
+import { psqlNotFound } from './errors.js';
 import type { ExitCode } from './exit-code.js';
 
 /** Vault secrets psql has no use for; a `\!` shell escape in psql would see them. */
@@ -74,7 +74,7 @@ function runChild(
     child.stderr?.pipe(io.stderr, { end: false });
     child.once('error', (error: NodeJS.ErrnoException) => {
       done();
-      reject(new PsqlNotFoundError(command, error.code ?? error.message));
+      reject(psqlNotFound(command, error.code ?? error.message));
     });
     child.once('close', (code, signal) => {
       done();

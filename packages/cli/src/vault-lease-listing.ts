@@ -1,10 +1,5 @@
-import {
-  type VaultClient,
-  VaultInvalidRequestError,
-  VaultNotFoundError,
-  VaultPermissionDeniedError,
-} from '@dataverk/core';
-import { LeaseListingDeniedError } from './errors.js';
+import { isDataverkError, type VaultClient } from '@dataverk/core';
+import { leaseListingDenied } from './errors.js';
 
 /** One lease as Vault's `sys/leases/lookup` describes it. */
 export interface VaultLeaseInfo {
@@ -22,7 +17,7 @@ export interface VaultLeaseInfo {
  * Every live lease Vault holds under `prefix` (e.g. `database/creds/readonly`), each looked up:
  * `LIST sys/leases/lookup/<prefix>/` then `PUT sys/leases/lookup` per lease. Listing needs `list`
  * and `sudo` on that path, which operators have and applications usually do not: a 403 becomes
- * {@link LeaseListingDeniedError}, which says so. Leases that end between the list and the lookup
+ * a `VAULT_PERMISSION_DENIED` error that says so. Leases that end between the list and the lookup
  * are left out.
  *
  * @example
@@ -35,8 +30,8 @@ export async function listVaultLeases(vault: VaultClient, prefix: string): Promi
     const { data } = await vault.read(`sys/leases/lookup/${base}/?list=true`);
     keys = Array.isArray(data?.keys) ? data.keys : [];
   } catch (error) {
-    if (error instanceof VaultNotFoundError) return [];
-    if (error instanceof VaultPermissionDeniedError) throw new LeaseListingDeniedError(base, error);
+    if (isDataverkError(error, 'VAULT_NOT_FOUND')) return [];
+    if (isDataverkError(error, 'VAULT_PERMISSION_DENIED')) throw leaseListingDenied(base, error);
     throw error;
   }
   const leases: VaultLeaseInfo[] = [];
@@ -53,7 +48,7 @@ async function lookUpLease(vault: VaultClient, leaseId: string): Promise<VaultLe
   try {
     data = (await vault.write('sys/leases/lookup', { lease_id: leaseId }))?.data;
   } catch (error) {
-    if (error instanceof VaultInvalidRequestError) return undefined; // ended meanwhile: "invalid lease"
+    if (isDataverkError(error, 'VAULT_INVALID_REQUEST')) return undefined; // ended meanwhile: "invalid lease"
     throw error;
   }
   return {

@@ -1,92 +1,82 @@
 /**
- * Every error `@dataverk/core` throws. One file (longer than our ~300-line norm, on purpose) so
- * that all stable `code`s are in one place to review and match on; each
- * message names the file, setting, placeholder or Vault path at fault, says what to do, and never
- * contains a secret (password, token, secret_id, JWT or secret value).
+ * Every error dataverk throws: one {@link DataverkError} class with a stable `code`, and two
+ * subclasses where callers branch on the kind ({@link VaultError}: a Vault request failed;
+ * {@link CredentialsUnavailableError}: no valid credentials remain). The other errors are
+ * `DataverkError`s built by the small factories below (internal), so that every code and message
+ * is in one place to review. Each message names the file, setting, placeholder or Vault path at
+ * fault, says what to do, and never contains a secret (password, token, secret_id, JWT or value).
  */
+
+/** Codes of a failed Vault request ({@link VaultError}). */
+export type VaultErrorCode =
+  | 'VAULT_PERMISSION_DENIED'
+  | 'VAULT_NOT_FOUND'
+  | 'VAULT_INVALID_REQUEST'
+  | 'VAULT_RATE_LIMITED'
+  | 'VAULT_SEALED'
+  | 'VAULT_UNAVAILABLE'
+  | 'VAULT_REQUEST_FAILED'
+  | 'VAULT_RESPONSE_INVALID';
 
 /**
- * Base class of every error dataverk throws. `code` is stable across releases and safe to match
- * on; messages name the setting, placeholder or Vault path at fault and never contain a secret.
- *
- * @example
- * try {
- *   await provider.getCredentials('postgres_database');
- * } catch (error) {
- *   if (error instanceof DataverkError) console.error(error.code, error.message);
- * }
+ * Codes of setup mistakes: settings, secret sources and Vault client configuration. Retrying does
+ * not help; the provider rejects with the error itself instead of wrapping it in a
+ * {@link CredentialsUnavailableError}.
  */
-export class DataverkError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export type SetupErrorCode =
+  | 'DATAVERK_SETTINGS_FILE_MISSING'
+  | 'DATAVERK_SETTINGS_NOT_JSON'
+  | 'DATAVERK_SETTINGS_NOT_OBJECT'
+  | 'DATAVERK_SETTINGS_MISSING_PLACEHOLDER'
+  | 'DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX'
+  | 'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING'
+  | 'DATAVERK_SETTINGS_VAULT_PATH_MISSING'
+  | 'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID'
+  | 'DATAVERK_SECRET_SOURCE_CONFIG'
+  | 'VAULT_ADDRESS_MISSING'
+  | 'VAULT_CONFIG_INVALID'
+  | 'VAULT_AUTH_MISSING'
+  | 'VAULT_LOGIN_FAILED';
 
-// ---------------------------------------------------------------------------------------------
-// settings.json
-// ---------------------------------------------------------------------------------------------
+/** Every `code` a dataverk package puts on a {@link DataverkError}; stable across releases. */
+export type DataverkErrorCode =
+  | SetupErrorCode
+  | VaultErrorCode
+  | 'VAULT_TOKEN_ENDING'
+  | 'DATAVERK_CREDENTIALS_UNAVAILABLE'
+  | 'DATAVERK_PROVIDER_CLOSED'
+  // @dataverk/pg
+  | 'DATAVERK_ARROW_MISSING'
+  | 'DATAVERK_ARROW_UNSUPPORTED_VALUE'
+  | 'DATAVERK_CONNECT_TIMEOUT'
+  | 'DATAVERK_STREAM_BATCH_SIZE_INVALID'
+  | 'DATAVERK_STREAM_SESSION_ENDED'
+  | 'DATAVERK_POOL_NO_CURRENT_CONNECTION'
+  // @dataverk/postgres (CONNECTION_ENDED is postgres.js's own code)
+  | 'DATAVERK_POSTGRES_OPTION_NOT_ALLOWED'
+  | 'DATAVERK_POSTGRES_INVALID_ARGUMENT'
+  | 'DATAVERK_POSTGRES_UNSUPPORTED'
+  | 'CONNECTION_ENDED'
+  // @dataverk/cli
+  | 'DATAVERK_CLI_USAGE'
+  | 'DATAVERK_CLI_PSQL_NOT_FOUND'
+  | 'DATAVERK_CLI_DATABASE_FAILED';
 
-/**
- * No settings file where we looked. `tried` lists each place and why it was looked at.
- *
- * @example
- * await loadSettings({ path: '/nowhere' }); // throws SettingsFileMissingError (DATAVERK_SETTINGS_FILE_MISSING)
- */
-export class SettingsFileMissingError extends DataverkError {
-  readonly tried: readonly string[];
-  constructor(tried: readonly string[]) {
-    super(
-      'DATAVERK_SETTINGS_FILE_MISSING',
-      `no settings.json found (looked at ${tried.join('; ')}). Set DATAVERK_SETTINGS_PATH to the directory ` +
-        'holding settings.json (or to the file), pass { path }, or run from the directory that has it.',
-    );
-    this.tried = tried;
-  }
-}
-
-/**
- * The settings file is not valid JSON. `line` and `column` are 1-based; the message does not
- * quote the file, which may hold secrets.
- *
- * @example
- * // settings.json: {"db_connection_strings": {,}}
- * await loadSettings(); // SettingsNotJsonError: ... line 1, column 27: expected a property name ...
- */
-export class SettingsNotJsonError extends DataverkError {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  constructor(file: string, line: number, column: number, reason: string) {
-    super(
-      'DATAVERK_SETTINGS_NOT_JSON',
-      `settings file ${file} is not valid JSON: line ${line}, column ${column}: ${reason}. Fix the file there.`,
-    );
-    this.file = file;
-    this.line = line;
-    this.column = column;
-  }
-}
-
-/**
- * The settings file is JSON but not an object (`[...]`, a string, a number, `null`).
- *
- * @example
- * // settings.json: ["db"]
- * await loadSettings(); // SettingsNotObjectError: ... is an array ...
- */
-export class SettingsNotObjectError extends DataverkError {
-  readonly file: string;
-  constructor(file: string, found: string) {
-    super(
-      'DATAVERK_SETTINGS_NOT_OBJECT',
-      `settings file ${file} is ${found}, not a JSON object. It must look like {"db_connection_strings": {...}, ...}.`,
-    );
-    this.file = file;
-  }
-}
+const SETUP_CODES: ReadonlySet<string> = new Set<SetupErrorCode>([
+  'DATAVERK_SETTINGS_FILE_MISSING',
+  'DATAVERK_SETTINGS_NOT_JSON',
+  'DATAVERK_SETTINGS_NOT_OBJECT',
+  'DATAVERK_SETTINGS_MISSING_PLACEHOLDER',
+  'DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX',
+  'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING',
+  'DATAVERK_SETTINGS_VAULT_PATH_MISSING',
+  'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
+  'DATAVERK_SECRET_SOURCE_CONFIG',
+  'VAULT_ADDRESS_MISSING',
+  'VAULT_CONFIG_INVALID',
+  'VAULT_AUTH_MISSING',
+  'VAULT_LOGIN_FAILED',
+]);
 
 /** Where one missing placeholder is used. */
 export interface MissingPlaceholder {
@@ -96,130 +86,99 @@ export interface MissingPlaceholder {
 }
 
 /**
- * Placeholders no secret source has. Names **every** missing placeholder and every source tried,
- * never a value.
+ * The structured facts some errors carry besides their message (which names them too). Each is
+ * set only by the codes listed on it.
+ */
+export interface DataverkErrorDetails {
+  /** Places looked at: `DATAVERK_SETTINGS_FILE_MISSING`, `VAULT_AUTH_MISSING`. */
+  readonly tried?: readonly string[];
+  /** The settings file: `DATAVERK_SETTINGS_NOT_JSON`, `DATAVERK_SETTINGS_NOT_OBJECT`. */
+  readonly file?: string;
+  /** 1-based line and column of a JSON syntax error: `DATAVERK_SETTINGS_NOT_JSON`. */
+  readonly line?: number;
+  readonly column?: number;
+  /** Every missing placeholder: `DATAVERK_SETTINGS_MISSING_PLACEHOLDER`. */
+  readonly missing?: readonly MissingPlaceholder[];
+  /** Secret sources tried, in order: `DATAVERK_SETTINGS_MISSING_PLACEHOLDER`. */
+  readonly sourcesTried?: readonly string[];
+  /** The setting at fault: `DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX`, `VAULT_CONFIG_INVALID`. */
+  readonly setting?: string;
+  /** 1-based character of a bad placeholder: `DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX`. */
+  readonly position?: number;
+  /** The settings name: `DATAVERK_SETTINGS_CONNECTION_STRING_*`, `DATAVERK_SETTINGS_VAULT_PATH_MISSING`. */
+  readonly settingsName?: string;
+  /** The secret source at fault: `DATAVERK_SECRET_SOURCE_CONFIG`. */
+  readonly source?: string;
+  /** The login method: `VAULT_LOGIN_FAILED` (`kubernetes`, `AppRole`, …). */
+  readonly method?: string;
+  /** Rows yielded before the session ended: `DATAVERK_STREAM_SESSION_ENDED`. */
+  readonly rowsDelivered?: number;
+  /** SQLSTATE the server sent, if any: `DATAVERK_STREAM_SESSION_ENDED`. */
+  readonly sqlState?: string;
+  /** The option at fault: `DATAVERK_POSTGRES_OPTION_NOT_ALLOWED`. */
+  readonly option?: string;
+}
+
+/** Options of the {@link DataverkError} constructor. */
+export interface DataverkErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: DataverkErrorDetails;
+}
+
+/**
+ * Every error dataverk throws. `code` is stable across releases and is what to branch on; the
+ * message names the setting, placeholder or Vault path at fault and never contains a secret.
  *
  * @example
- * // settings.json: {"db_connection_strings": {"pg": "${PG_URL}"}} with PG_URL nowhere
- * await loadSettings(); // SettingsMissingPlaceholderError: ... ${PG_URL} (in db_connection_strings.pg) ...
+ * try {
+ *   await provider.getCredentials('postgres_database');
+ * } catch (error) {
+ *   if (error instanceof DataverkError && error.code === 'DATAVERK_SETTINGS_MISSING_PLACEHOLDER') {
+ *     console.error(error.message, error.details?.missing);
+ *   }
+ * }
  */
-export class SettingsMissingPlaceholderError extends DataverkError {
-  readonly missing: readonly MissingPlaceholder[];
-  readonly sourcesTried: readonly string[];
-  constructor(missing: readonly MissingPlaceholder[], sourcesTried: readonly string[]) {
-    const listed = missing.map((m) => `\${${m.name}} (in ${m.usedIn.join(', ')})`).join(', ');
-    super(
-      'DATAVERK_SETTINGS_MISSING_PLACEHOLDER',
-      `settings use placeholders no secret source has: ${listed}. Sources tried, in order: ` +
-        `${sourcesTried.join('; ')}. Add the missing names to one of them (or enable Vault KV with ` +
-        'DATAVERK_SECRETS_FROM_API, or secret files with DATAVERK_SECRETS_FROM_FILES).',
-    );
-    this.missing = missing;
-    this.sourcesTried = sourcesTried;
+export class DataverkError extends Error {
+  readonly code: DataverkErrorCode;
+  /** Structured facts for some codes (see {@link DataverkErrorDetails}); the message names them too. */
+  readonly details: DataverkErrorDetails | undefined;
+  constructor(code: DataverkErrorCode, message: string, options?: DataverkErrorOptions) {
+    super(message, options !== undefined && 'cause' in options ? { cause: options.cause } : undefined);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options?.details;
   }
 }
 
 /**
- * A `$` in a settings string that is not `$$`, `$NAME` or `${NAME}` (e.g. `${`, `${}`, `$5`). The
- * message gives the setting and position but no text of the value.
+ * Whether `error` is a {@link DataverkError}, and, given `code`, one with that code.
  *
  * @example
- * // settings.json: {"secret_path": "${"}
- * await loadSettings(); // SettingsPlaceholderSyntaxError: ... secret_path, character 1 ...
+ * if (isDataverkError(error, 'VAULT_ADDRESS_MISSING')) console.error('set VAULT_ADDR');
  */
-export class SettingsPlaceholderSyntaxError extends DataverkError {
-  readonly setting: string;
-  readonly position: number;
-  constructor(setting: string, position: number, problem: string) {
-    super(
-      'DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX',
-      `setting ${setting}, character ${position}: ${problem}. Placeholders are \${NAME} or $NAME ` +
-        '(NAME: letters, digits, _; not starting with a digit); write $$ for a literal $.',
-    );
-    this.setting = setting;
-    this.position = position;
-  }
+export function isDataverkError(error: unknown, code: VaultErrorCode): error is VaultError;
+export function isDataverkError(error: unknown, code?: DataverkErrorCode): error is DataverkError;
+export function isDataverkError(error: unknown, code?: DataverkErrorCode): error is DataverkError {
+  return error instanceof DataverkError && (code === undefined || error.code === code);
 }
 
 /**
- * `db_connection_strings` has no entry for the name asked for.
+ * Whether `error` is a setup mistake ({@link SetupErrorCode}: settings, secret sources, Vault
+ * address, TLS settings, authentication setup) that no retry fixes.
  *
  * @example
- * resolveDatabaseSettings(settings, 'nope'); // SettingsConnectionStringMissingError
+ * if (isSetupError(error)) process.exit(2);
  */
-export class SettingsConnectionStringMissingError extends DataverkError {
-  readonly settingsName: string;
-  constructor(name: string, known: readonly string[]) {
-    super(
-      'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING',
-      `settings have no db_connection_strings.${name}${knownList(known)}. Add it to settings.json ` +
-        '(e.g. "postgresql://user:pass@host:5432/db").',
-    );
-    this.settingsName = name;
-  }
-}
-
-/**
- * `db_vault_path` has no entry for the name asked for, so there is no Vault path to read its
- * credentials from.
- *
- * @example
- * resolveDatabaseSettings({ db_connection_strings: { pg: 'postgresql://h/db' } }, 'pg'); // throws this
- */
-export class SettingsVaultPathMissingError extends DataverkError {
-  readonly settingsName: string;
-  constructor(name: string, known: readonly string[]) {
-    super(
-      'DATAVERK_SETTINGS_VAULT_PATH_MISSING',
-      `settings have no db_vault_path.${name}${knownList(known)}. Add the Vault path of its credentials ` +
-        '(e.g. "database/creds/readonly") to db_vault_path in settings.json.',
-    );
-    this.settingsName = name;
-  }
-}
-
-/**
- * `db_connection_strings[name]` is not a `postgres://`/`postgresql://` URL with a host. The
- * message shows no part of the value (a malformed URL can put the password anywhere in it).
- *
- * @example
- * resolveDatabaseSettings({ db_connection_strings: { pg: 'mysql://h/db' }, db_vault_path: { pg: 'x' } }, 'pg');
- * // SettingsConnectionStringError: db_connection_strings.pg does not start with postgres:// or postgresql://; ...
- */
-export class SettingsConnectionStringError extends DataverkError {
-  readonly settingsName: string;
-  constructor(name: string, problem: string) {
-    super(
-      'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
-      `db_connection_strings.${name} ${problem}; expected postgresql://user:pass@host:5432/database.`,
-    );
-    this.settingsName = name;
-  }
-}
-
-/**
- * A secret source is enabled but not usable: `DATAVERK_SECRETS_FROM_API` without `VKS_KV_PATH`,
- * `DATAVERK_SECRETS_FROM_FILES` without `secret_path`, a namespace file or secret directory that
- * cannot be read.
- *
- * @example
- * await loadSettings({ env: { DATAVERK_SECRETS_FROM_FILES: 'true' } }); // settings without secret_path → this
- */
-export class SecretSourceConfigError extends DataverkError {
-  readonly source: string;
-  constructor(source: string, problem: string) {
-    super('DATAVERK_SECRET_SOURCE_CONFIG', `${source}: ${problem}`);
-    this.source = source;
-  }
-}
-
-function knownList(known: readonly string[]): string {
-  return known.length === 0 ? ' (it has none)' : ` (it has: ${known.join(', ')})`;
+export function isSetupError(error: unknown): error is DataverkError {
+  return error instanceof DataverkError && SETUP_CODES.has(error.code);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Vault
 // ---------------------------------------------------------------------------------------------
+
+/** Why a Vault did not answer usefully (`VAULT_UNAVAILABLE` only). */
+export type VaultUnavailableReason = 'network' | 'timeout' | 'tls' | 'server';
 
 /** What a {@link VaultError} knows about the failed call. */
 export interface VaultErrorDetails {
@@ -231,233 +190,63 @@ export interface VaultErrorDetails {
   readonly errors?: readonly string[];
   /** How many requests were made (more than 1 after retries). */
   readonly attempts?: number;
+  /** `VAULT_UNAVAILABLE` only: network error, timeout, untrusted certificate or a 5xx. */
+  readonly reason?: VaultUnavailableReason;
+  /** `VAULT_RESPONSE_INVALID` only: the field of the answer that is missing or wrong. */
+  readonly field?: string;
 }
 
 /**
- * Base class of Vault failures: carries `path`, `status` and Vault's `errors[]`, never the token.
+ * A Vault request failed: carries `path`, `status`, Vault's `errors[]` and the number of
+ * `attempts`, never the token. `code` says how: `VAULT_PERMISSION_DENIED` (403),
+ * `VAULT_NOT_FOUND` (404), `VAULT_INVALID_REQUEST` (400), `VAULT_RATE_LIMITED` (429 after
+ * retries), `VAULT_SEALED`, `VAULT_UNAVAILABLE` (network, timeout, TLS or 5xx: see `reason`),
+ * `VAULT_REQUEST_FAILED` (other statuses), `VAULT_RESPONSE_INVALID` (a 2xx without what the call
+ * needs: see `field`).
  *
  * @example
- * try { await vault.read('kv/data/app'); } catch (e) { if (e instanceof VaultError) console.log(e.path, e.status); }
+ * try {
+ *   await vault.read('kv/data/app');
+ * } catch (error) {
+ *   if (error instanceof VaultError && error.code === 'VAULT_UNAVAILABLE' && error.reason === 'timeout') retryLater();
+ *   else if (error instanceof VaultError) console.log(error.code, error.path, error.status);
+ * }
  */
 export class VaultError extends DataverkError {
+  declare readonly code: VaultErrorCode;
   readonly path: string;
   readonly status: number | undefined;
   readonly errors: readonly string[];
   readonly attempts: number;
-  constructor(code: string, message: string, details: VaultErrorDetails) {
+  /** `VAULT_UNAVAILABLE` only: why Vault did not answer usefully. */
+  readonly reason: VaultUnavailableReason | undefined;
+  /** `VAULT_RESPONSE_INVALID` only: the field of the answer at fault. */
+  readonly field: string | undefined;
+  constructor(code: VaultErrorCode, message: string, details: VaultErrorDetails) {
     super(code, message);
     this.path = details.path;
     this.status = details.status;
     this.errors = details.errors ?? [];
     this.attempts = details.attempts ?? 1;
-  }
-}
-
-/**
- * 403: the token is invalid or expired, lacks a policy for the path, or a login was refused.
- *
- * @example
- * if (error instanceof VaultPermissionDeniedError) console.log(`no access to ${error.path}`);
- */
-export class VaultPermissionDeniedError extends VaultError {
-  constructor(message: string, details: VaultErrorDetails) {
-    super('VAULT_PERMISSION_DENIED', message, details);
-  }
-}
-
-/**
- * 404: nothing at the path (wrong mount, role or KV path).
- *
- * @example
- * if (error instanceof VaultNotFoundError) console.log(`check the path ${error.path}`);
- */
-export class VaultNotFoundError extends VaultError {
-  constructor(message: string, details: VaultErrorDetails) {
-    super('VAULT_NOT_FOUND', message, details);
-  }
-}
-
-/**
- * 400: Vault rejected the request (e.g. `lease not found`, `past the max TTL, cannot renew`).
- *
- * @example
- * if (error instanceof VaultInvalidRequestError) console.log(error.errors);
- */
-export class VaultInvalidRequestError extends VaultError {
-  constructor(message: string, details: VaultErrorDetails) {
-    super('VAULT_INVALID_REQUEST', message, details);
-  }
-}
-
-/**
- * 429: a rate-limit or lease-count quota, still failing after the retries.
- *
- * @example
- * if (error instanceof VaultRateLimitedError) console.log(`gave up after ${error.attempts} tries`);
- */
-export class VaultRateLimitedError extends VaultError {
-  constructor(message: string, details: VaultErrorDetails) {
-    super('VAULT_RATE_LIMITED', message, details);
-  }
-}
-
-/**
- * 503 `Vault is sealed`: operators must unseal it; nothing a client can do.
- *
- * @example
- * if (error instanceof VaultSealedError) alert('Vault is sealed');
- */
-export class VaultSealedError extends VaultError {
-  constructor(message: string, details: VaultErrorDetails) {
-    super('VAULT_SEALED', message, details);
-  }
-}
-
-/**
- * Vault did not answer usefully: network error, timeout, a certificate this client does not trust
- * (`tls`, not retried), or a 5xx other than sealed (after retries). `reason` says which.
- *
- * @example
- * if (error instanceof VaultUnavailableError && error.reason === 'timeout') console.log('slow Vault');
- */
-export class VaultUnavailableError extends VaultError {
-  readonly reason: 'network' | 'timeout' | 'tls' | 'server';
-  constructor(
-    message: string,
-    details: VaultErrorDetails & { readonly reason: 'network' | 'timeout' | 'tls' | 'server' },
-  ) {
-    super('VAULT_UNAVAILABLE', message, details);
     this.reason = details.reason;
-  }
-}
-
-/**
- * Any other HTTP error status (401, 405, 412, …).
- *
- * @example
- * if (error instanceof VaultRequestError) console.log(error.status);
- */
-export class VaultRequestError extends VaultError {
-  constructor(message: string, details: VaultErrorDetails) {
-    super('VAULT_REQUEST_FAILED', message, details);
-  }
-}
-
-/**
- * Vault answered 2xx, but not with what the call needs (e.g. no `data.username`). Names the
- * missing field, never a value.
- *
- * @example
- * if (error instanceof VaultResponseInvalidError) console.log(`${error.path}: ${error.field}`);
- */
-export class VaultResponseInvalidError extends VaultError {
-  readonly field: string;
-  constructor(path: string, field: string, problem: string) {
-    super(
-      'VAULT_RESPONSE_INVALID',
-      `Vault's answer for ${path} ${problem} (${field}). Check that the path is the right kind of ` +
-        'secret (e.g. database/creds/<role> for database credentials).',
-      { path },
-    );
-    this.field = field;
-  }
-}
-
-/**
- * No Vault address: neither the `address` option nor `VAULT_ADDR` nor `VKS_VAULT_ADDR`.
- *
- * @example
- * createVaultClient({ env: {} }); // throws VaultAddressMissingError (VAULT_ADDRESS_MISSING)
- */
-export class VaultAddressMissingError extends VaultError {
-  constructor() {
-    super(
-      'VAULT_ADDRESS_MISSING',
-      'no Vault address: set VAULT_ADDR (or VKS_VAULT_ADDR, as dataverk-vault does) to e.g. ' +
-        'https://vault.example:8200, or pass { address } to createVaultClient().',
-      { path: '' },
-    );
-  }
-}
-
-/**
- * A Vault client setting is unusable: an address that is not an http(s) URL, an unreadable
- * `VAULT_CACERT`, a `VAULT_SKIP_VERIFY` that is not a boolean.
- *
- * @example
- * createVaultClient({ address: 'vault:8200' }); // VaultConfigError: ... is not an http:// or https:// URL
- */
-export class VaultConfigError extends VaultError {
-  readonly setting: string;
-  constructor(setting: string, problem: string) {
-    super('VAULT_CONFIG_INVALID', `${setting} ${problem}`, { path: '' });
-    this.setting = setting;
-  }
-}
-
-/**
- * Logging in could not even be tried or gave no token: service-account JWT file missing or empty,
- * no role, AppRole without secret id, a login answer without `auth.client_token`.
- *
- * @example
- * if (error instanceof VaultLoginError) console.log(error.method); // 'kubernetes'
- */
-export class VaultLoginError extends VaultError {
-  readonly method: string;
-  constructor(method: string, path: string, problem: string) {
-    super('VAULT_LOGIN_FAILED', `Vault ${method} login at ${path}: ${problem}`, { path });
-    this.method = method;
-  }
-}
-
-/**
- * No way to authenticate: no token option, no `VAULT_TOKEN`, no `~/.vault-token`, no Kubernetes
- * service account, no AppRole. Lists what was looked at.
- *
- * @example
- * await createVaultClient({ address: 'http://127.0.0.1:8200', env: {} }).read('kv/x'); // VaultAuthMissingError
- */
-export class VaultAuthMissingError extends VaultError {
-  readonly tried: readonly string[];
-  constructor(tried: readonly string[]) {
-    super(
-      'VAULT_AUTH_MISSING',
-      `no Vault credentials found (tried: ${tried.join('; ')}). Set VAULT_TOKEN, run \`vault login\`, ` +
-        'run in Kubernetes with a service account (K8S_SERVICEACCOUNT_PATH), or set VAULT_ROLE_ID and VAULT_SECRET_ID.',
-      { path: '' },
-    );
-    this.tried = tried;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// credential provider
-// ---------------------------------------------------------------------------------------------
-
-/**
- * A fixed Vault token (`VAULT_TOKEN`, `~/.vault-token`) is about to end and cannot be renewed, and
- * no newer one was found where it came from. Reported while dataverk keeps looking (a `vault
- * login` that rewrites `~/.vault-token` is picked up); leases read with it end with it.
- *
- * @example
- * provider.on('error', (e) => e.error instanceof VaultTokenEndingError && console.warn(e.error.message));
- */
-export class VaultTokenEndingError extends DataverkError {
-  constructor(description: string, expiresAt: number) {
-    super(
-      'VAULT_TOKEN_ENDING',
-      `The Vault token from ${description} ends at ${new Date(expiresAt).toISOString()} and cannot be renewed; ` +
-        'log in again (`vault login` rewrites ~/.vault-token, which dataverk reads again), or let dataverk log in ' +
-        'with Kubernetes or AppRole.',
-    );
+    this.field = details.field;
   }
 }
 
 /**
  * No valid credentials remain for a name and Vault could not give new ones. The message says how
- * long Vault has been failing and what it said last (path and status, never a token).
+ * long Vault has been failing and what it said last (path and status, never a token); `cause` is
+ * the last error. Setup mistakes are never wrapped in it.
+ *
+ * @example
+ * try {
+ *   await provider.getCredentials('pg');
+ * } catch (error) {
+ *   if (error instanceof CredentialsUnavailableError) console.warn(`Vault down for ${error.failingSinceMs} ms`);
+ * }
  */
 export class CredentialsUnavailableError extends DataverkError {
+  declare readonly code: 'DATAVERK_CREDENTIALS_UNAVAILABLE';
   readonly settingsName: string;
   readonly failingSinceMs: number | undefined;
   constructor(name: string, failingForMs: number | undefined, lastError: unknown) {
@@ -472,9 +261,194 @@ export class CredentialsUnavailableError extends DataverkError {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Factories (internal): each code's message, in one place.
+// ---------------------------------------------------------------------------------------------
+
+/** No settings file where we looked. `tried` lists each place and why it was looked at. */
+export function settingsFileMissing(tried: readonly string[]): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_FILE_MISSING',
+    `no settings.json found (looked at ${tried.join('; ')}). Set DATAVERK_SETTINGS_PATH to the directory ` +
+      'holding settings.json (or to the file), pass { path }, or run from the directory that has it.',
+    { details: { tried } },
+  );
+}
+
+/** The settings file is not valid JSON (1-based position); the file itself is never quoted. */
+export function settingsNotJson(file: string, line: number, column: number, reason: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_NOT_JSON',
+    `settings file ${file} is not valid JSON: line ${line}, column ${column}: ${reason}. Fix the file there.`,
+    { details: { file, line, column } },
+  );
+}
+
+/** The settings file is JSON but not an object. */
+export function settingsNotObject(file: string, found: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_NOT_OBJECT',
+    `settings file ${file} is ${found}, not a JSON object. It must look like {"db_connection_strings": {...}, ...}.`,
+    { details: { file } },
+  );
+}
+
+/** Placeholders no secret source has: names every one and every source tried, never a value. */
+export function settingsMissingPlaceholder(
+  missing: readonly MissingPlaceholder[],
+  sourcesTried: readonly string[],
+): DataverkError {
+  const listed = missing.map((m) => `\${${m.name}} (in ${m.usedIn.join(', ')})`).join(', ');
+  return new DataverkError(
+    'DATAVERK_SETTINGS_MISSING_PLACEHOLDER',
+    `settings use placeholders no secret source has: ${listed}. Sources tried, in order: ` +
+      `${sourcesTried.join('; ')}. Add the missing names to one of them (or enable Vault KV with ` +
+      'DATAVERK_SECRETS_FROM_API, or secret files with DATAVERK_SECRETS_FROM_FILES).',
+    { details: { missing, sourcesTried } },
+  );
+}
+
+/** A `$` that is not `$$`, `$NAME` or `${NAME}`; names the setting and position, not the value. */
+export function settingsPlaceholderSyntax(setting: string, position: number, problem: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX',
+    `setting ${setting}, character ${position}: ${problem}. Placeholders are \${NAME} or $NAME ` +
+      '(NAME: letters, digits, _; not starting with a digit); write $$ for a literal $.',
+    { details: { setting, position } },
+  );
+}
+
+/** `db_connection_strings` has no entry for the name asked for. */
+export function settingsConnectionStringMissing(name: string, known: readonly string[]): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING',
+    `settings have no db_connection_strings.${name}${knownList(known)}. Add it to settings.json ` +
+      '(e.g. "postgresql://user:pass@host:5432/db").',
+    { details: { settingsName: name } },
+  );
+}
+
+/** `db_vault_path` has no entry for the name asked for. */
+export function settingsVaultPathMissing(name: string, known: readonly string[]): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_VAULT_PATH_MISSING',
+    `settings have no db_vault_path.${name}${knownList(known)}. Add the Vault path of its credentials ` +
+      '(e.g. "database/creds/readonly") to db_vault_path in settings.json.',
+    { details: { settingsName: name } },
+  );
+}
+
+/** `db_connection_strings[name]` is not a postgres URL with a host; shows no part of the value. */
+export function settingsConnectionStringInvalid(name: string, problem: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
+    `db_connection_strings.${name} ${problem}; expected postgresql://user:pass@host:5432/database.`,
+    { details: { settingsName: name } },
+  );
+}
+
+/** A secret source is enabled but not usable. */
+export function secretSourceConfig(source: string, problem: string): DataverkError {
+  return new DataverkError('DATAVERK_SECRET_SOURCE_CONFIG', `${source}: ${problem}`, { details: { source } });
+}
+
+function knownList(known: readonly string[]): string {
+  return known.length === 0 ? ' (it has none)' : ` (it has: ${known.join(', ')})`;
+}
+
+/** 403: the token is invalid or expired, lacks a policy for the path, or a login was refused. */
+export function vaultPermissionDenied(message: string, details: VaultErrorDetails): VaultError {
+  return new VaultError('VAULT_PERMISSION_DENIED', message, details);
+}
+
+/** 404: nothing at the path (wrong mount, role or KV path). */
+export function vaultNotFound(message: string, details: VaultErrorDetails): VaultError {
+  return new VaultError('VAULT_NOT_FOUND', message, details);
+}
+
+/** 400: Vault rejected the request (e.g. `lease not found`, `past the max TTL, cannot renew`). */
+export function vaultInvalidRequest(message: string, details: VaultErrorDetails): VaultError {
+  return new VaultError('VAULT_INVALID_REQUEST', message, details);
+}
+
+/** 429: a rate-limit or lease-count quota, still failing after the retries. */
+export function vaultRateLimited(message: string, details: VaultErrorDetails): VaultError {
+  return new VaultError('VAULT_RATE_LIMITED', message, details);
+}
+
+/** 503 `Vault is sealed`: operators must unseal it. */
+export function vaultSealed(message: string, details: VaultErrorDetails): VaultError {
+  return new VaultError('VAULT_SEALED', message, details);
+}
+
+/** Network error, timeout, untrusted certificate or a 5xx other than sealed; `reason` says which. */
+export function vaultUnavailable(
+  message: string,
+  details: VaultErrorDetails & { readonly reason: VaultUnavailableReason },
+): VaultError {
+  return new VaultError('VAULT_UNAVAILABLE', message, details);
+}
+
+/** Any other HTTP error status (401, 405, 412, …). */
+export function vaultRequestFailed(message: string, details: VaultErrorDetails): VaultError {
+  return new VaultError('VAULT_REQUEST_FAILED', message, details);
+}
+
+/** Vault answered 2xx, but not with what the call needs; names the field, never a value. */
+export function vaultResponseInvalid(path: string, field: string, problem: string): VaultError {
+  return new VaultError(
+    'VAULT_RESPONSE_INVALID',
+    `Vault's answer for ${path} ${problem} (${field}). Check that the path is the right kind of ` +
+      'secret (e.g. database/creds/<role> for database credentials).',
+    { path, field },
+  );
+}
+
+/** No Vault address: neither the `address` option nor `VAULT_ADDR` nor `VKS_VAULT_ADDR`. */
+export function vaultAddressMissing(): DataverkError {
+  return new DataverkError(
+    'VAULT_ADDRESS_MISSING',
+    'no Vault address: set VAULT_ADDR (or VKS_VAULT_ADDR, as dataverk-vault does) to e.g. ' +
+      'https://vault.example:8200, or pass { address } to createVaultClient().',
+  );
+}
+
+/** A Vault client setting is unusable (address, `VAULT_CACERT`, `VAULT_SKIP_VERIFY`, …). */
+export function vaultConfigInvalid(setting: string, problem: string): DataverkError {
+  return new DataverkError('VAULT_CONFIG_INVALID', `${setting} ${problem}`, { details: { setting } });
+}
+
+/** Logging in could not even be tried or gave no token. */
+export function vaultLoginFailed(method: string, path: string, problem: string): DataverkError {
+  return new DataverkError('VAULT_LOGIN_FAILED', `Vault ${method} login at ${path}: ${problem}`, {
+    details: { method },
+  });
+}
+
+/** No way to authenticate; lists what was looked at. */
+export function vaultAuthMissing(tried: readonly string[]): DataverkError {
+  return new DataverkError(
+    'VAULT_AUTH_MISSING',
+    `no Vault credentials found (tried: ${tried.join('; ')}). Set VAULT_TOKEN, run \`vault login\`, ` +
+      'run in Kubernetes with a service account (K8S_SERVICEACCOUNT_PATH), or set VAULT_ROLE_ID and VAULT_SECRET_ID.',
+    { details: { tried } },
+  );
+}
+
+/** A fixed Vault token is about to end, cannot be renewed, and no newer one was found. */
+export function vaultTokenEnding(description: string, expiresAt: number): DataverkError {
+  return new DataverkError(
+    'VAULT_TOKEN_ENDING',
+    `The Vault token from ${description} ends at ${new Date(expiresAt).toISOString()} and cannot be renewed; ` +
+      'log in again (`vault login` rewrites ~/.vault-token, which dataverk reads again), or let dataverk log in ' +
+      'with Kubernetes or AppRole.',
+  );
+}
+
 /** The provider was closed; create a new one to get credentials again. */
-export class ProviderClosedError extends DataverkError {
-  constructor(name: string) {
-    super('DATAVERK_PROVIDER_CLOSED', `credentials for '${name}' were asked of a closed credential provider`);
-  }
+export function providerClosed(name: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_PROVIDER_CLOSED',
+    `credentials for '${name}' were asked of a closed credential provider`,
+  );
 }

@@ -1,8 +1,4 @@
 export type { Clock, ClockTimer } from './clock/clock.js';
-export { MAX_TIMER_DELAY_MS, systemClock } from './clock/clock.js';
-export { ManualClock } from './clock/manual-clock.js';
-export type { ConnectionTarget } from './credentials/connection-string.js';
-export { parseConnectionTarget } from './credentials/connection-string.js';
 export type {
   AcquireOptions,
   CredentialEvents,
@@ -23,44 +19,18 @@ export type {
   VaultCredentialProviderOptions,
 } from './credentials/vault-credential-provider.js';
 export { VaultCredentialProvider } from './credentials/vault-credential-provider.js';
-export type { MissingPlaceholder, VaultErrorDetails } from './errors.js';
-export {
-  CredentialsUnavailableError,
-  DataverkError,
-  ProviderClosedError,
-  SecretSourceConfigError,
-  SettingsConnectionStringError,
-  SettingsConnectionStringMissingError,
-  SettingsFileMissingError,
-  SettingsMissingPlaceholderError,
-  SettingsNotJsonError,
-  SettingsNotObjectError,
-  SettingsPlaceholderSyntaxError,
-  SettingsVaultPathMissingError,
-  VaultAddressMissingError,
-  VaultAuthMissingError,
-  VaultConfigError,
-  VaultError,
-  VaultInvalidRequestError,
-  VaultLoginError,
-  VaultNotFoundError,
-  VaultPermissionDeniedError,
-  VaultRateLimitedError,
-  VaultRequestError,
-  VaultResponseInvalidError,
-  VaultSealedError,
-  VaultTokenEndingError,
-  VaultUnavailableError,
+export type {
+  DataverkErrorCode,
+  DataverkErrorDetails,
+  DataverkErrorOptions,
+  MissingPlaceholder,
+  SetupErrorCode,
+  VaultErrorCode,
+  VaultErrorDetails,
+  VaultUnavailableReason,
 } from './errors.js';
-export type { LeasePlan, RandomSource } from './lease/lease-timing.js';
-export {
-  backoffDelay,
-  failingIntervalMs,
-  graceFor,
-  invalidationDelay,
-  planAfterGrant,
-  retryDelay,
-} from './lease/lease-timing.js';
+export { CredentialsUnavailableError, DataverkError, isDataverkError, isSetupError, VaultError } from './errors.js';
+export type { RandomSource } from './lease/lease-timing.js';
 export type { HealthStatus, NameHealth, ProviderHealth } from './observability/provider-health.js';
 export { dataverkKvPath } from './secrets/dataverk-kv-path.js';
 export type { DefaultSecretSourcesOptions } from './secrets/default-secret-sources.js';

@@ -62,7 +62,7 @@ export class Client {
    * interrupt it (the superseded lease is revoked once the stream lets go). Ending the loop early
    * (`break`, `return`, an exception) closes the cursor and the connection and releases the lease.
    * A session that the server ends mid-stream (a revocation that terminates sessions) fails with
-   * {@link StreamSessionEndedError} (`DATAVERK_STREAM_SESSION_ENDED`), never a hang. `close()`
+   * a `DataverkError` with code `DATAVERK_STREAM_SESSION_ENDED`, never a hang. `close()`
    * does not end streams still open: finish or leave their loops first.
    *
    * @example

@@ -7,7 +7,7 @@ import {
   PoolLeases,
 } from '@dataverk/core/adapter-support';
 import pg from 'pg';
-import { StaleConnectionError } from './errors.js';
+import { staleConnection } from './errors.js';
 import { type LeasedClient, leasedClientClass } from './leased-pg-client.js';
 
 /** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
@@ -171,7 +171,7 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
       }
       client.release(true);
     }
-    throw new StaleConnectionError(this.settingsName, limit);
+    throw staleConnection(this.settingsName, limit);
   }
 
   #isCurrent(client: LeasedClient): boolean {

@@ -3,9 +3,14 @@ import { DataverkError } from '@dataverk/core';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { StreamConnection, withTimeout } from './stream-connection.js';
-import { StreamSessionEndedError } from './stream-session-ended-error.js';
+import { streamSessionEnded } from './stream-session-ended.js';
 
-/** Rows per batch when `batchSize` is not given: small enough that a batch dies young in V8 (see docs/big-results.md). */
+/**
+ * Rows per batch when `batchSize` is not given: small enough that a batch dies young in V8 (see docs/big-results.md).
+ *
+ * @example
+ * for await (const rows of dv.readSqlStream('sales', sql, { batchSize: 10 * DEFAULT_BATCH_SIZE })) write(rows);
+ */
 export const DEFAULT_BATCH_SIZE = 1_000;
 /** Closing the cursor after an early `break` waits this long for the server before the connection is dropped. */
 const CURSOR_CLOSE_TIMEOUT_MS = 5_000;
@@ -69,7 +74,7 @@ async function readBatch<Row>(
   try {
     return await cursor.read(batchSize);
   } catch (error) {
-    throw endedSession(error, connection) ? new StreamSessionEndedError(name, delivered, error) : error;
+    throw endedSession(error, connection) ? streamSessionEnded(name, delivered, error) : error;
   }
 }
 

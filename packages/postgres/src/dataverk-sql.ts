@@ -1,6 +1,6 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import type postgres from 'postgres';
-import { PostgresInvalidArgumentError, PostgresUnsupportedError } from './errors.js';
+import { invalidArgument, unsupported } from './errors.js';
 import { frontInstance } from './front-instance.js';
 import { checkPostgresOptions, type PostgresOptions } from './lease-options.js';
 import { LeaseRouter } from './lease-router.js';
@@ -59,9 +59,7 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
   options: DataverkSqlOptions<T> = {},
 ): DataverkSql<T> {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new PostgresInvalidArgumentError(
-      'the settings name must be a non-empty string (a key of db_connection_strings)',
-    );
+    throw invalidArgument('the settings name must be a non-empty string (a key of db_connection_strings)');
   }
   checkPostgresOptions(options);
   const { provider = defaultProvider(), revokeOnClose = false, ...postgresOptions } = options;
@@ -112,15 +110,10 @@ function sqlMethods(
       listeners.listen(channel, onnotify, onlisten),
     subscribe: () =>
       Promise.reject(
-        new PostgresUnsupportedError(
-          'sql.subscribe',
-          'logical replication needs a replication role; use postgres() with a static role',
-        ),
+        unsupported('sql.subscribe', 'logical replication needs a replication role; use postgres() with a static role'),
       ),
     largeObject: () =>
-      Promise.reject(
-        new PostgresUnsupportedError('sql.largeObject', 'use sql.begin with lo_* functions, or postgres() directly'),
-      ),
+      Promise.reject(unsupported('sql.largeObject', 'use sql.begin with lo_* functions, or postgres() directly')),
     end: async ({ timeout }: { timeout?: number | undefined } = {}) => {
       // As postgres.js's end(): one turn first, so that a query executed just before (its handler
       // runs one microtask after execute()) is admitted and completes.

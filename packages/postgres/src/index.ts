@@ -1,8 +1,2 @@
 export type { DataverkSql, DataverkSqlOptions } from './dataverk-sql.js';
 export { dataverkSql } from './dataverk-sql.js';
-export {
-  PostgresEndedError,
-  PostgresInvalidArgumentError,
-  PostgresOptionNotAllowedError,
-  PostgresUnsupportedError,
-} from './errors.js';

@@ -1,6 +1,6 @@
 import { type DatabaseCredentials, pgConnectionOptions } from '@dataverk/core';
 import type postgres from 'postgres';
-import { PostgresInvalidArgumentError, PostgresOptionNotAllowedError } from './errors.js';
+import { invalidArgument, optionNotAllowed } from './errors.js';
 
 /**
  * postgres.js options dataverk sets from each lease and the settings connection string. `socket`
@@ -29,20 +29,18 @@ export type PostgresOptions<T extends Record<string, postgres.PostgresType>> = O
 /** Throws, naming the option, when `options` holds one dataverk sets itself or is not an object. */
 export function checkPostgresOptions(options: unknown): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new PostgresInvalidArgumentError(
-      `options must be an object, got ${options === null ? 'null' : typeof options}`,
-    );
+    throw invalidArgument(`options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
   for (const option of LEASE_OPTIONS) {
-    if ((options as Record<string, unknown>)[option] !== undefined) throw new PostgresOptionNotAllowedError(option);
+    if ((options as Record<string, unknown>)[option] !== undefined) throw optionNotAllowed(option);
   }
   const connection = (options as { connection?: unknown }).connection;
   if (connection !== undefined && (connection === null || typeof connection !== 'object')) {
-    throw new PostgresInvalidArgumentError(`the option 'connection' must be an object of session parameters`);
+    throw invalidArgument(`the option 'connection' must be an object of session parameters`);
   }
   for (const option of ['user', 'password', 'database'] as const) {
     if (connection !== undefined && (connection as Record<string, unknown>)[option] !== undefined) {
-      throw new PostgresOptionNotAllowedError(`connection.${option}`);
+      throw optionNotAllowed(`connection.${option}`);
     }
   }
 }

@@ -8,7 +8,7 @@ import {
   REVOKED_SESSION_CODES,
 } from '@dataverk/core/adapter-support';
 import postgres from 'postgres';
-import { PostgresEndedError } from './errors.js';
+import { sqlEnded } from './errors.js';
 import { LeaseInstance } from './lease-instance.js';
 import { leaseOptions, type PostgresOptions } from './lease-options.js';
 import { cancelledError, interceptSettle, type QueryInternals } from './query-internals.js';
@@ -109,7 +109,7 @@ export class LeaseRouter {
 
   /** The instance of the current lease, made (after acquiring a handle) when there is none. */
   async instance(): Promise<LeaseInstance> {
-    if (this.#ending !== undefined) throw new PostgresEndedError(this.#name);
+    if (this.#ending !== undefined) throw sqlEnded(this.#name);
     const ready = this.#usable();
     if (ready !== undefined) return ready;
     this.#opening ??= this.#open().finally(() => {

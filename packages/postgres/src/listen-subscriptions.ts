@@ -1,5 +1,5 @@
+import { isDataverkError } from '@dataverk/core';
 import type postgres from 'postgres';
-import { PostgresEndedError } from './errors.js';
 import type { LeaseInstance } from './lease-instance.js';
 import type { LeaseRouter } from './lease-router.js';
 
@@ -115,7 +115,7 @@ export class ListenSubscriptions {
     } catch (error) {
       // No new lease yet (Vault down): the old connection keeps listening while its lease lasts,
       // and the move is tried again shortly.
-      if (!(error instanceof PostgresEndedError) && old !== undefined && !subscription.closed) {
+      if (!isDataverkError(error, 'CONNECTION_ENDED') && old !== undefined && !subscription.closed) {
         setTimeout(() => this.#moveFrom(old.instance), MOVE_RETRY_MS).unref();
       }
       return false;

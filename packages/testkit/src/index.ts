@@ -1,3 +1,4 @@
+export { ManualClock, type ManualClockTimer } from './clock/manual-clock.js';
 export {
   TestBackendConfigError,
   TestBackendStartError,

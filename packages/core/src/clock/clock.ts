@@ -5,7 +5,7 @@ export interface ClockTimer {
 
 /**
  * Time as the lease logic sees it. Production uses {@link systemClock}; tests pass a
- * {@link ManualClock} and move it, so timing rules are tested without sleeping.
+ * `ManualClock` of `@dataverk/testkit` and move it, so timing rules are tested without sleeping.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */

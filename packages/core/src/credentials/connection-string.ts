@@ -1,4 +1,4 @@
-import { SettingsConnectionStringError } from '../errors.js';
+import { settingsConnectionStringInvalid } from '../errors.js';
 
 /** The parts of a `postgres://` connection string that credentials do not replace. */
 export interface ConnectionTarget {
@@ -36,19 +36,19 @@ export function parseConnectionTarget(connectionString: string, name: string): C
   try {
     url = new URL(connectionString);
   } catch {
-    throw new SettingsConnectionStringError(name, 'is not a URL');
+    throw settingsConnectionStringInvalid(name, 'is not a URL');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new SettingsConnectionStringError(name, 'does not start with postgres:// or postgresql://');
+    throw settingsConnectionStringInvalid(name, 'does not start with postgres:// or postgresql://');
   }
-  if (url.hostname === '') throw new SettingsConnectionStringError(name, 'has no host (postgresql://…@HOST:5432/…)');
+  if (url.hostname === '') throw settingsConnectionStringInvalid(name, 'has no host (postgresql://…@HOST:5432/…)');
   const options: Record<string, string> = {};
   let ssl: ConnectionTarget['ssl'] = false;
   for (const [key, value] of url.searchParams) {
     if (key === 'sslmode') {
       const mode = SSL_BY_MODE[value];
       if (mode === undefined)
-        throw new SettingsConnectionStringError(
+        throw settingsConnectionStringInvalid(
           name,
           'has an unknown sslmode (use disable, prefer, require, verify-ca, verify-full or no-verify)',
         );
@@ -71,6 +71,6 @@ function decoded(part: string, name: string, what: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new SettingsConnectionStringError(name, `has a malformed %-escape in its ${what}`);
+    throw settingsConnectionStringInvalid(name, `has a malformed %-escape in its ${what}`);
   }
 }

@@ -39,7 +39,12 @@ export function defaultProvider(): VaultCredentialProvider {
   return shared;
 }
 
-/** Closes the default provider (revoking its leases when asked) so that the next use builds a new one. */
+/**
+ * Closes the default provider (revoking its leases when asked) so that the next use builds a new one.
+ *
+ * @example
+ * process.once('SIGTERM', () => void closeDefaultProvider({ revoke: true }));
+ */
 export async function closeDefaultProvider(options: { readonly revoke?: boolean } = {}): Promise<void> {
   const closing = shared;
   shared = undefined;

@@ -10,10 +10,8 @@ interface FakeLease {
 }
 
 /** An error shaped like the client's Vault errors: a `status` and a message naming the path. */
-export class FakeVaultError extends VaultError {
-  constructor(status: number, message: string) {
-    super('VAULT_FAKE', message, { path: 'fake', status });
-  }
+export function fakeVaultError(status: number, message: string): VaultError {
+  return new VaultError('VAULT_REQUEST_FAILED', message, { path: 'fake', status });
 }
 
 /**
@@ -36,7 +34,7 @@ export class FakeVaultClient implements VaultClient {
   ) {}
 
   async read(path: string): Promise<VaultResponse> {
-    throw new FakeVaultError(404, `no fake for ${path}`);
+    throw fakeVaultError(404, `no fake for ${path}`);
   }
 
   async write(): Promise<undefined> {
@@ -73,9 +71,8 @@ export class FakeVaultClient implements VaultClient {
     this.#call(`renew ${leaseId}`);
     const lease = this.leases.get(leaseId);
     const now = this.clock.now();
-    if (lease === undefined || lease.revoked || now >= lease.expiresAt)
-      throw new FakeVaultError(400, 'lease not found');
-    if (now >= lease.maxAt) throw new FakeVaultError(400, 'past the max TTL, cannot renew');
+    if (lease === undefined || lease.revoked || now >= lease.expiresAt) throw fakeVaultError(400, 'lease not found');
+    if (now >= lease.maxAt) throw fakeVaultError(400, 'past the max TTL, cannot renew');
     lease.expiresAt = Math.min(now + incrementSeconds * 1000, lease.maxAt);
     return { leaseId, leaseDuration: Math.floor((lease.expiresAt - now) / 1000), renewable: true, warnings: [] };
   }

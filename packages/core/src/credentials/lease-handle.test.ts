@@ -1,5 +1,5 @@
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import { FakeVaultClient } from './fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 

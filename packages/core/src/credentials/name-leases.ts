@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { ProviderClosedError, VaultUnavailableError } from '../errors.js';
+import { isDataverkError, isSetupError, providerClosed } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
@@ -132,7 +132,7 @@ export class NameLeases {
   async #read(mayRetry: boolean): Promise<DatabaseCredentials> {
     const { name } = this;
     const context = this.#context;
-    if (context.closed()) throw new ProviderClosedError(name);
+    if (context.closed()) throw providerClosed(name);
     try {
       this.#target ??= context.resolve(name).then(({ connectionString, vaultPath }) => ({
         target: parseConnectionTarget(connectionString, name),
@@ -155,14 +155,16 @@ export class NameLeases {
             .vault()
             .revokeLease(secret.leaseId)
             .catch(() => {});
-        throw new ProviderClosedError(name);
+        throw providerClosed(name);
       }
       this.gate.succeeded();
       const credentials = databaseCredentials(name, target, secret, context.clock.now());
       return this.#install(credentials, secret.leaseId === '' ? undefined : secret.token);
     } catch (error) {
-      if (!(error instanceof ProviderClosedError)) {
-        this.gate.failed(error, this.#leaseMs || 10_000);
+      if (!isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED')) {
+        // A setup mistake is not Vault failing: no backoff (the next call tries again, so a fixed
+        // setting works at once) and the health report keeps Vault's own state.
+        if (!isSetupError(error)) this.gate.failed(error, this.#leaseMs || 10_000);
         context.events.emit('error', { name, operation: 'read', error: asError(error) });
       }
       throw error;
@@ -216,5 +218,5 @@ function asError(error: unknown): Error {
 
 /** Vault did not answer: a timeout or a failed connection (not an HTTP status). */
 function isUnreachable(error: unknown): boolean {
-  return error instanceof VaultUnavailableError && (error.reason === 'timeout' || error.reason === 'network');
+  return isDataverkError(error, 'VAULT_UNAVAILABLE') && (error.reason === 'timeout' || error.reason === 'network');
 }

@@ -1,8 +1,8 @@
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import type { DatabaseSecret } from '../vault/vault-client.js';
 import type { CredentialEvents } from './credential-provider.js';
-import { FakeVaultClient, FakeVaultError } from './fake-vault-client.test-helpers.js';
+import { FakeVaultClient, fakeVaultError } from './fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 
 // Issue 14: each test here failed on the provider before the fix (see the report for the output).
@@ -38,7 +38,7 @@ describe('defect 3: no retry storm while Vault is down in the grace period', () 
     const { clock, vault, provider, times } = setup(3600, 3600);
     await provider.getCredentials(NAME);
     await clock.advance(30 * 60_000);
-    vault.failWith = new FakeVaultError(503, 'Vault is sealed');
+    vault.failWith = fakeVaultError(503, 'Vault is sealed');
     const outageStart = clock.now();
     for (let s = 0; s < 45 * 60; s++) {
       await Promise.allSettled(Array.from({ length: 20 }, () => provider.getCredentials(NAME)));

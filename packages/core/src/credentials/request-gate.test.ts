@@ -1,5 +1,5 @@
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import { RequestGate } from './request-gate.js';
 
 const START = Date.UTC(2026, 0, 1);

@@ -1,4 +1,4 @@
-import type { ManualClock } from '../clock/manual-clock.js';
+import type { ManualClock } from '@dataverk/testkit';
 import { createVaultClient } from '../vault/create-vault-client.js';
 import type { SimulatedVault } from '../vault/simulated-vault.test-helpers.js';
 import { type DatabaseSettingsResolver, VaultCredentialProvider } from './vault-credential-provider.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import { createVaultClient } from '../vault/create-vault-client.js';
 import { SimulatedVault, type SimulatedVaultOptions } from '../vault/simulated-vault.test-helpers.js';
 import { simulatedProvider } from './simulated-provider.test-helpers.js';

@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
-import { CredentialsUnavailableError, VaultInvalidRequestError, VaultUnavailableError } from '../errors.js';
+import { CredentialsUnavailableError, vaultInvalidRequest, vaultUnavailable } from '../errors.js';
 import type { CredentialEvents } from './credential-provider.js';
-import { FakeVaultClient, FakeVaultError } from './fake-vault-client.test-helpers.js';
+import { FakeVaultClient, fakeVaultError } from './fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 
 const NAME = 'postgres_database';
@@ -170,7 +170,7 @@ describe('VaultCredentialProvider', () => {
   it('keeps serving valid credentials while Vault is down, then fails saying for how long', async () => {
     const { clock, vault, provider, events } = setup({ ttl: 3, maxTtl: 100 });
     const first = await provider.getCredentials(NAME);
-    vault.failWith = new FakeVaultError(503, 'Vault is sealed (GET database/creds/readonly)');
+    vault.failWith = fakeVaultError(503, 'Vault is sealed (GET database/creds/readonly)');
     await clock.advance(2900);
     expect((await provider.getCredentials(NAME)).leaseId).toBe(first.leaseId);
     expect(events.some((e) => e.event === 'error')).toBe(true);
@@ -197,7 +197,7 @@ describe('VaultCredentialProvider', () => {
     async ({ ttl, maxTtl }) => {
       const { clock, vault, provider } = setup({ ttl, maxTtl });
       await provider.getCredentials(NAME);
-      const timedOut = new VaultUnavailableError('Vault did not answer within 2000 ms', {
+      const timedOut = vaultUnavailable('Vault did not answer within 2000 ms', {
         path: 'sys/leases/renew',
         reason: 'timeout',
       });
@@ -232,7 +232,7 @@ describe('VaultCredentialProvider', () => {
   it('after a long Vault outage, reads again within 5 s of Vault coming back', async () => {
     const { clock, vault, provider } = setup({ ttl: 3, maxTtl: 100 });
     await provider.getCredentials(NAME);
-    vault.failWith = new FakeVaultError(503, 'Vault is sealed');
+    vault.failWith = fakeVaultError(503, 'Vault is sealed');
     for (let i = 0; i < 120; i++) {
       await clock.advance(5_000); // ten minutes of callers finding no valid credentials
       await provider.getCredentials(NAME).catch(() => {});
@@ -316,7 +316,7 @@ describe('VaultCredentialProvider', () => {
     class CollidingRevokes extends FakeVaultClient {
       override async revokeLease(leaseId: string): Promise<void> {
         if (refusals++ < 2)
-          throw new VaultInvalidRequestError('Vault rejected the revocation', {
+          throw vaultInvalidRequest('Vault rejected the revocation', {
             path: 'sys/leases/revoke',
             status: 400,
             errors: [collision],

@@ -1,5 +1,5 @@
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
-import { CredentialsUnavailableError, ProviderClosedError, VaultError } from '../errors.js';
+import { CredentialsUnavailableError, isDataverkError, isSetupError, providerClosed, VaultError } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { NameSnapshot, RecordedError } from '../observability/name-snapshot.js';
 import { type ProviderHealth, providerHealth } from '../observability/provider-health.js';
@@ -51,6 +51,8 @@ export interface VaultCredentialProviderOptions {
  * - When Vault fails, current credentials keep being served while valid, and Vault sees at most one
  *   request per name every 5 s; only then does `getCredentials` fail, with
  *   {@link CredentialsUnavailableError}.
+ * - A setup mistake (settings, secret sources, Vault address, TLS or login settings: see
+ *   `isSetupError`) rejects with that error itself, with no backoff: fix it and the next call works.
  *
  * @example
  * const provider = new VaultCredentialProvider({ vault, resolve: settingsResolver(settings) });
@@ -109,7 +111,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   }
 
   async #credentials(name: string): Promise<DatabaseCredentials> {
-    if (this.#closed) throw new ProviderClosedError(name);
+    if (this.#closed) throw providerClosed(name);
     const leases = this.#leases(name);
     const fresh = leases.fresh();
     if (fresh !== undefined) return fresh;
@@ -119,9 +121,11 @@ export class VaultCredentialProvider implements CredentialProvider {
       // Vault failed; credentials that are still valid beat none at all.
       const still = leases.stillValid();
       if (still !== undefined) return still;
+      // A setup mistake (settings, secret sources, VAULT_ADDR, TLS or login settings) is not Vault
+      // failing: the caller gets it as is, never "Vault has been failing for 0.0 s".
+      if (isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED') || isSetupError(error)) throw error;
       const cause = leases.gate.lastError ?? error;
-      // A settings mistake (missing entry, bad URL…) is not Vault failing: the caller gets it as is.
-      if (error instanceof ProviderClosedError || !(cause instanceof VaultError)) throw cause;
+      if (!(cause instanceof VaultError)) throw cause;
       const since = leases.gate.failingSince;
       throw new CredentialsUnavailableError(name, since === undefined ? undefined : this.#clock.now() - since, cause);
     }
@@ -277,7 +281,7 @@ export class VaultCredentialProvider implements CredentialProvider {
         cancel: () => {
           wait.timer.cancel();
           this.#waits.delete(wait);
-          reject(new ProviderClosedError('(provider closing)'));
+          reject(providerClosed('(provider closing)'));
         },
       };
       this.#waits.add(wait);

@@ -1,5 +1,5 @@
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import { CredentialsUnavailableError } from '../errors.js';
 import { SimulatedVault } from '../vault/simulated-vault.test-helpers.js';
 import { simulatedProvider } from './simulated-provider.test-helpers.js';

@@ -1,5 +1,5 @@
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import { LeaseScheduler, type LifetimeGrant } from './lease-scheduler.js';
 
 const HOUR = 3_600_000;

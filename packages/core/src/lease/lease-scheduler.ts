@@ -1,6 +1,5 @@
 import type { Clock, ClockTimer } from '../clock/clock.js';
 import { backoffDelay, planAfterGrant, type RandomSource } from './lease-timing.js';
-
 /** What Vault granted: time left and whether it can be renewed. */
 export interface LifetimeGrant {
   /** Milliseconds left, as Vault granted them now (`lease_duration` × 1000). */
@@ -39,7 +38,7 @@ export interface LifetimeTasks {
  *   replace: () => readNewCredentials(),
  *   endsAt: () => leaseEnd,
  *   notBefore: () => 0,
- *   isFinal: (error) => error instanceof VaultInvalidRequestError,
+ *   isFinal: (error) => isDataverkError(error, 'VAULT_INVALID_REQUEST'),
  *   failed: (error) => console.warn(error.message),
  * });
  * scheduler.granted({ remainingMs: 3_600_000, renewable: true });

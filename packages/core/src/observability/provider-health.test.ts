@@ -1,6 +1,6 @@
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
-import { FakeVaultClient, FakeVaultError } from '../credentials/fake-vault-client.test-helpers.js';
+import { FakeVaultClient, fakeVaultError } from '../credentials/fake-vault-client.test-helpers.js';
 import { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
 import type { NameSnapshot } from './name-snapshot.js';
 import { providerHealth, worstStatus } from './provider-health.js';
@@ -36,7 +36,7 @@ describe('provider.health()', () => {
   it('is degraded while Vault fails and the lease still works, failing once it has ended; the last error stays', async () => {
     const { clock, vault, provider } = setup();
     await provider.getCredentials(NAME);
-    vault.failWith = new FakeVaultError(503, 'Vault is sealed');
+    vault.failWith = fakeVaultError(503, 'Vault is sealed');
     // The renewal at ~2/3 of the lease fails; the lease still has time left.
     await clock.advance(45_000);
     const degraded = provider.health();
@@ -44,7 +44,7 @@ describe('provider.health()', () => {
     const name = degraded.names[NAME]!;
     expect(name.leaseEndsInMs).toBe(15_000);
     expect(name.vaultFailingForMs).toBeGreaterThan(0);
-    expect(name.lastError).toMatchObject({ code: 'VAULT_FAKE', operation: 'renew' });
+    expect(name.lastError).toMatchObject({ code: 'VAULT_REQUEST_FAILED', operation: 'renew' });
     await clock.advance(20_000);
     const failing = provider.health();
     expect(failing.status).toBe('failing');
@@ -55,7 +55,10 @@ describe('provider.health()', () => {
     await provider.getCredentials(NAME);
     const recovered = provider.health();
     expect(recovered.status).toBe('ok');
-    expect(recovered.names[NAME]).toMatchObject({ vaultFailingForMs: null, lastError: { code: 'VAULT_FAKE' } });
+    expect(recovered.names[NAME]).toMatchObject({
+      vaultFailingForMs: null,
+      lastError: { code: 'VAULT_REQUEST_FAILED' },
+    });
     await provider.close();
   });
 

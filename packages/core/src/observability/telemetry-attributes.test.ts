@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialsUnavailableError, VaultSealedError } from '../errors.js';
+import { CredentialsUnavailableError, vaultSealed } from '../errors.js';
 import { databaseAttributes, errorType, serverAttributes } from './telemetry-attributes.js';
 
 describe('telemetry attributes', () => {
@@ -29,7 +29,7 @@ describe('telemetry attributes', () => {
   });
 
   it('name errors by their stable code, else by class; never by message', () => {
-    expect(errorType(new VaultSealedError('Vault is sealed', { path: 'database/creds/x' }))).toBe('VAULT_SEALED');
+    expect(errorType(vaultSealed('Vault is sealed', { path: 'database/creds/x' }))).toBe('VAULT_SEALED');
     expect(errorType(new CredentialsUnavailableError('x', 5_000, new Error('boom')))).toMatch(/^DATAVERK_/);
     expect(errorType(new TypeError('secret in message'))).toBe('TypeError');
     expect(errorType(Object.assign(new Error('x'), { code: '28P01' }))).toBe('Error');

@@ -80,7 +80,7 @@ export function serverAttributes(address: string): TelemetryAttributes {
  * The stable code of an error, for `error.type`: a dataverk error's `code`, else the class name.
  *
  * @example
- * errorType(new VaultSealedError(details)); // 'VAULT_SEALED'
+ * errorType(new VaultError('VAULT_SEALED', 'Vault is sealed', { path: 'sys/health' })); // 'VAULT_SEALED'
  */
 export function errorType(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SecretSourceConfigError } from '../errors.js';
+import { secretSourceConfig } from '../errors.js';
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../vault/auth/kubernetes-auth.js';
 import { type Environment, envValue } from '../vault/environment.js';
 
@@ -19,7 +19,7 @@ export const DATAVERK_KV_SOURCE = 'Vault KV (DATAVERK_SECRETS_FROM_API)';
 export async function dataverkKvPath(env: Environment): Promise<string> {
   const kvPath = envValue(env, 'VKS_KV_PATH');
   if (kvPath === undefined) {
-    throw new SecretSourceConfigError(
+    throw secretSourceConfig(
       DATAVERK_KV_SOURCE,
       'VKS_KV_PATH is not set. Set it to the KV path above <application>/<namespace> (e.g. kv/prod/fss), ' +
         'or pass { kvPath } to loadSettings().',
@@ -31,7 +31,7 @@ export async function dataverkKvPath(env: Environment): Promise<string> {
     () => '',
   );
   if (namespace === '') {
-    throw new SecretSourceConfigError(
+    throw secretSourceConfig(
       DATAVERK_KV_SOURCE,
       `the namespace file ${file} is missing or empty. Set K8S_SERVICEACCOUNT_PATH to the service-account ` +
         'directory, or pass { kvPath } to loadSettings().',

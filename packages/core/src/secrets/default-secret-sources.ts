@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { SecretSourceConfigError } from '../errors.js';
+import { secretSourceConfig } from '../errors.js';
 import type { JsonObject } from '../settings/settings-types.js';
 import type { Environment } from '../vault/environment.js';
 import type { VaultClient } from '../vault/vault-client.js';
@@ -41,7 +41,7 @@ export function defaultSecretSources(options: DefaultSecretSourcesOptions): read
   if (env.DATAVERK_SECRETS_FROM_FILES !== undefined) {
     const secretPath = settings.secret_path;
     if (typeof secretPath !== 'string' || secretPath === '') {
-      throw new SecretSourceConfigError(
+      throw secretSourceConfig(
         'secret files (DATAVERK_SECRETS_FROM_FILES)',
         'settings.json has no secret_path. Add "secret_path": "<directory with one file per secret>".',
       );

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SecretSourceConfigError } from '../errors.js';
+import { secretSourceConfig } from '../errors.js';
 import type { SecretSource } from './secret-source.js';
 
 /**
@@ -33,7 +33,7 @@ export class FileSecretSource implements SecretSource {
   async #checkDirectory(): Promise<void> {
     const info = await stat(this.#directory).catch(() => undefined);
     if (info === undefined || !info.isDirectory()) {
-      throw new SecretSourceConfigError(
+      throw secretSourceConfig(
         this.description,
         `${this.#directory} is not a directory. Point secret_path in settings.json at the directory the secrets are mounted in.`,
       );
@@ -48,7 +48,7 @@ export class FileSecretSource implements SecretSource {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-      throw new SecretSourceConfigError(this.description, `could not read ${file} (${code ?? 'unknown error'}).`);
+      throw secretSourceConfig(this.description, `could not read ${file} (${code ?? 'unknown error'}).`);
     }
   }
 }

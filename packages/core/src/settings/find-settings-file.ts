@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { SettingsFileMissingError } from '../errors.js';
+import { settingsFileMissing } from '../errors.js';
 import { type Environment, envValue } from '../vault/environment.js';
 
 /** The file name looked for in a directory, as in Python dataverk. */
@@ -38,9 +38,9 @@ async function fileAt(target: string, origin: string): Promise<string> {
   if (kind === 'directory') {
     const inside = join(target, SETTINGS_FILE_NAME);
     if ((await kindOf(inside)) === 'file') return inside;
-    throw new SettingsFileMissingError([`${origin} → ${inside} (no such file)`]);
+    throw settingsFileMissing([`${origin} → ${inside} (no such file)`]);
   }
-  throw new SettingsFileMissingError([`${origin} → ${target} (no such file or directory)`]);
+  throw settingsFileMissing([`${origin} → ${target} (no such file or directory)`]);
 }
 
 async function kindOf(target: string): Promise<'file' | 'directory' | undefined> {

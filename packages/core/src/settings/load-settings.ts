@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SettingsFileMissingError, SettingsMissingPlaceholderError } from '../errors.js';
+import { settingsFileMissing, settingsMissingPlaceholder } from '../errors.js';
 import { defaultSecretSources } from '../secrets/default-secret-sources.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 import { createVaultClient } from '../vault/create-vault-client.js';
@@ -54,7 +54,7 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<D
   const env = options.env ?? process.env;
   const file = await findSettingsFile({ ...options, env });
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new SettingsFileMissingError([`${file} (could not be read: ${error.code ?? 'unknown error'})`]);
+    throw settingsFileMissing([`${file} (could not be read: ${error.code ?? 'unknown error'})`]);
   });
   const settings = parseSettings(text, file);
   const placeholders = findPlaceholders(settings);
@@ -79,7 +79,7 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<D
     const values = await lookUp([...placeholders.keys()], sources);
     const missing = [...placeholders].filter(([name]) => !values.has(name));
     if (missing.length > 0) {
-      throw new SettingsMissingPlaceholderError(
+      throw settingsMissingPlaceholder(
         missing.map(([name, usedIn]) => ({ name, usedIn })),
         sources.map((source) => source.description),
       );

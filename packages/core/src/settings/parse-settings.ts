@@ -1,4 +1,4 @@
-import { SettingsNotJsonError, SettingsNotObjectError } from '../errors.js';
+import { settingsNotJson, settingsNotObject } from '../errors.js';
 import { locateJsonSyntaxError } from './json-syntax-error.js';
 import type { JsonObject, JsonValue } from './settings-types.js';
 
@@ -19,10 +19,10 @@ export function parseSettings(text: string, file: string): JsonObject {
   } catch {
     // JSON.parse's own message quotes the input; describe the error from our own scan instead.
     const where = locateJsonSyntaxError(body) ?? { line: 1, column: 1, reason: 'not valid JSON' };
-    throw new SettingsNotJsonError(file, where.line, where.column, where.reason);
+    throw settingsNotJson(file, where.line, where.column, where.reason);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SettingsNotObjectError(file, describe(parsed));
+    throw settingsNotObject(file, describe(parsed));
   }
   return parsed as JsonObject;
 }

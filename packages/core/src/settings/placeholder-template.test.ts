@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: literal ${NAME} placeholders are what these tests are about.
 import { describe, expect, it } from 'vitest';
-import { SettingsPlaceholderSyntaxError } from '../errors.js';
+import type { DataverkError } from '../errors.js';
 import { caught, expectNoSecret } from '../secrets/expect-no-secret.test-helpers.js';
 import { parseTemplate } from './placeholder-template.js';
 
@@ -37,11 +37,11 @@ describe('parseTemplate', () => {
     ['pa$5word', 3, "'$' is not followed by a name"],
   ])('rejects %j at character %i with a clear error and no text of the value', async (value, position, problem) => {
     const error = await caught(() => parseTemplate(value, 'db_connection_strings.pg'));
-    expect(error).toBeInstanceOf(SettingsPlaceholderSyntaxError);
-    const syntax = error as SettingsPlaceholderSyntaxError;
+    expect(error).toMatchObject({ code: 'DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX' });
+    const syntax = error as DataverkError;
     expect(syntax.code).toBe('DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX');
-    expect(syntax.setting).toBe('db_connection_strings.pg');
-    expect(syntax.position).toBe(position);
+    expect(syntax.details?.setting).toBe('db_connection_strings.pg');
+    expect(syntax.details?.position).toBe(position);
     expect(syntax.message).toContain(`setting db_connection_strings.pg, character ${position}`);
     expect(syntax.message).toContain(problem);
     expect(syntax.message).toContain('write $$ for a literal $');

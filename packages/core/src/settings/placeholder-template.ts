@@ -1,4 +1,4 @@
-import { SettingsPlaceholderSyntaxError } from '../errors.js';
+import { settingsPlaceholderSyntax } from '../errors.js';
 
 /** One piece of a settings string: literal text, or a placeholder to replace. */
 export type TemplatePart =
@@ -56,17 +56,15 @@ function readPlaceholder(value: string, dollar: number, setting: string): { name
   if (!braced) {
     if (match === null) {
       const problem = nameStart >= value.length ? "'$' at the end of the value" : "'$' is not followed by a name";
-      throw new SettingsPlaceholderSyntaxError(setting, position, problem);
+      throw settingsPlaceholderSyntax(setting, position, problem);
     }
     return { name: match[0], end: NAME.lastIndex };
   }
   const close = value.indexOf('}', nameStart);
-  if (close === -1)
-    throw new SettingsPlaceholderSyntaxError(setting, position, "the '{' after '$' is not closed with '}'");
-  if (close === nameStart)
-    throw new SettingsPlaceholderSyntaxError(setting, position, "the braces after '$' are empty");
+  if (close === -1) throw settingsPlaceholderSyntax(setting, position, "the '{' after '$' is not closed with '}'");
+  if (close === nameStart) throw settingsPlaceholderSyntax(setting, position, "the braces after '$' are empty");
   if (match === null || NAME.lastIndex !== close) {
-    throw new SettingsPlaceholderSyntaxError(setting, position, "the braces after '$' do not hold a valid name");
+    throw settingsPlaceholderSyntax(setting, position, "the braces after '$' do not hold a valid name");
   }
   return { name: match[0], end: close + 1 };
 }

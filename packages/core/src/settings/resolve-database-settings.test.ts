@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SettingsConnectionStringError,
-  SettingsConnectionStringMissingError,
-  SettingsVaultPathMissingError,
-} from '../errors.js';
+import type { DataverkError } from '../errors.js';
 import { caught, expectNoSecret } from '../secrets/expect-no-secret.test-helpers.js';
 import { resolveDatabaseSettings } from './resolve-database-settings.js';
 
@@ -24,18 +20,20 @@ describe('resolveDatabaseSettings', () => {
     const error = await caught(() =>
       resolveDatabaseSettings({ db_connection_strings: { a: 'postgres://h/d', b: 'postgres://h/d' } }, 'pg'),
     );
-    expect(error).toBeInstanceOf(SettingsConnectionStringMissingError);
-    expect((error as SettingsConnectionStringMissingError).code).toBe('DATAVERK_SETTINGS_CONNECTION_STRING_MISSING');
+    expect(error).toMatchObject({ code: 'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING' });
+    expect((error as DataverkError).code).toBe('DATAVERK_SETTINGS_CONNECTION_STRING_MISSING');
     expect((error as Error).message).toContain('no db_connection_strings.pg (it has: a, b)');
-    expect(await caught(() => resolveDatabaseSettings({}, 'pg'))).toBeInstanceOf(SettingsConnectionStringMissingError);
+    expect(await caught(() => resolveDatabaseSettings({}, 'pg'))).toMatchObject({
+      code: 'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING',
+    });
   });
 
   it('names the missing db_vault_path entry', async () => {
     const error = await caught(() =>
       resolveDatabaseSettings({ db_connection_strings: { pg: 'postgresql://h/d' }, db_vault_path: {} }, 'pg'),
     );
-    expect(error).toBeInstanceOf(SettingsVaultPathMissingError);
-    expect((error as SettingsVaultPathMissingError).code).toBe('DATAVERK_SETTINGS_VAULT_PATH_MISSING');
+    expect(error).toMatchObject({ code: 'DATAVERK_SETTINGS_VAULT_PATH_MISSING' });
+    expect((error as DataverkError).code).toBe('DATAVERK_SETTINGS_VAULT_PATH_MISSING');
     expect((error as Error).message).toContain('no db_vault_path.pg (it has none)');
   });
 
@@ -51,8 +49,8 @@ describe('resolveDatabaseSettings', () => {
     const error = await caught(() =>
       resolveDatabaseSettings({ db_connection_strings: { pg: url }, db_vault_path: vaultPath }, 'pg'),
     );
-    expect(error).toBeInstanceOf(SettingsConnectionStringError);
-    expect((error as SettingsConnectionStringError).code).toBe('DATAVERK_SETTINGS_CONNECTION_STRING_INVALID');
+    expect(error).toMatchObject({ code: 'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID' });
+    expect((error as DataverkError).code).toBe('DATAVERK_SETTINGS_CONNECTION_STRING_INVALID');
     expect((error as Error).message).toContain(`db_connection_strings.pg ${problem}`);
     expectNoSecret(error, ['hunter2secret']);
   });

@@ -1,5 +1,5 @@
 import { parseConnectionTarget } from '../credentials/connection-string.js';
-import { SettingsConnectionStringMissingError, SettingsVaultPathMissingError } from '../errors.js';
+import { settingsConnectionStringMissing, settingsVaultPathMissing } from '../errors.js';
 import type { DataverkSettings, JsonValue } from './settings-types.js';
 
 /** Where one database's connection and credentials are, from settings. */
@@ -23,12 +23,12 @@ export interface DatabaseSettings {
 export function resolveDatabaseSettings(settings: DataverkSettings, name: string): DatabaseSettings {
   const connectionString = entry(settings.db_connection_strings, name);
   if (connectionString === undefined) {
-    throw new SettingsConnectionStringMissingError(name, namesIn(settings.db_connection_strings));
+    throw settingsConnectionStringMissing(name, namesIn(settings.db_connection_strings));
   }
   parseConnectionTarget(connectionString, name); // validates; the provider parses it again when it connects
   const vaultPath = entry(settings.db_vault_path, name)?.trim().replace(/^\/+/, '');
   if (vaultPath === undefined || vaultPath === '') {
-    throw new SettingsVaultPathMissingError(name, namesIn(settings.db_vault_path));
+    throw settingsVaultPathMissing(name, namesIn(settings.db_vault_path));
   }
   return { connectionString, vaultPath };
 }

@@ -1,10 +1,9 @@
 import { parseTemplate } from './placeholder-template.js';
 import type { JsonObject, JsonValue } from './settings-types.js';
-
 /**
  * Every placeholder name used in string values of `settings`, with the settings paths that use it
  * (`db_connection_strings.postgres_database`, `hosts[2]`). Keys are never read as templates.
- * Throws `SettingsPlaceholderSyntaxError` for a broken `$`.
+ * Throws `DataverkError` for a broken `$`.
  *
  * @example
  * findPlaceholders({ db_connection_strings: { pg: '${PG_URL}' } });

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock } from '@dataverk/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock/manual-clock.js';
 import { agentAddress } from './agent-address.js';
 import { resolveVaultAuth } from './auth/resolve-vault-auth.js';
 import { createVaultClient } from './create-vault-client.js';

@@ -15,7 +15,6 @@ import {
   type VaultLogger,
 } from './vault-connection.js';
 import { nodeVaultTransport, type VaultTransport } from './vault-transport.js';
-
 /** Options of {@link createVaultClient}; all optional, the environment supplies the rest. */
 export interface VaultClientOptions extends VaultConnectionOptions {
   /** A token to use as is (wins over the environment). */
@@ -49,7 +48,7 @@ export interface VaultClientOptions extends VaultConnectionOptions {
  * - the token renewed on the lease timing rules and replaced by a new login when needed;
  * - reads retried on network errors, 429 and 5xx with jittered exponential backoff.
  *
- * Throws `VaultAddressMissingError`/`VaultConfigError` at once for unusable settings; auth
+ * Throws `DataverkError`/`DataverkError` at once for unusable settings; auth
  * problems surface on the first request. `close()` stops all timers.
  *
  * @example

@@ -1,4 +1,4 @@
-import { VaultPermissionDeniedError } from '../errors.js';
+import { isDataverkError } from '../errors.js';
 import { observeVaultRequest } from '../observability/vault-request-telemetry.js';
 import type { VaultCall } from './auth/vault-auth-method.js';
 import { type RetryPolicy, withRetries } from './retry-policy.js';
@@ -98,7 +98,7 @@ export class DataverkVaultClient implements VaultClient {
       const body = await this.#call({ ...request, token }, { retry, hint: await this.#session.deniedHint() });
       return { body, lifetime };
     } catch (error) {
-      if (!(error instanceof VaultPermissionDeniedError)) throw error;
+      if (!isDataverkError(error, 'VAULT_PERMISSION_DENIED')) throw error;
       const fresh = await this.#session.replace(token);
       if (fresh === undefined) throw error;
       return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };

@@ -1,4 +1,4 @@
-import { SecretSourceConfigError, VaultNotFoundError, VaultResponseInvalidError } from '../errors.js';
+import { isDataverkError, secretSourceConfig, vaultNotFound, vaultResponseInvalid } from '../errors.js';
 import type { VaultClient } from './vault-client.js';
 
 /** A KV secret and where it was read. */
@@ -30,8 +30,8 @@ export async function readKvSecret(client: VaultClient, path: string): Promise<K
   try {
     data = (await client.read(apiPath)).data;
   } catch (error) {
-    if (!(error instanceof VaultNotFoundError)) throw error;
-    throw new VaultNotFoundError(
+    if (!isDataverkError(error, 'VAULT_NOT_FOUND')) throw error;
+    throw vaultNotFound(
       `Vault has no KV secret at ${clean} (KV v${version}, read as ${apiPath}; 404). Check VKS_KV_PATH, ` +
         'APPLICATION_NAME and the namespace (or the kvPath option); give KV v2 paths without /data/.',
       {
@@ -44,7 +44,7 @@ export async function readKvSecret(client: VaultClient, path: string): Promise<K
   }
   const values = version === 2 ? data?.data : data;
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new VaultResponseInvalidError(apiPath, version === 2 ? 'data.data' : 'data', 'has no key/value map');
+    throw vaultResponseInvalid(apiPath, version === 2 ? 'data.data' : 'data', 'has no key/value map');
   }
   return { path: clean, apiPath, version, values: values as Fields };
 }
@@ -54,12 +54,12 @@ async function mountOf(client: VaultClient, path: string): Promise<{ path: strin
   try {
     data = (await client.read(`sys/internal/ui/mounts/${path}`)).data;
   } catch (error) {
-    if (error instanceof VaultNotFoundError) return undefined;
+    if (isDataverkError(error, 'VAULT_NOT_FOUND')) return undefined;
     throw error;
   }
   if (data === null || typeof data.path !== 'string') return undefined;
   if (typeof data.type === 'string' && data.type !== 'kv' && data.type !== 'generic') {
-    throw new SecretSourceConfigError(
+    throw secretSourceConfig(
       `Vault KV ${path}`,
       `${data.path} is a '${data.type}' mount, not a kv mount. Point VKS_KV_PATH (or kvPath) at a KV secret.`,
     );

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { VaultInvalidRequestError, VaultPermissionDeniedError, VaultTokenEndingError } from '../errors.js';
+import { isDataverkError, vaultTokenEnding } from '../errors.js';
 import { LeaseScheduler, type LifetimeGrant } from '../lease/lease-scheduler.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { VaultAuthMethod, VaultCall } from './auth/vault-auth-method.js';
@@ -117,7 +117,7 @@ export class TokenSession {
         const grant = await method.refresh?.(this.#call);
         const current = this.#current?.record;
         if (grant === undefined) {
-          throw new VaultTokenEndingError(method.description, current?.expiresAt ?? this.#clock.now());
+          throw vaultTokenEnding(method.description, current?.expiresAt ?? this.#clock.now());
         }
         const record = this.#adopt(grant, method);
         return { token: record.token, lifetime: record };
@@ -140,7 +140,8 @@ export class TokenSession {
         : {}),
       endsAt: () => record.expiresAt,
       notBefore: () => 0,
-      isFinal: (error) => error instanceof VaultPermissionDeniedError || error instanceof VaultInvalidRequestError,
+      isFinal: (error) =>
+        isDataverkError(error, 'VAULT_PERMISSION_DENIED') || isDataverkError(error, 'VAULT_INVALID_REQUEST'),
       failed: (error) => this.#report(error),
     });
     const previous = this.#current;

