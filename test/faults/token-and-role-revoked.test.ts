@@ -75,7 +75,9 @@ describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
     expect(countRequests(counts, /approle\/login/)).toBe(1);
     expect(countRequests(counts, /^GET database\/creds\//)).toBeLessThanOrEqual(3);
     expect(inside.length).toBeLessThanOrEqual(2 * CONCURRENCY);
-    expect(recoveryMs).toBeLessThan(2_000);
+    // Typically 80–250 ms; the bound says "without a restart, long before the 60 s lease would
+    // end", with room for a loaded CI machine (2.4 s seen under a load average of 17).
+    expect(recoveryMs).toBeLessThan(5_000);
     expect(outside).toEqual([]);
   });
 
@@ -156,7 +158,9 @@ describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
     expect(outcomes.filter((o) => o.startedAt > to && o.ok).every((o) => o.user !== user)).toBe(true);
     expect(inside.length).toBeLessThanOrEqual(2 * CONCURRENCY);
     expect(outside).toEqual([]);
-    expect(recoveryMs).toBeLessThan(2_000);
+    // Typically 80–250 ms; the bound says "without a restart, long before the 60 s lease would
+    // end", with room for a loaded CI machine (2.4 s seen under a load average of 17).
+    expect(recoveryMs).toBeLessThan(5_000);
     expect(countRequests(counts, /^GET database\/creds\//)).toBe(1);
     expect(provider.liveLeaseIds).not.toContain(leaseId);
   });
