@@ -1,4 +1,4 @@
-import { DataverkError } from '@dataverk/core';
+import { DataverkError, VaultError } from '@dataverk/core';
 
 /**
  * The errors of the `dataverk` command: `DataverkError`s whose codes map to exit codes (see
@@ -27,12 +27,14 @@ export function psqlNotFound(command: string, reason: string): DataverkError {
  * `VAULT_PERMISSION_DENIED`: Vault would not list the leases under a path; listing needs a policy
  * beyond what applications get.
  */
-export function leaseListingDenied(prefix: string, cause: unknown): DataverkError {
-  return new DataverkError(
+export function leaseListingDenied(prefix: string, cause: unknown): VaultError {
+  const status = cause instanceof VaultError ? cause.status : 403;
+  return new VaultError(
     'VAULT_PERMISSION_DENIED',
     `Vault did not let this token list the leases under ${prefix}: that needs "list" and "sudo" on ` +
       `sys/leases/lookup/${prefix}/ (an operator's policy). Ask your Vault operator, or follow a fresh lease of ` +
       'your own with `dataverk leases <name> --watch 30`.',
+    { path: `sys/leases/lookup/${prefix}/`, status },
     { cause },
   );
 }

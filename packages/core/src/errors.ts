@@ -62,6 +62,17 @@ export type DataverkErrorCode =
   | 'DATAVERK_CLI_PSQL_NOT_FOUND'
   | 'DATAVERK_CLI_DATABASE_FAILED';
 
+const VAULT_CODES: ReadonlySet<string> = new Set<VaultErrorCode>([
+  'VAULT_PERMISSION_DENIED',
+  'VAULT_NOT_FOUND',
+  'VAULT_INVALID_REQUEST',
+  'VAULT_RATE_LIMITED',
+  'VAULT_SEALED',
+  'VAULT_UNAVAILABLE',
+  'VAULT_REQUEST_FAILED',
+  'VAULT_RESPONSE_INVALID',
+]);
+
 const SETUP_CODES: ReadonlySet<string> = new Set<SetupErrorCode>([
   'DATAVERK_SETTINGS_FILE_MISSING',
   'DATAVERK_SETTINGS_NOT_JSON',
@@ -159,7 +170,9 @@ export class DataverkError extends Error {
 export function isDataverkError(error: unknown, code: VaultErrorCode): error is VaultError;
 export function isDataverkError(error: unknown, code?: DataverkErrorCode): error is DataverkError;
 export function isDataverkError(error: unknown, code?: DataverkErrorCode): error is DataverkError {
-  return error instanceof DataverkError && (code === undefined || error.code === code);
+  if (!(error instanceof DataverkError) || (code !== undefined && error.code !== code)) return false;
+  // Vault codes are only ever put on VaultErrors: the narrowing to VaultError must hold.
+  return code === undefined || !VAULT_CODES.has(code) || error instanceof VaultError;
 }
 
 /**
@@ -222,8 +235,13 @@ export class VaultError extends DataverkError {
   readonly reason: VaultUnavailableReason | undefined;
   /** `VAULT_RESPONSE_INVALID` only: the field of the answer at fault. */
   readonly field: string | undefined;
-  constructor(code: VaultErrorCode, message: string, details: VaultErrorDetails) {
-    super(code, message);
+  constructor(
+    code: VaultErrorCode,
+    message: string,
+    details: VaultErrorDetails,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(code, message, options);
     this.path = details.path;
     this.status = details.status;
     this.errors = details.errors ?? [];
