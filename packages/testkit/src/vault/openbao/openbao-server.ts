@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestBackendStartError } from '../../errors.js';
 import { freePort } from '../../support/free-port.js';
 import { type ProcessWatchdog, startProcessWatchdog } from '../../support/process-watchdog.js';
+import { terminateProcess } from '../../support/terminate-process.js';
 
 const HOST = '127.0.0.1';
 const START_ATTEMPTS = 3;
@@ -133,11 +134,7 @@ function running(
     resume: () => signal('SIGCONT'),
     stop: () => {
       stopping ??= (async () => {
-        signal('SIGCONT');
-        signal('SIGTERM');
-        const timer = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
+        await terminateProcess(signal, exited, STOP_GRACE_MS);
         state.watchdog.dismiss();
         await rm(state.directory, { recursive: true, force: true });
       })();

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ProcessWatchdog, startProcessWatchdog } from '../../support/process-watchdog.js';
+import { terminateProcess } from '../../support/terminate-process.js';
 import { type RaftNodeSpec, raftServerConfigHcl } from './raft-config.js';
 
 const LISTEN_TIMEOUT_MS = 30_000;
@@ -93,11 +94,7 @@ function running(child: ChildProcess, watchdog: ProcessWatchdog, logFile: string
     signal,
     stop: () => {
       stopping ??= (async () => {
-        signal('SIGCONT');
-        signal('SIGTERM');
-        const timer = setTimeout(() => signal('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
+        await terminateProcess(signal, exited, STOP_GRACE_MS);
         watchdog.dismiss();
       })();
       return stopping;
