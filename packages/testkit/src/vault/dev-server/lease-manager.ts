@@ -62,6 +62,8 @@ export interface LeaseManagerOptions {
  */
 export class LeaseManager {
   readonly #live = new Map<string, Lease>();
+  /** Token id → the ids of the live leases it read, in issue order. */
+  readonly #byToken = new Map<string, Set<string>>();
   readonly #history: LeaseHistoryEntry[] = [];
   readonly #ending = new Set<Promise<void>>();
   readonly #revokeRetryBaseMs: number;
@@ -112,6 +114,9 @@ export class LeaseManager {
       irrevocable: false,
     };
     this.#live.set(id, lease);
+    const ofToken = this.#byToken.get(spec.tokenId) ?? new Set<string>();
+    ofToken.add(id);
+    this.#byToken.set(spec.tokenId, ofToken);
     this.#history.push(history);
     this.#arm(lease);
     return { leaseId: id, ttl: spec.ttl };
@@ -187,8 +192,14 @@ export class LeaseManager {
    * has answered. Resolves when the first attempt of each has run.
    */
   revokeByToken(tokenId: string): Promise<void> {
-    const leases = [...this.#live.values()].filter((lease) => lease.tokenId === tokenId);
+    const leases = [...(this.#byToken.get(tokenId) ?? [])].flatMap((id) => this.#live.get(id) ?? []);
     return Promise.all(leases.map((lease) => this.#expire(lease, 'revoked'))).then(() => {});
+  }
+
+  #unindex(lease: Lease): void {
+    const ofToken = this.#byToken.get(lease.tokenId);
+    ofToken?.delete(lease.id);
+    if (ofToken?.size === 0) this.#byToken.delete(lease.tokenId);
   }
 
   /** Fault switch: ends the lease as if its TTL had passed; resolves after the first attempt. */
@@ -289,6 +300,7 @@ export class LeaseManager {
     if (this.#live.get(lease.id) !== lease) return;
     lease.cancelTimer();
     this.#live.delete(lease.id);
+    this.#unindex(lease);
     const now = this.#clock.now();
     this.#record(lease, {
       ...(lease.history.endedAt === undefined ? { endedAt: now, endReason: reason } : {}),
@@ -300,6 +312,7 @@ export class LeaseManager {
   #forget(lease: Lease, error: string): void {
     lease.cancelTimer();
     this.#live.delete(lease.id);
+    this.#unindex(lease);
     this.#record(lease, {
       ...(lease.history.endedAt === undefined ? { endedAt: this.#clock.now(), endReason: 'revoked' as const } : {}),
       revocationError: error,

@@ -80,6 +80,8 @@ export class TokenStore {
   /** Token id → its salted hashes, and each hash → the token id: `byLeaseId` without hashing every token. */
   readonly #hashes = new Map<string, TokenHashes>();
   readonly #byHash = new Map<string, string>();
+  /** Parent token id → its children's ids, in creation order. */
+  readonly #children = new Map<string, Set<string>>();
 
   constructor(clock: DevServerClock = systemDevServerClock) {
     this.#clock = clock;
@@ -159,6 +161,11 @@ export class TokenStore {
     };
     this.#tokens.set(entry.id, entry);
     this.#hashesOf(entry.id);
+    if (entry.parent !== undefined) {
+      const siblings = this.#children.get(entry.parent) ?? new Set<string>();
+      siblings.add(entry.id);
+      this.#children.set(entry.parent, siblings);
+    }
     this.#arm(entry);
     return { entry, warnings };
   }
@@ -202,9 +209,9 @@ export class TokenStore {
   async revoke(id: string): Promise<void> {
     const entry = this.#tokens.get(id);
     if (entry === undefined) return;
-    for (const child of [...this.#tokens.values()].filter((token) => token.parent === id)) {
-      await this.revoke(child.id);
-    }
+    for (const child of [...(this.#children.get(id) ?? [])]) await this.revoke(child);
+    this.#children.delete(id);
+    if (entry.parent !== undefined) this.#children.get(entry.parent)?.delete(id);
     this.#timers.get(id)?.();
     this.#timers.delete(id);
     this.#tokens.delete(id);
