@@ -25,7 +25,7 @@ const SAMPLE_EVERY_MS = 5 * 60_000;
  */
 export async function runAirflowScenario(scenario: AirflowScenario): Promise<FleetFigures> {
   const random = seededRandom(scenario.seed);
-  const run = new FleetRun({
+  const run = await FleetRun.start({
     ttls: scenario.ttls,
     random,
     proxies: scenario.proxies,
@@ -42,7 +42,7 @@ export async function runAirflowScenario(scenario: AirflowScenario): Promise<Fle
       random,
       transport: run.transportFor(index, 1),
       access: run.access,
-      isLive: (leaseId) => run.vault.isLive(leaseId),
+      canLogIn: (username) => run.canLogIn(username),
     });
     exits.push(run.query(process).then(() => process.exit({ revoke: scenario.revokeOnExit })));
     if (index * everyMs >= nextSample) {
@@ -53,5 +53,7 @@ export async function runAirflowScenario(scenario: AirflowScenario): Promise<Fle
   await run.clock.advance(0);
   await Promise.all(exits);
   run.sample();
-  return run.figures(scenario.name, total, scenario.hours);
+  const figures = run.figures(scenario.name, total, scenario.hours);
+  await run.vault.stop();
+  return figures;
 }

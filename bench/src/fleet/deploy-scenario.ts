@@ -21,12 +21,18 @@ export interface DeployScenario {
 /**
  * Runs `processes` real providers on one fake clock for `hours`: each starts (first query: login and
  * read), then queries every `queryEveryMs`; renewals and rotations happen on the providers' own
- * timers. Vault's requests, live leases and tokens are counted by the model Vault.
+ * timers. Requests, leases and tokens are counted by the dev server, database roles by its engine's
+ * in-memory PostgreSQL.
  */
 export async function runDeployScenario(scenario: DeployScenario): Promise<FleetFigures> {
   const random = seededRandom(scenario.seed);
   const proxies = scenario.processesPerProxy > 0 ? Math.ceil(scenario.processes / scenario.processesPerProxy) : 0;
-  const run = new FleetRun({ ttls: scenario.ttls, random, proxies, sharedLeaseAware: scenario.sharedLeaseAware });
+  const run = await FleetRun.start({
+    ttls: scenario.ttls,
+    random,
+    proxies,
+    sharedLeaseAware: scenario.sharedLeaseAware,
+  });
   const starts = Array.from({ length: scenario.processes }, () => random() * scenario.startJitterMs).sort(
     (a, b) => a - b,
   );
@@ -39,7 +45,7 @@ export async function runDeployScenario(scenario: DeployScenario): Promise<Fleet
       random,
       transport: run.transportFor(index, scenario.processesPerProxy),
       access: run.access,
-      isLive: (leaseId) => run.vault.isLive(leaseId),
+      canLogIn: (username) => run.canLogIn(username),
     });
     processes.push(process);
     void run.query(process);
@@ -55,5 +61,6 @@ export async function runDeployScenario(scenario: DeployScenario): Promise<Fleet
   }
   const figures = run.figures(scenario.name, scenario.processes, scenario.hours);
   await Promise.all(processes.map((process) => process.exit({ revoke: false })));
+  await run.vault.stop();
   return figures;
 }

@@ -9,22 +9,26 @@ export interface FleetTtlProfile {
   readonly tokenMaxTtl: number;
 }
 
-/** What Vault saw and held during one modelled run. */
+/** What the dev server saw and held during one modelled run. */
 export interface FleetFigures {
   readonly scenario: string;
   readonly processes: number;
   readonly proxies: number;
   readonly hours: number;
   readonly vaultRequests: number;
+  /** Requests the dev server answered with 400 or more (an ended lease's renewal, a 403). */
+  readonly refusedRequests: number;
   readonly requestsByKind: Readonly<Record<RequestKind, number>>;
   readonly requestsPerHour: readonly number[];
   /** Busiest second in the first 10 minutes (the deploy) and after it. */
   readonly peakPerSecondAtStart: number;
   readonly peakPerSecondAfterStart: number;
-  /** Most leases live at once (each one a database role), sampled every tick. */
+  /** Most leases the dev server held at once, sampled at every start and query round. */
   readonly peakLiveLeases: number;
+  /** Most database roles that existed at once, counted at every statement the engine ran. */
+  readonly peakDatabaseRoles: number;
   readonly peakLiveTokens: number;
-  /** Leases read over the run: `CREATE ROLE` statements PostgreSQL ran. */
+  /** `CREATE ROLE` statements the dev server's database engine ran. */
   readonly rolesCreated: number;
   readonly queries: number;
   /** Queries whose credentials Vault no longer honoured (or that failed or never finished). */

@@ -18,13 +18,17 @@ const SHORT: FleetTtlProfile = {
 };
 const base = { processes: 40, hours: 12 / 60, ttls: SHORT, queryEveryMs: 5_000, seed: 7, startJitterMs: 0 };
 
-describe('fleet model (fake clock, model Vault, real providers)', () => {
+describe('fleet model (fake clock, the dev server in process, real providers)', () => {
   it('a deploy without a proxy: every process logs in and reads at the same instant; no query fails', async () => {
     const f = await runDeployScenario({ ...base, name: 'direct', processesPerProxy: 0, sharedLeaseAware: false });
     console.log(`[fleet test] direct: ${JSON.stringify({ ...f, requestsPerHour: undefined })}`);
     expect(f.peakPerSecondAtStart).toBe(2 * base.processes);
     expect(f.requestsByKind.login).toBeGreaterThanOrEqual(base.processes);
     expect(f.peakLiveLeases).toBeGreaterThanOrEqual(base.processes);
+    // Every creds read ran one CREATE ROLE on the dev server's engine, and every role outlived its use.
+    expect(f.rolesCreated).toBe(f.requestsByKind.read);
+    expect(f.peakDatabaseRoles).toBeGreaterThanOrEqual(base.processes);
+    expect(f.refusedRequests).toBe(0);
     expect(f.failedQueries).toBe(0);
   });
 
@@ -74,7 +78,11 @@ describe('fleet model (fake clock, model Vault, real providers)', () => {
       sharedLeaseAware: true,
     });
     expect(kept.peakLiveLeases).toBeGreaterThanOrEqual(50);
+    expect(kept.peakDatabaseRoles).toBeGreaterThanOrEqual(50);
     expect(revoked.peakLiveLeases).toBeLessThanOrEqual(1);
+    // The revocation's DROP ROLE ran before the next process started.
+    expect(revoked.peakDatabaseRoles).toBeLessThanOrEqual(1);
+    expect(revoked.peakLiveTokens).toBeLessThanOrEqual(1);
     // Per node: the plain path's lease, its successor and the next plain one overlap near max_ttl.
     expect(proxied.peakLiveLeases).toBeLessThanOrEqual(2 * 3);
     expect(proxied.requestsByKind.login).toBeLessThanOrEqual(2 * 5);
@@ -88,7 +96,7 @@ describe('fleet model (fake clock, model Vault, real providers)', () => {
       const results = await runFleetBench({ mode: 'smoke', outDir: dir, log: (line) => lines.push(line) });
       const json = JSON.parse(await readFile(path.join(dir, 'fleet.json'), 'utf8')) as FleetResults;
       expect(json).toEqual(results);
-      expect(json.vault).toContain('model');
+      expect(json.vault).toContain('dev server');
       expect(json.profiles.map((p) => [p.deploy.length, p.airflow.length])).toEqual([
         [4, 3],
         [4, 3],

@@ -1,4 +1,5 @@
 import {
+  agentSharedLeases,
   type Clock,
   createVaultClient,
   type RandomSource,
@@ -6,14 +7,14 @@ import {
   VaultCredentialProvider,
   type VaultTransport,
 } from '@dataverk/core';
-import { agentSharedLeases } from '../../../packages/core/src/vault/agent-shared-leases.js';
+import type { AppRoleLogin } from './fleet-vault.js';
 
 /** The database name every modelled process uses. */
 export const FLEET_DATABASE = 'app';
 
 /** How a process reaches Vault: directly (its own AppRole login) or through a proxy's cache. */
 export type FleetAccess =
-  | { readonly kind: 'direct' }
+  | { readonly kind: 'direct'; readonly login: AppRoleLogin }
   /** `sharedLeaseAware`: {@link agentSharedLeases} and no revocation; otherwise the provider as it is today. */
   | { readonly kind: 'proxy'; readonly sharedLeaseAware: boolean };
 
@@ -24,20 +25,21 @@ export interface QueryOutcome {
 
 /**
  * One modelled process: a real {@link VaultCredentialProvider} and a real Vault client on the fake
- * clock, talking to `transport` (the model Vault, or a proxy model in front of it). A "query" is an
- * `acquire` whose lease the model Vault must still hold live; nothing connects to a database.
+ * clock, talking to `transport` (the dev server, or a proxy model in front of it). A "query" is an
+ * `acquire` whose role PostgreSQL would still let log in (it exists, `VALID UNTIL` ahead), as the
+ * dev server's database engine left it; nothing connects to a database.
  */
 export class FleetProcess {
   readonly #provider: VaultCredentialProvider;
   readonly #vault: VaultClient;
-  readonly #isLive: (leaseId: string) => boolean;
+  readonly #canLogIn: (username: string) => boolean;
 
   constructor(options: {
     readonly clock: Clock;
     readonly random: RandomSource;
     readonly transport: VaultTransport;
     readonly access: FleetAccess;
-    readonly isLive: (leaseId: string) => boolean;
+    readonly canLogIn: (username: string) => boolean;
   }) {
     const { clock, random, transport, access } = options;
     // AppRole given explicitly: resolving it from the environment would look for ~/.vault-token and
@@ -46,7 +48,7 @@ export class FleetProcess {
       ...(access.kind === 'direct'
         ? {
             env: { VAULT_ADDR: 'http://vault.model.invalid' },
-            auth: { method: 'approle', roleId: 'fleet', secretId: 'fleet' },
+            auth: { method: 'approle', roleId: access.login.roleId, secretId: access.login.secretId },
           }
         : { env: { VAULT_AGENT_ADDR: 'http://proxy.model.invalid' } }),
       transport,
@@ -56,7 +58,7 @@ export class FleetProcess {
     });
     const shared = access.kind === 'proxy' && access.sharedLeaseAware;
     this.#vault = shared ? agentSharedLeases(client, { now: () => clock.now() }) : client;
-    this.#isLive = options.isLive;
+    this.#canLogIn = options.canLogIn;
     this.#provider = new VaultCredentialProvider({
       vault: this.#vault,
       clock,
@@ -75,7 +77,7 @@ export class FleetProcess {
     try {
       const lease = await this.#provider.acquire(FLEET_DATABASE);
       try {
-        return { ok: this.#isLive(lease.credentials.leaseId) };
+        return { ok: this.#canLogIn(lease.credentials.user) };
       } finally {
         lease.release();
       }

@@ -4,8 +4,8 @@ import type { FleetResults } from './fleet-results.js';
 /** A Markdown table of every run, for the console and docs/fleet.md. */
 export function fleetTable(results: FleetResults): string {
   const rows = [
-    '| profile | scenario | procs | proxies | Vault req/h (mean) | peak req/s at start | peak req/s after | logins | creds reads | live leases (peak) | roles created | live tokens (peak) | failed queries |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| profile | scenario | procs | proxies | Vault req/h (mean) | peak req/s at start | peak req/s after | logins | creds reads | refused (4xx) | live leases (peak) | database roles (peak) | roles created | live tokens (peak) | failed queries |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const profile of results.profiles) {
     for (const f of [...profile.deploy, ...profile.airflow]) rows.push(row(profile.ttls.name, f));
@@ -15,7 +15,7 @@ export function fleetTable(results: FleetResults): string {
 
 function row(profile: string, f: FleetFigures): string {
   const mean = Math.round(f.vaultRequests / f.hours);
-  return `| ${profile} | ${f.scenario} | ${f.processes} | ${f.proxies} | ${mean} | ${f.peakPerSecondAtStart} | ${f.peakPerSecondAfterStart} | ${f.requestsByKind.login} | ${f.requestsByKind.read} | ${f.peakLiveLeases} | ${f.rolesCreated} | ${f.peakLiveTokens} | ${f.failedQueries}/${f.queries} |`;
+  return `| ${profile} | ${f.scenario} | ${f.processes} | ${f.proxies} | ${mean} | ${f.peakPerSecondAtStart} | ${f.peakPerSecondAfterStart} | ${f.requestsByKind.login} | ${f.requestsByKind.read} | ${f.refusedRequests} | ${f.peakLiveLeases} | ${f.peakDatabaseRoles} | ${f.rolesCreated} | ${f.peakLiveTokens} | ${f.failedQueries}/${f.queries} |`;
 }
 
 const BAR_WIDTH = 50;

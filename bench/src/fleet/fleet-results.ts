@@ -4,7 +4,7 @@ import type { FleetSizes } from './fleet-plan.js';
 /** `bench/results/fleet.json`. */
 export interface FleetResults {
   readonly generatedAt: string;
-  /** What answered for Vault, in words (it is a model, not a server). */
+  /** What answered for Vault, in words. */
   readonly vault: string;
   readonly sizes: FleetSizes;
   readonly profiles: readonly {
@@ -16,6 +16,8 @@ export interface FleetResults {
 }
 
 export const FLEET_VAULT_DESCRIPTION =
-  'in-process model of Vault request accounting on the core ManualClock (bench/src/fleet/model-vault.ts): ' +
-  'the testkit dev server runs on the real clock and real PostgreSQL, so it cannot move through 24 h in seconds; ' +
-  'the providers, Vault clients, token sessions and lease schedules are the real dataverk code';
+  'the testkit Vault dev server (the one the contract suite checks against OpenBao) on the core ManualClock, ' +
+  'answering in process through its own request handling (VaultDevServer.exchange, no sockets), its database ' +
+  'engine running role statements on an in-memory PostgreSQL role catalogue (InMemoryRoleExecutor); ' +
+  'the providers, Vault clients, token sessions and lease schedules are the real dataverk code, the proxies a model ' +
+  "of OpenBao Proxy's lease cache (proxy-lease-cache-model.ts)";

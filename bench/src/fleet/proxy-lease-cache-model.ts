@@ -1,6 +1,6 @@
 import type { Clock, RandomSource, VaultRequest, VaultTransport } from '@dataverk/core';
+import type { AppRoleLogin } from './fleet-vault.js';
 import { LifetimeWatcherModel } from './lifetime-watcher-model.js';
-import { PROXY_ROLE_ID } from './model-vault.js';
 
 interface CachedResponse {
   readonly body: unknown;
@@ -33,13 +33,21 @@ export class ProxyLeaseCacheModel implements VaultTransport {
   readonly #vault: VaultTransport;
   readonly #clock: Clock;
   readonly #random: RandomSource;
+  readonly #autoAuth: AppRoleLogin;
   readonly #cache = new Map<string, CachedResponse>();
   readonly #inflight = new Map<string, Promise<unknown>>();
   #token: Promise<string> | undefined;
   #hits = 0;
 
-  constructor(options: { readonly vault: VaultTransport; readonly clock: Clock; readonly random: RandomSource }) {
+  /** `login`: the proxy's auto-auth AppRole, whose tokens must be periodic. */
+  constructor(options: {
+    readonly vault: VaultTransport;
+    readonly login: AppRoleLogin;
+    readonly clock: Clock;
+    readonly random: RandomSource;
+  }) {
     this.#vault = options.vault;
+    this.#autoAuth = options.login;
     this.#clock = options.clock;
     this.#random = options.random;
   }
@@ -124,7 +132,7 @@ export class ProxyLeaseCacheModel implements VaultTransport {
     const body = (await this.#vault.send({
       method: 'POST',
       path: 'auth/approle/login',
-      body: { role_id: PROXY_ROLE_ID, secret_id: 'proxy' },
+      body: { role_id: this.#autoAuth.roleId, secret_id: this.#autoAuth.secretId },
     })) as LeasedBody;
     const token = String(body.auth?.client_token ?? '');
     new LifetimeWatcherModel({
