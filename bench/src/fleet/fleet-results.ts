@@ -16,7 +16,8 @@ export interface FleetResults {
 }
 
 export const FLEET_VAULT_DESCRIPTION =
-  'the testkit Vault dev server (the one the contract suite checks against OpenBao) on the core ManualClock, ' +
+  "the testkit Vault dev server (the one the contract suite checks against OpenBao) on the fleet's fake clock " +
+  "(fleet-clock.ts: ManualClock's rules on a heap), " +
   'answering in process through its own request handling (VaultDevServer.exchange, no sockets), its database ' +
   'engine running role statements on an in-memory PostgreSQL role catalogue (InMemoryRoleExecutor); ' +
   'the providers, Vault clients, token sessions and lease schedules are the real dataverk code, the proxies a model ' +

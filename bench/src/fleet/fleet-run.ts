@@ -1,5 +1,5 @@
 import type { RandomSource, VaultTransport } from '@dataverk/core';
-import { FleetClock as ManualClock } from './fleet-clock.js';
+import { FleetClock } from './fleet-clock.js';
 import type { FleetFigures, FleetTtlProfile } from './fleet-figures.js';
 import type { FleetAccess, FleetProcess } from './fleet-process.js';
 import { FleetVault } from './fleet-vault.js';
@@ -15,7 +15,7 @@ const DEPLOY_WINDOW_MS = 10 * 60_000;
  * queries and peaks.
  */
 export class FleetRun {
-  readonly clock: ManualClock;
+  readonly clock: FleetClock;
   readonly vault: FleetVault;
   readonly proxies: readonly ProxyLeaseCacheModel[];
   readonly access: FleetAccess;
@@ -25,7 +25,7 @@ export class FleetRun {
   #peakLive = 0;
   #peakTokens = 0;
 
-  private constructor(clock: ManualClock, vault: FleetVault, options: FleetRunOptions) {
+  private constructor(clock: FleetClock, vault: FleetVault, options: FleetRunOptions) {
     this.clock = clock;
     this.vault = vault;
     this.proxies = Array.from(
@@ -46,7 +46,7 @@ export class FleetRun {
 
   /** Starts the dev server on a fresh fake clock at {@link FLEET_START_MS}. */
   static async start(options: FleetRunOptions): Promise<FleetRun> {
-    const clock = new ManualClock(FLEET_START_MS);
+    const clock = new FleetClock(FLEET_START_MS);
     return new FleetRun(clock, await FleetVault.start(clock, options.ttls), options);
   }
 
