@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@dataverk/pg';
-import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { readSqlArrow } from '@dataverk/pg/arrow';
+import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
 
@@ -32,7 +33,7 @@ const ALL_TYPES = `
          a_i4, a_i8, a_txt, a_tstz, a_bin, a_f8, a_b)
   ORDER BY id`;
 
-describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value (real PostgreSQL)', () => {
+describe('readSqlArrow (@dataverk/pg/arrow): PostgreSQL types → Apache Arrow, value by value (real PostgreSQL)', () => {
   let fixture: DatabaseFixture;
   let client: Client;
 
@@ -46,14 +47,14 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   /** The values of column `name` as the Arrow vector reads them. */
-  const column = (table: Awaited<ReturnType<Client['readSqlArrow']>>, name: string): unknown[] => {
+  const column = (table: Table, name: string): unknown[] => {
     const vector = table.getChild(name);
     if (vector === null) throw new Error(`no column ${name}`);
     return Array.from({ length: vector.length }, (_, i) => normalise(vector.get(i)));
   };
 
   it('maps every type with its Arrow type', async () => {
-    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const table = await readSqlArrow(client, fixture.name, ALL_TYPES);
     const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
     console.log(`[read-sql-arrow] schema: ${JSON.stringify(types)}`);
     expect(types).toEqual({
@@ -88,7 +89,7 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   it('keeps integers exact (int8 as BigInt at both ends), numeric as its exact text, floats with NaN and ±Infinity', async () => {
-    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const table = await readSqlArrow(client, fixture.name, ALL_TYPES);
     expect(column(table, 'i2')).toEqual([32767, -32768, null]);
     expect(column(table, 'i4')).toEqual([2147483647, -2147483648, null]);
     expect(column(table, 'i8')).toEqual([9223372036854775807n, -9223372036854775808n, null]);
@@ -103,7 +104,7 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   it('keeps text (UTF-8, empty, padded char), json/jsonb as their JSON text, uuid in canonical form, bytea as bytes', async () => {
-    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const table = await readSqlArrow(client, fixture.name, ALL_TYPES);
     expect(column(table, 'txt')).toEqual(['héllo ✓ "q"', '', null]);
     expect(column(table, 'vc')).toEqual(['vc', '', null]);
     expect(column(table, 'ch')).toEqual(['ab  ', '', null]);
@@ -119,7 +120,7 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   it('stores dates as days and timestamps as microseconds since 1970 (UTC), before 1970 and BC included', async () => {
-    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const table = await readSqlArrow(client, fixture.name, ALL_TYPES);
     // PostgreSQL's own arithmetic is the reference.
     const { rows } = await fixture.admin(`
       SELECT (d - '1970-01-01'::date) AS days,
@@ -140,7 +141,7 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   it('maps arrays to Lists of their element type: NULL elements, empty arrays and NULL arrays kept apart', async () => {
-    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const table = await readSqlArrow(client, fixture.name, ALL_TYPES);
     expect(column(table, 'a_i4')).toEqual([[1, 2, null], [], null]);
     expect(column(table, 'a_i8')).toEqual([[9223372036854775807n, null, -9223372036854775808n], [], null]);
     expect(column(table, 'a_txt')).toEqual([['x', 'y,"z"}', null, 'NULL', ''], [], null]);
@@ -157,7 +158,8 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
     const suffix = fixture.table.slice('probe_'.length);
     await fixture.admin(`CREATE DOMAIN positive_${suffix} AS int8 CHECK (VALUE > 0)`);
     await fixture.admin(`CREATE TYPE mood_${suffix} AS ENUM ('ok', 'sad')`);
-    const table = await client.readSqlArrow(
+    const table = await readSqlArrow(
+      client,
       fixture.name,
       `SELECT $1::int8::positive_${suffix} AS dom, ARRAY[$1::int8::positive_${suffix}] AS dom_arr,
               'sad'::mood_${suffix} AS mood, ARRAY['ok'::mood_${suffix}] AS moods, '1 day 02:00'::interval AS span`,
@@ -173,10 +175,10 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   it('returns an empty table with its schema, and refuses multi-dimensional arrays with a stable code', async () => {
-    const empty = await client.readSqlArrow(fixture.name, `SELECT id, note FROM ${fixture.table} WHERE false`);
+    const empty = await readSqlArrow(client, fixture.name, `SELECT id, note FROM ${fixture.table} WHERE false`);
     expect(empty.numRows).toBe(0);
     expect(empty.schema.fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(['id: Int32', 'note: Utf8']);
-    await expect(client.readSqlArrow(fixture.name, `SELECT ARRAY[[1, 2], [3, 4]] AS grid`)).rejects.toMatchObject({
+    await expect(readSqlArrow(client, fixture.name, `SELECT ARRAY[[1, 2], [3, 4]] AS grid`)).rejects.toMatchObject({
       code: 'DATAVERK_ARROW_UNSUPPORTED_VALUE',
     });
     // The connection went back to the pool usable, with the session's own settings untouched.
@@ -186,7 +188,7 @@ describe('Client.readSqlArrow: PostgreSQL types → Apache Arrow, value by value
   });
 
   it('survives Arrow IPC (what Polars, DuckDB and pyarrow read) with types and values intact', async () => {
-    const table = await client.readSqlArrow(fixture.name, ALL_TYPES);
+    const table = await readSqlArrow(client, fixture.name, ALL_TYPES);
     const ipc = tableToIPC(table, 'file');
     const back = tableFromIPC(ipc);
     expect(back.schema.fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(

@@ -1,11 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
-import type * as Arrow from 'apache-arrow';
 import type pg from 'pg';
-import { readSqlArrow } from './arrow/read-sql-arrow.js';
 import { type CreatePoolOptions, createPool, type DataverkPool } from './create-pool.js';
 import { type ReadSqlStreamOptions, readSqlStream } from './read-sql-stream.js';
 import { asResultTable, type ResultTable } from './result-table.js';
+
+let poolOfClient: (client: Client, name: string) => DataverkPool;
+
+/**
+ * The pool `client` uses for `name` (made on first use). Not exported from the package: the
+ * `@dataverk/pg/arrow` entry point queries through it.
+ */
+export function clientPool(client: Client, name: string): DataverkPool {
+  return poolOfClient(client, name);
+}
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -27,6 +35,10 @@ export interface ClientOptions {
 export class Client {
   readonly #options: ClientOptions;
   readonly #pools = new Map<string, DataverkPool>();
+
+  static {
+    poolOfClient = (client, name) => client.#pool(name);
+  }
 
   constructor(options: ClientOptions = {}) {
     this.#options = Object.freeze({ ...options });
@@ -80,27 +92,6 @@ export class Client {
     options: ReadSqlStreamOptions = {},
   ): AsyncGenerator<Row[], void, undefined> {
     return readSqlStream<Row>(this.#options.provider ?? defaultProvider(), name, sql, params, options);
-  }
-
-  /**
-   * Runs `sql` and returns the result as an Apache Arrow table, ready for Polars, DuckDB, Arquero
-   * or a plotting library. Needs the optional peer dependency `apache-arrow` (else
-   * `DATAVERK_ARROW_MISSING`). Types map by the column's PostgreSQL type: int2/int4/int8 →
-   * Int16/Int32/Int64 (BigInt, exact), float4/float8 → Float32/Float64 (NaN, ±Infinity kept),
-   * bool → Bool, text/varchar/char/name → Utf8, numeric → Utf8 (exact decimal text), json/jsonb →
-   * Utf8 (the JSON text), uuid → Utf8, bytea → Binary, date → Date32 (days), timestamp →
-   * Timestamp(µs), timestamptz → Timestamp(µs, 'UTC'), one-dimensional arrays → List of the
-   * element, domains → their base type, other types → Utf8 of PostgreSQL's text; NULLs stay null.
-   * The whole result is held in memory: use {@link Client.readSqlStream} for results bigger than that.
-   *
-   * @example
-   * const dv = new Client();
-   * const table = await dv.readSqlArrow('sales', 'SELECT day, sum(amount) AS total FROM orders GROUP BY day');
-   * console.log(table.numRows, table.schema.fields.map((f) => `${f.name}: ${f.type}`));
-   * await dv.close();
-   */
-  async readSqlArrow(name: string, sql: string, params: readonly unknown[] = []): Promise<Arrow.Table> {
-    return readSqlArrow(this.#pool(name), sql, params);
   }
 
   /** Ends every pool this client opened. The provider stays open (it may be shared). */

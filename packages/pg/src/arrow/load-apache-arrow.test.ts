@@ -36,15 +36,17 @@ describe('loadApacheArrow', () => {
     await expect(arrowLoader(() => Promise.reject(broken))()).rejects.toBe(broken);
   });
 
-  it('@dataverk/pg imports and runs without apache-arrow; readSqlArrow then fails with DATAVERK_ARROW_MISSING', () => {
+  it('@dataverk/pg and @dataverk/pg/arrow import and run without apache-arrow; readSqlArrow then fails with DATAVERK_ARROW_MISSING', () => {
     const index = fileURLToPath(new URL('../index.ts', import.meta.url));
+    const arrowEntry = fileURLToPath(new URL('./index.ts', import.meta.url));
     const script = `
       import { register } from 'node:module';
       register(${JSON.stringify(HIDE_ARROW)});
       const pg = await import(${JSON.stringify(index)});
+      const { readSqlArrow } = await import(${JSON.stringify(arrowEntry)});
       const provider = { on() { return this; }, off() { return this; } };
       const client = new pg.Client({ provider });
-      const error = await client.readSqlArrow('x', 'SELECT 1').catch((e) => e);
+      const error = await readSqlArrow(client, 'x', 'SELECT 1').catch((e) => e);
       await client.close();
       console.log(JSON.stringify({ exports: typeof pg.createPool, code: error.code, missing: error.name === 'DataverkError' }));`;
     const out = execFileSync(

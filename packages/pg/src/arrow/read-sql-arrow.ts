@@ -1,86 +1,34 @@
 import type * as Arrow from 'apache-arrow';
-import type pg from 'pg';
-import { type ArrowModule, arrowColumnData, arrowType } from './arrow-column.js';
-import { type CatalogType, type ColumnKind, columnKind, needsCatalog } from './column-kind.js';
-import { loadApacheArrow } from './load-apache-arrow.js';
-import { parseTextValue } from './pg-text-value.js';
+import { type Client, clientPool } from '../client.js';
+import { queryArrowTable } from './query-arrow-table.js';
 
 /**
- * The text formats {@link parseTextValue} reads, whatever the server's or role's defaults: set for
- * the query's transaction only (`SET LOCAL`), so the pooled connection keeps its own settings.
+ * Runs `sql` on `client`'s pool for `name` and returns the result as an Apache Arrow table, ready
+ * for Polars, DuckDB, Arquero or a plotting library. Needs the optional peer dependency
+ * `apache-arrow` (else `DATAVERK_ARROW_MISSING`); it lives in its own entry point,
+ * `@dataverk/pg/arrow`, so that the types of `@dataverk/pg` do not name `apache-arrow` and
+ * type-check without it (also with `skipLibCheck: false`). Types map by the column's PostgreSQL
+ * type: int2/int4/int8 → Int16/Int32/Int64 (BigInt, exact), float4/float8 → Float32/Float64 (NaN,
+ * ±Infinity kept), bool → Bool, text/varchar/char/name → Utf8, numeric → Utf8 (exact decimal text),
+ * json/jsonb → Utf8 (the JSON text), uuid → Utf8, bytea → Binary, date → Date32 (days), timestamp →
+ * Timestamp(µs), timestamptz → Timestamp(µs, 'UTC'), one-dimensional arrays → List of the element,
+ * domains → their base type, other types → Utf8 of PostgreSQL's text; NULLs stay null. The whole
+ * result is held in memory: use `Client.readSqlStream` for results bigger than that.
+ *
+ * @example
+ * import { Client } from '@dataverk/pg';
+ * import { readSqlArrow } from '@dataverk/pg/arrow';
+ *
+ * const dv = new Client();
+ * const table = await readSqlArrow(dv, 'sales', 'SELECT day, sum(amount) AS total FROM orders GROUP BY day');
+ * console.log(table.numRows, table.schema.fields.map((f) => `${f.name}: ${f.type}`));
+ * await dv.close();
  */
-const TEXT_FORMAT_SETTINGS = [
-  "SET LOCAL DateStyle = 'ISO, YMD'",
-  "SET LOCAL TimeZone = 'UTC'",
-  "SET LOCAL bytea_output = 'hex'",
-  // Shortest exact text on PostgreSQL 12+, 17 significant digits before: both read back exactly.
-  'SET LOCAL extra_float_digits = 3',
-].join('; ');
-
-/** Every value arrives as PostgreSQL's text: pg's own parsers would turn int8 into a lossy number. */
-const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-
-/**
- * Runs `sql` on a connection from `pool` and returns the result as an Apache Arrow table. See
- * {@link Client.readSqlArrow} for the type mapping.
- */
-export async function readSqlArrow(pool: pg.Pool, sql: string, params: readonly unknown[]): Promise<Arrow.Table> {
-  const arrow = await loadApacheArrow();
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query(`BEGIN; ${TEXT_FORMAT_SETTINGS}`);
-    const result = await client.query<unknown[]>({ text: sql, values: [...params], rowMode: 'array', types: RAW_TEXT });
-    const kinds = await columnKinds(client, result.fields);
-    await client.query('COMMIT');
-    return toTable(arrow, result, kinds);
-  } catch (error) {
-    failure = error as Error;
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release(failure);
-  }
-}
-
-/** The kind of each column; types that are not built in (domains, arrays of them…) are looked up in `pg_type`. */
-async function columnKinds(client: pg.PoolClient, fields: readonly pg.FieldDef[]): Promise<ColumnKind[]> {
-  const catalog = new Map<number, CatalogType>();
-  for (;;) {
-    const missing = [...new Set(fields.map((f) => f.dataTypeID))].flatMap((oid) => unresolved(oid, catalog));
-    if (missing.length === 0) return fields.map((f) => columnKind(f.dataTypeID, catalog));
-    const { rows } = await client.query<{ oid: number; elementOid: number; baseOid: number }>(
-      `SELECT oid::int AS oid, typelem::int AS "elementOid", typbasetype::int AS "baseOid"
-         FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])`,
-      [missing],
-    );
-    for (const oid of missing)
-      catalog.set(oid, rows.find((row) => row.oid === oid) ?? { oid, elementOid: 0, baseOid: 0 });
-  }
-}
-
-/** The OIDs along `oid`'s chain (array element, domain base) that the catalog map does not hold yet. */
-function unresolved(oid: number, catalog: ReadonlyMap<number, CatalogType>): number[] {
-  if (!needsCatalog(oid, catalog)) return [];
-  const entry = catalog.get(oid);
-  return entry === undefined ? [oid] : unresolved(entry.elementOid || entry.baseOid, catalog);
-}
-
-function toTable(arrow: ArrowModule, result: pg.QueryResult<unknown[]>, kinds: readonly ColumnKind[]): Arrow.Table {
-  const fields = result.fields.map((field, i) => new arrow.Field(field.name, arrowType(arrow, kinds[i]!), true));
-  const columns = kinds.map((kind, i) =>
-    arrowColumnData(
-      arrow,
-      kind,
-      result.rows.map((row) => parseTextValue(kind, row[i] as string | null)),
-    ),
-  );
-  const schema = new arrow.Schema(fields);
-  const struct = arrow.makeData({
-    type: new arrow.Struct(fields),
-    length: result.rows.length,
-    nullCount: 0,
-    children: columns,
-  });
-  return new arrow.Table([new arrow.RecordBatch(schema, struct)]);
+export async function readSqlArrow(
+  client: Client,
+  name: string,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<Arrow.Table> {
+  return queryArrowTable(clientPool(client, name), sql, params);
 }
