@@ -119,10 +119,10 @@ const forced = process.env[VAULT_BACKEND_VARIABLE] ?? '';
 const outages = OUTAGES.filter(
   (o) => (forced === '' || forced === o.backend) && (o.backend !== 'openbao' || openBao.available),
 );
-// postgres.js callers share one opening of the next instance, so behind a hung Vault they wait for
-// its acquire (up to the 2 s request timeout) rather than fail fast as pg and knex callers do: ~2 s
-// per round. 6 s of outage left ~4 s without valid credentials, two rounds, the second ending just
-// around Vault's return on a loaded machine (no query then both started and ended in the window).
+// 6 s left ~4 s without valid credentials: while postgres.js callers waited for the shared opening
+// of the next instance (up to the 2 s request timeout behind a hung Vault), a loaded machine once
+// fitted no query that both started and ended in that window. Callers now fail fast as pg's and
+// knex's do (`LeaseRouter.instance`), and the window is longer.
 const OUTAGE_MS = 8_000;
 const AFTER_MS = 7_000;
 const EDGE_MS = 400;

@@ -112,10 +112,18 @@ export class LeaseRouter {
     if (this.#ending !== undefined) throw sqlEnded(this.#name);
     const ready = this.#usable();
     if (ready !== undefined) return ready;
-    this.#opening ??= this.#open().finally(() => {
-      this.#opening = undefined;
-    });
-    return this.#opening;
+    const opening = this.#opening;
+    if (opening === undefined) {
+      this.#opening = this.#open().finally(() => {
+        this.#opening = undefined;
+      });
+      return this.#opening;
+    }
+    // The opening in flight may be the provider's probe of a Vault that does not answer, waiting
+    // for a whole request timeout. Asked itself, the provider fails such a caller at once (as it
+    // does pg's and knex's) or shares the same read; only then does the caller wait for the opening.
+    (await this.#provider.acquire(this.#name)).release();
+    return opening;
   }
 
   /**
