@@ -5,6 +5,8 @@ import type { LeaseRouter } from './lease-router.js';
 
 /** How soon a listener whose move failed (no new lease yet) tries again. */
 const MOVE_RETRY_MS = 1_000;
+/** The longest a move waits for the old listening connection's round trip (it may be gone). */
+const DRAIN_TIMEOUT_MS = 2_000;
 
 /** One `sql.listen()` call, and the instance whose listening connection serves it now. */
 interface Subscription {
@@ -120,6 +122,7 @@ export class ListenSubscriptions {
       }
       return false;
     }
+    if (old !== undefined) await drainListening(old.instance);
     await this.#detach(old);
     if (subscription.closed) {
       // unlisten() ran while the listener moved: it let go of the old instance, not of the new one.
@@ -146,4 +149,31 @@ export class ListenSubscriptions {
     }
     this.#subscriptions.clear();
   }
+}
+
+/**
+ * Waits until the instance's listening connection has handed over every notification sent to it so
+ * far: a round trip on that connection (PostgreSQL sends a session its pending notifications before
+ * the answer to its next query, and postgres.js dispatches messages in order). postgres.js's
+ * `unlisten()` drops the listener before it sends `UNLISTEN`, so a notification committed just
+ * before the new connection listened, still unread on the old socket, was lost without this (seen
+ * once under load: 1 of 126). The listening connection is postgres.js's `listen.sql`, an internal
+ * (see the README's table of peer internals); without it, or if the connection is gone, this
+ * returns at once or after `DRAIN_TIMEOUT_MS`.
+ */
+async function drainListening(instance: LeaseInstance): Promise<void> {
+  const listening = (instance.sql.listen as { sql?: postgres.Sql }).sql;
+  if (listening === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
+  });
+  await Promise.race([
+    listening`select 1`.then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ]);
+  clearTimeout(timer);
 }
