@@ -1,7 +1,7 @@
 import { DataverkError } from '@dataverk/core';
 import type { ArrowModule } from './arrow-column.js';
 
-/** `apache-arrow` is not installed: {@link Client.readSqlArrow} needs it, the rest of `@dataverk/pg` does not. */
+/** `apache-arrow` is not installed: `readSqlArrow` (`@dataverk/pg/arrow`) needs it, the rest of `@dataverk/pg` does not. */
 function arrowMissing(cause: unknown): DataverkError {
   return new DataverkError(
     'DATAVERK_ARROW_MISSING',
