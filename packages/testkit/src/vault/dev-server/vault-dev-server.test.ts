@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DevServerClock } from './dev-server-clock.js';
+import { ManualClock } from '../../clock/manual-clock.js';
 import { InMemoryRoleExecutor } from './in-memory-role-executor.js';
 import { VaultDevServer } from './vault-dev-server.js';
 
@@ -79,40 +79,9 @@ interface ReplyBody {
   readonly data?: { readonly username?: string; readonly ttl?: number };
 }
 
-/** A clock that moves only when told to, enough for the server's expiry timers. */
-class SteppedClock implements DevServerClock {
-  #now = Date.parse('2026-11-30T06:00:00Z');
-  #timers: { dueAt: number; callback: () => void; cancelled: boolean }[] = [];
-  now(): number {
-    return this.#now;
-  }
-  setTimeout(callback: () => void, delayMs: number) {
-    const timer = { dueAt: this.#now + delayMs, callback, cancelled: false };
-    this.#timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
-  }
-  async advance(ms: number): Promise<void> {
-    const target = this.#now + ms;
-    for (;;) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const due = this.#timers.filter((t) => !t.cancelled && t.dueAt <= target).sort((a, b) => a.dueAt - b.dueAt)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      this.#now = due.dueAt;
-      due.callback();
-    }
-    this.#now = target;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
 describe('VaultDevServer on an injected clock, answered in process', () => {
   it('expires tokens and leases (dropping their roles) when the clock moves, and logs requests at its time', async () => {
-    const clock = new SteppedClock();
+    const clock = new ManualClock(Date.parse('2026-11-30T06:00:00Z'));
     const roles = new InMemoryRoleExecutor();
     const server = await VaultDevServer.start({ clock, databaseExecutor: () => roles });
     const send = async (method: string, path: string, body?: unknown, token = server.rootToken) => {
