@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ProcessRun, runProcess } from '../support/run-process.js';
 import { DENO_KERNEL, installJupyter, type JupyterEnvironment } from './support/jupyter-environment.js';
-import { type ProcessRun, runProcess } from './support/run-process.js';
 import { ROOT } from './support/runtime-binary.js';
 
 const NOTEBOOK = join(ROOT, 'examples', 'notebook.ipynb');

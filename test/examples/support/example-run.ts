@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, inject } from 'vitest';
+import { runProcess } from '../../support/run-process.js';
 
 // Runs an example as its own process and checks what it printed: one runner for every example test.
 
@@ -23,37 +23,25 @@ export interface ExampleRun {
  * Runs `examples/<file>` the way `pnpm example` does, as its own process, on this run's PostgreSQL
  * (`sharedPostgres: false`: the example starts its own, as the demo does for a user).
  */
-export function runExample(
+export async function runExample(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
   options: { readonly sharedPostgres?: boolean } = {},
 ): Promise<ExampleRun> {
   const secretsFile = join(tmpdir(), `dataverk-example-secrets-${randomBytes(6).toString('hex')}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@dataverk/source', '--import', 'tsx', `examples/${file}`], {
+  const run = await runProcess(
+    [process.execPath, '--conditions=@dataverk/source', '--import', 'tsx', `examples/${file}`],
+    {
       cwd: ROOT,
       env: {
         ...env,
         ...(options.sharedPostgres === false ? {} : { DATAVERK_TEST_DATABASE_URL: inject('postgres').url }),
         DATAVERK_TEST_ISSUED_SECRETS_FILE: secretsFile,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, secretsFile });
-    });
-  });
+      timeoutMs: RUN_TIMEOUT_MS,
+    },
+  );
+  return { code: run.code, stdout: run.stdout, stderr: run.stderr, secretsFile };
 }
 
 /** None of the tokens and passwords the example's Vault issued was printed. */

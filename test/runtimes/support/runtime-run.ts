@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { type ProcessRun, runProcess } from './run-process.js';
+import { type ProcessRun, runProcess } from '../../support/run-process.js';
 import { ROOT, type Runtime, runtimeCommand } from './runtime-binary.js';
 
 const RUN_TIMEOUT_MS = 120_000;
