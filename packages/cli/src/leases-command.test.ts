@@ -49,7 +49,11 @@ describe('dataverk leases', () => {
   });
 
   it('--watch follows a fresh lease through renewals and a rotation, then revokes', async () => {
-    const run = await runCli(['leases', 'postgres_database', '--watch', '4.5'], backends.env);
+    // Leases of 2 s, max 4 s: the rotation comes at ~3 s, or at ~4.5 s when the renewal at 3 s still
+    // gets 2 s (OpenBao rounds to whole seconds) and the next one is refused past the max TTL, as in
+    // a CI run where a 4.5 s watch then ended before the superseded lease was revoked. 5.5 s leaves
+    // room for that, and ends before the next lease's rotation (~6 s or later).
+    const run = await runCli(['leases', 'postgres_database', '--watch', '5.5'], backends.env);
     console.log(run.stdout);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\s*\+0\.\ds\s+issued\s+postgres_database\s+database\/creds\/\S+\s+v-\S+\s+TTL 2s$/m);
