@@ -24,10 +24,13 @@ export const systemDevServerClock: DevServerClock = {
   setTimeout(callback, delayMs) {
     const dueAt = Date.now() + Math.max(0, delayMs);
     let timer: NodeJS.Timeout | undefined;
+    // Node may run a timer a millisecond before Date.now() reaches its due time: such a timer is
+    // armed again, so that an expiry never happens before the time it reports.
+    const fireWhenDue = () => (Date.now() < dueAt ? arm() : callback());
     const arm = () => {
       const delay = dueAt - Date.now();
       timer =
-        delay > MAX_TIMER_DELAY_MS ? setTimeout(arm, MAX_TIMER_DELAY_MS) : setTimeout(callback, Math.max(0, delay));
+        delay > MAX_TIMER_DELAY_MS ? setTimeout(arm, MAX_TIMER_DELAY_MS) : setTimeout(fireWhenDue, Math.max(0, delay));
       timer.unref();
     };
     arm();
