@@ -43,3 +43,16 @@ export async function rolesLeft(fixture: DatabaseFixture, users: readonly string
   const { rows } = await fixture.admin('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [users]);
   return rows.map((row) => (row as { rolname: string }).rolname);
 }
+
+/**
+ * Fills PostgreSQL's shared invalidation queue (1 500 temporary tables in one transaction), so every
+ * backend that is behind on it is told to catch up and drops its cached catalogue rows: a session
+ * then no longer sees a role Vault dropped through a stale cache, as happens on a busy server.
+ */
+export async function flushCatalogCaches(fixture: DatabaseFixture): Promise<void> {
+  await fixture.admin(
+    `DO $$ BEGIN FOR i IN 1..1500 LOOP EXECUTE 'CREATE TEMP TABLE invalidation_' || i || ' (a int)'; END LOOP; END $$`,
+  );
+  // The catch-up signal is handled while the backend waits for its client's next message.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
