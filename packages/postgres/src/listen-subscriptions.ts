@@ -21,6 +21,8 @@ interface Attachment {
   readonly instance: LeaseInstance;
   readonly unlisten: () => Promise<void>;
   readonly done: () => void;
+  /** Set by the first detach; a second one (unlisten() and a move racing) waits for the same. */
+  detaching?: Promise<void>;
 }
 
 /**
@@ -56,8 +58,10 @@ export class ListenSubscriptions {
     const unlisten = async () => {
       subscription.closed = true;
       this.#subscriptions.delete(subscription);
-      await this.#detach(subscription.attachment);
+      // Taken before the await: a move that attaches meanwhile detaches what it attached itself.
+      const attachment = subscription.attachment;
       subscription.attachment = undefined;
+      await this.#detach(attachment);
     };
     return Object.assign(Object.create(meta) as postgres.ListenMeta, { unlisten });
   }
@@ -85,15 +89,14 @@ export class ListenSubscriptions {
     }
   }
 
-  async #detach(attachment: Attachment | undefined): Promise<void> {
-    if (attachment === undefined) return;
-    try {
-      await attachment.unlisten();
-    } catch {
+  #detach(attachment: Attachment | undefined): Promise<void> {
+    if (attachment === undefined) return Promise.resolve();
+    attachment.detaching ??= attachment.unlisten().then(
+      () => attachment.done(),
       // The old connection may already be gone (its lease revoked); ending the instance closes it anyway.
-    } finally {
-      attachment.done();
-    }
+      () => attachment.done(),
+    );
+    return attachment.detaching;
   }
 
   #moveFrom(retired: LeaseInstance): void {
@@ -110,10 +113,11 @@ export class ListenSubscriptions {
   /** Resolves true once the listener listens on a new instance (and no longer on the old one). */
   async #move(subscription: Subscription): Promise<boolean> {
     const old = subscription.attachment;
+    let attached: Attachment;
     try {
       const instance = await this.#router.instance();
       if (subscription.closed) return false;
-      await this.#attach(subscription, instance);
+      ({ attachment: attached } = await this.#attach(subscription, instance));
     } catch (error) {
       // No new lease yet (Vault down): the old connection keeps listening while its lease lasts,
       // and the move is tried again shortly.
@@ -125,8 +129,10 @@ export class ListenSubscriptions {
     if (old !== undefined) await drainListening(old.instance);
     await this.#detach(old);
     if (subscription.closed) {
-      // unlisten() ran while the listener moved: it let go of the old instance, not of the new one.
-      await this.#detach(subscription.attachment);
+      // unlisten() or sql.end() ran while the listener moved: they let go of the old instance, not of
+      // the new one, which only this move knows for sure (unlisten() may have cleared the field).
+      if (subscription.attachment === attached) subscription.attachment = undefined;
+      await this.#detach(attached);
       return false;
     }
     return true;
