@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { envPostgres } from '../../postgres/env-postgres.js';
@@ -124,17 +124,26 @@ describe.skipIf(!availability.openbao.available)(
         console.log(vault.process.pid);
         setInterval(() => {}, 1000);
       `;
-      const child = execFileSync(
-        'sh',
-        [
-          '-c',
-          `node --import tsx --input-type=module -e "$0" "$1" & p=$!; sleep 4; kill -9 $p; sleep 0.1`,
-          script,
-          inject('postgres').url,
-        ],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
-      const pid = Number(child.trim().split('\n').pop());
+      // Killed with SIGKILL as soon as it has said which OpenBao it started (not after a fixed time: a
+      // loaded CI machine once needed more than 4 s to get there).
+      const child = spawn('node', ['--import', 'tsx', '--input-type=module', '-e', script, inject('postgres').url], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const pid = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`no OpenBao pid from the child within 45 s: ${out}`)), 45_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          const line = out.split('\n').find((l) => /^\d+$/.test(l.trim()));
+          if (line === undefined) return;
+          clearTimeout(timer);
+          resolve(Number(line.trim()));
+        });
+        child.on('exit', (code) => reject(new Error(`child exited (${code}) before printing OpenBao's pid: ${out}`)));
+      });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
       expect(pid).toBeGreaterThan(0);
       const deadline = Date.now() + 10_000;
       while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
