@@ -57,6 +57,8 @@ class FakeRouter {
   current: FakeInstance;
   readonly #retiring: Array<(instance: LeaseInstance) => void> = [];
 
+  readonly name = 'db';
+
   constructor(current: FakeInstance) {
     this.current = current;
   }
@@ -142,5 +144,21 @@ describe('ListenSubscriptions', () => {
     await settle();
 
     expect([a.work, b.work, b.listening]).toEqual([0, 0, 0]);
+  });
+
+  it('rejects a listen() that sql.end() overtook with CONNECTION_ENDED and lets go of its instance', async () => {
+    const a = new FakeInstance('a');
+    const router = new FakeRouter(a);
+    const subscriptions = new ListenSubscriptions(router as unknown as LeaseRouter);
+    const aListens = deferred();
+    a.listenGate = aListens.promise;
+
+    const listening = subscriptions.listen('ch', () => {});
+    await settle();
+    subscriptions.close();
+    aListens.resolve();
+
+    await expect(listening).rejects.toMatchObject({ code: 'CONNECTION_ENDED' });
+    expect([a.work, a.listening]).toEqual([0, 0]);
   });
 });

@@ -1,5 +1,6 @@
 import { isDataverkError } from '@dataverk/core';
 import type postgres from 'postgres';
+import { sqlEnded } from './errors.js';
 import type { LeaseInstance } from './lease-instance.js';
 import type { LeaseRouter } from './lease-router.js';
 
@@ -36,6 +37,7 @@ interface Attachment {
 export class ListenSubscriptions {
   readonly #router: LeaseRouter;
   readonly #subscriptions = new Set<Subscription>();
+  #closed = false;
 
   constructor(router: LeaseRouter) {
     this.#router = router;
@@ -49,10 +51,15 @@ export class ListenSubscriptions {
     onlisten?: () => void,
   ): Promise<postgres.ListenMeta> {
     const subscription: Subscription = { channel, onnotify, attachment: undefined, moving: false, closed: false };
-    const meta = await this.#router.withInstance(async (instance) => {
-      const attached = await this.#attach(subscription, instance, onlisten);
-      return attached.meta;
-    });
+    const { attachment, meta } = await this.#router.withInstance((instance) =>
+      this.#attach(subscription, instance, onlisten),
+    );
+    if (this.#closed) {
+      // sql.end() ran while this LISTEN was on its way: nothing would ever let go of the instance.
+      subscription.closed = true;
+      await this.#detach(attachment);
+      throw sqlEnded(this.#router.name);
+    }
     this.#subscriptions.add(subscription);
     this.#followRetired(subscription);
     const unlisten = async () => {
@@ -149,6 +156,7 @@ export class ListenSubscriptions {
    * connections (no UNLISTEN is sent: its connection may be the one that is gone).
    */
   close(): void {
+    this.#closed = true;
     for (const subscription of this.#subscriptions) {
       subscription.closed = true;
       subscription.attachment?.done();
