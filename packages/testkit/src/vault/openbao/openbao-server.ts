@@ -10,6 +10,7 @@ import { TestBackendStartError } from '../../errors.js';
 import { freePort } from '../../support/free-port.js';
 import { type ProcessWatchdog, startProcessWatchdog } from '../../support/process-watchdog.js';
 import { terminateProcess } from '../../support/terminate-process.js';
+import { waitUntilStopped } from '../../support/wait-until-stopped.js';
 
 const HOST = '127.0.0.1';
 const START_ATTEMPTS = 3;
@@ -22,7 +23,10 @@ export interface OpenBaoServer {
   readonly address: string;
   readonly rootToken: string;
   readonly pid: number;
-  /** SIGSTOP: the server keeps its sockets but answers nothing, as a hung or partitioned Vault. */
+  /**
+   * SIGSTOP: the server keeps its sockets but answers nothing, as a hung or partitioned Vault.
+   * Returns once every thread has stopped.
+   */
   suspend(): void;
   /** SIGCONT after `suspend`. */
   resume(): void;
@@ -130,7 +134,10 @@ function running(
     address: state.address,
     rootToken: state.rootToken,
     pid: child.pid ?? 0,
-    suspend: () => signal('SIGSTOP'),
+    suspend: () => {
+      signal('SIGSTOP');
+      if (child.pid !== undefined) waitUntilStopped(child.pid);
+    },
     resume: () => signal('SIGCONT'),
     stop: () => {
       stopping ??= (async () => {
