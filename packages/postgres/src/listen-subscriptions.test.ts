@@ -85,12 +85,18 @@ class FakeRouter {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
+/** Subscriptions on a router serving lease `a`, and the lease `b` a rotation moves them to. */
+function twoLeases() {
+  const a = new FakeInstance('a');
+  const b = new FakeInstance('b');
+  const router = new FakeRouter(a);
+  const subscriptions = new ListenSubscriptions(router as unknown as LeaseRouter);
+  return { a, b, router, subscriptions };
+}
+
 describe('ListenSubscriptions', () => {
   it('moves a listener to the new instance on rotation and lets go of the old one', async () => {
-    const a = new FakeInstance('a');
-    const b = new FakeInstance('b');
-    const router = new FakeRouter(a);
-    const subscriptions = new ListenSubscriptions(router as unknown as LeaseRouter);
+    const { a, b, router, subscriptions } = twoLeases();
     const meta = await subscriptions.listen('ch', () => {});
     expect([a.work, a.listening]).toEqual([1, 1]);
 
@@ -105,10 +111,7 @@ describe('ListenSubscriptions', () => {
   it('lets go of the new instance when unlisten() runs while a move is attaching (no hold left for end() to wait on)', async () => {
     // CI saw sql.end() wait forever: unlisten() cleared the subscription's attachment after the move
     // had set it to the new instance, so neither released the new instance's hold.
-    const a = new FakeInstance('a');
-    const b = new FakeInstance('b');
-    const router = new FakeRouter(a);
-    const subscriptions = new ListenSubscriptions(router as unknown as LeaseRouter);
+    const { a, b, router, subscriptions } = twoLeases();
     const meta = await subscriptions.listen('ch', () => {});
 
     const bListens = deferred();
@@ -129,10 +132,7 @@ describe('ListenSubscriptions', () => {
   });
 
   it('lets go of both instances when sql.end() closes the subscriptions while a move is attaching', async () => {
-    const a = new FakeInstance('a');
-    const b = new FakeInstance('b');
-    const router = new FakeRouter(a);
-    const subscriptions = new ListenSubscriptions(router as unknown as LeaseRouter);
+    const { a, b, router, subscriptions } = twoLeases();
     await subscriptions.listen('ch', () => {});
 
     const bListens = deferred();
@@ -147,9 +147,7 @@ describe('ListenSubscriptions', () => {
   });
 
   it('rejects a listen() that sql.end() overtook with CONNECTION_ENDED and lets go of its instance', async () => {
-    const a = new FakeInstance('a');
-    const router = new FakeRouter(a);
-    const subscriptions = new ListenSubscriptions(router as unknown as LeaseRouter);
+    const { a, subscriptions } = twoLeases();
     const aListens = deferred();
     a.listenGate = aListens.promise;
 
