@@ -5,6 +5,7 @@ export type {
   CredentialProvider,
   DatabaseCredentials,
   LeaseHandle,
+  LeaseVerdict,
 } from './credentials/credential-provider.js';
 export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
 export {

@@ -1,7 +1,7 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { isCurrent, leaseAwareKnexClient } from './knex-pg-client.js';
+import { isCurrentOnceChecked, leaseAwareKnexClient } from './knex-pg-client.js';
 
 /** Options of {@link dataverkConfig}: any knex config except what dataverk sets, plus the provider. */
 export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection'> {
@@ -50,7 +50,7 @@ export function dataverkConfig(name: string, options: DataverkKnexOptions = {}):
     pool: {
       ...pool,
       validate: async (connection: pg.Client) => {
-        if (!isCurrent(provider, name, connection)) return false;
+        if (!(await isCurrentOnceChecked(provider, name, connection))) return false;
         return userValidate === undefined ? true : Boolean(await userValidate(connection));
       },
     },

@@ -4,9 +4,12 @@ import {
   closeRevokingLeases,
   hasCode,
   LOGIN_REFUSED_CODES,
+  leaseCheckInFlight,
+  leaseStillServed,
   onRotation,
   PoolLeases,
-  REVOKED_SESSION_CODES,
+  SUSPECT_SESSION_CODES,
+  suspectLease,
 } from '@dataverk/core/adapter-support';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -15,11 +18,9 @@ const require = createRequire(import.meta.url);
 // knex's own PostgreSQL client; knex ships no types for the deep path, only for the base class.
 const KnexPostgresClient = require('knex/lib/dialects/postgres/index.js') as typeof Knex.Client;
 
-/** What a connection logged in with, and what the server told it since. */
+/** What a connection logged in with. */
 interface ConnectionLease {
   readonly leaseId: string;
-  /** Set once the server answered with one of `REVOKED_SESSION_CODES`: the lease was revoked early. */
-  revoked: boolean;
 }
 
 /** Every connection our clients made, with its lease (connections are shared by derived clients). */
@@ -64,8 +65,10 @@ interface ClientInternals {
  *   and the settings URL's session parameters, and releases the handle once, when it ends;
  * - a connect refused with `28P01` invalidates the credentials and retries once with fresh ones
  *   (knex's pool would otherwise fail the query that asked for the connection);
- * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
- *   destroyed when released; the next login then meets `28P01` and fetches fresh credentials;
+ * - a session error that may mean the lease was revoked (`42501`, `57P01`) makes the provider ask
+ *   Vault about the lease; `pool.validate` and new logins wait for the answer: the connection is
+ *   kept when the lease lives (a permission error is the caller's own), and every connection on
+ *   the lease is destroyed when Vault revoked it;
  * - on rotation, idle connections of the old lease are destroyed at once (one provider listener for
  *   all knex instances), and so is a connection released after its lease was superseded;
  * - `destroy()` stops watching rotations and, with `revokeOnClose`, revokes the leases this
@@ -85,7 +88,7 @@ export function leaseAwareKnexClient(
       const internals = this as unknown as ClientInternals;
       internals.dataverkLeases = new KnexInstanceLeases(
         onRotation(provider, (event) => {
-          if (event.name === name) closeIdleStale(internals.pool, provider, name);
+          if (event.name === name) void closeIdleStale(internals.pool, provider, name);
         }),
       );
     }
@@ -140,9 +143,9 @@ export function leaseAwareKnexClient(
         release();
         throw error;
       }
-      const lease: ConnectionLease = { leaseId: handle.credentials.leaseId, revoked: false };
+      const lease: ConnectionLease = { leaseId: handle.credentials.leaseId };
       leaseOfConnection.set(connection, lease);
-      watchForRevokedSession(connection, lease);
+      watchSessionErrors(connection, () => void suspectLease(provider, name, lease.leaseId));
       connection.once('end', release);
       return connection;
     }
@@ -150,7 +153,7 @@ export function leaseAwareKnexClient(
     override releaseConnection(connection: pg.Client): Promise<void> {
       const released = super.releaseConnection(connection);
       if (!isCurrent(provider, name, connection)) {
-        closeIdleStale((this as unknown as ClientInternals).pool, provider, name);
+        void closeIdleStale((this as unknown as ClientInternals).pool, provider, name);
       }
       return released;
     }
@@ -159,12 +162,24 @@ export function leaseAwareKnexClient(
 }
 
 /**
- * Takes idle connections of a superseded lease out of tarn's free list and destroys them, the way
- * tarn's own reaping does, so that their lease handles are released now rather than at idle timeout.
+ * Takes idle connections whose lease is no longer served (`leaseStillServed`: superseded, or over)
+ * out of tarn's free list and destroys them, the way tarn's own reaping does, so that their lease
+ * handles are released now rather than at idle timeout. A lease inside its safety margin that the
+ * provider still serves (Vault down) keeps its connections.
  */
-function closeIdleStale(pool: TarnInternals | undefined, provider: CredentialProvider, name: string): void {
+async function closeIdleStale(
+  pool: TarnInternals | undefined,
+  provider: CredentialProvider,
+  name: string,
+): Promise<void> {
   if (pool === undefined) return;
-  const stale = pool.free.filter((item) => !isCurrent(provider, name, item.resource));
+  const leaseOf = (item: { resource: pg.Client }) => leaseOfConnection.get(item.resource)?.leaseId;
+  const retired = new Set<string | undefined>();
+  for (const leaseId of new Set(pool.free.map(leaseOf))) {
+    if (leaseId === undefined || !(await leaseStillServed(provider, name, leaseId))) retired.add(leaseId);
+  }
+  // The free list may have changed while the provider answered: take what is in it now.
+  const stale = pool.free.filter((item) => retired.has(leaseOf(item)));
   if (stale.length === 0) return;
   pool.free = pool.free.filter((item) => !stale.includes(item));
   for (const item of stale) {
@@ -173,20 +188,39 @@ function closeIdleStale(pool: TarnInternals | undefined, provider: CredentialPro
   }
 }
 
-/** True while the connection's lease is the current one, not inside the safety margin, not revoked early. */
+/** True while the connection's lease is the current one, not inside the safety margin. */
 export function isCurrent(provider: CredentialProvider, name: string, connection: pg.Client): boolean {
   const lease = leaseOfConnection.get(connection);
-  return lease !== undefined && !lease.revoked && provider.isCurrent(name, lease.leaseId);
+  return lease !== undefined && provider.isCurrent(name, lease.leaseId);
 }
 
-/** Flags the connection when the server reports its lease revoked under it (every error passes here). */
-function watchForRevokedSession(connection: pg.Client, lease: ConnectionLease): void {
+/**
+ * Whether the pool may keep the connection: once the provider has answered a check of its lease in
+ * flight (after a session error that may mean it was revoked), while the provider still serves its
+ * lease (`leaseStillServed`: current, or inside its safety margin with nothing better to get).
+ */
+export async function isCurrentOnceChecked(
+  provider: CredentialProvider,
+  name: string,
+  connection: pg.Client,
+): Promise<boolean> {
+  const lease = leaseOfConnection.get(connection);
+  const checking = lease === undefined ? undefined : leaseCheckInFlight(provider, name, lease.leaseId);
+  if (checking !== undefined) await checking;
+  return lease !== undefined && (await leaseStillServed(provider, name, lease.leaseId));
+}
+
+/**
+ * Calls `suspect` on every server error that may mean the lease was revoked (every error of the
+ * connection passes here, whichever way the query was made); the provider then asks Vault.
+ */
+function watchSessionErrors(connection: pg.Client, suspect: () => void): void {
   const wire = (
     connection as unknown as {
       connection: { on(event: 'errorMessage', listener: (m: { code?: string }) => void): void };
     }
   ).connection;
   wire.on('errorMessage', (message) => {
-    if (REVOKED_SESSION_CODES.has(message.code ?? '')) lease.revoked = true;
+    if (SUSPECT_SESSION_CODES.has(message.code ?? '')) suspect();
   });
 }

@@ -57,8 +57,10 @@ type ConnectCallback = (
  *   checked-out ones are closed when released; an open transaction is never interrupted;
  * - a connect that fails with `28P01` (or `28000`, role gone) invalidates the credentials and is
  *   retried once;
- * - a connection whose session answered `42501` or `57P01` (its lease was revoked early) is
- *   closed on release instead of being pooled again;
+ * - a session error that may mean the lease was revoked (`42501`, `57P01`) makes the provider ask
+ *   Vault about the lease: a checkout of that connection waits for the answer, new logins on the
+ *   lease too; it is pooled again when the lease lives (a permission error is the caller's own), and
+ *   closed, with every connection on the lease, when Vault revoked it;
  * - a connection that dies, idle or checked out (PostgreSQL restarted, session terminated), is
  *   dropped without crashing the process when nobody listens to `pool.on('error')`;
  * - `pool.options.user` / `password` follow the current lease;
@@ -164,6 +166,8 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
         }
         throw error;
       }
+      const checking = client.leaseCheck();
+      if (checking !== undefined) await checking;
       if (client.fresh || this.#isCurrent(client)) {
         client.fresh = false;
         this.#retireOnRelease(client);
@@ -175,9 +179,7 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
   }
 
   #isCurrent(client: LeasedClient): boolean {
-    return (
-      !client.revoked && client.leaseId !== undefined && this.#provider.isCurrent(this.settingsName, client.leaseId)
-    );
+    return client.leaseId !== undefined && this.#provider.isCurrent(this.settingsName, client.leaseId);
   }
 
   /**

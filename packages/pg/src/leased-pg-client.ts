@@ -6,7 +6,13 @@ import {
   pgConnectionOptions,
 } from '@dataverk/core';
 import type { PoolLeases } from '@dataverk/core/adapter-support';
-import { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from '@dataverk/core/adapter-support';
+import {
+  hasCode,
+  LOGIN_REFUSED_CODES,
+  leaseCheckInFlight,
+  SUSPECT_SESSION_CODES,
+  suspectLease,
+} from '@dataverk/core/adapter-support';
 import pg from 'pg';
 
 /** A pooled pg client that logs in with the lease it holds. */
@@ -15,8 +21,11 @@ export interface LeasedClient extends pg.Client {
   readonly leaseId: string | undefined;
   /** True until the pool has handed this connection out once (it was just made with current credentials). */
   fresh: boolean;
-  /** True once the server answered with a {@link REVOKED_SESSION_CODES} error: never pool it again. */
-  readonly revoked: boolean;
+  /**
+   * The provider's check of this connection's lease after the session answered `42501` or `57P01`,
+   * while it runs; a checkout waits for it, then keeps the connection if the lease is still current.
+   */
+  leaseCheck(): Promise<unknown> | undefined;
 }
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
@@ -43,7 +52,6 @@ export function leasedClientClass(
   return class DataverkPgClient extends pg.Client implements LeasedClient {
     leaseId: string | undefined;
     fresh = true;
-    revoked = false;
     readonly #shared: SharedOptions;
     readonly #deadline: ConnectDeadline | undefined;
 
@@ -81,12 +89,17 @@ export function leasedClientClass(
         throw error;
       }
       // Every error the server sends passes here, whichever way the query was made (pool.query, client.query, cursors).
+      // The code alone does not say whether the lease was revoked or the query was not allowed: the provider asks Vault.
       (this as unknown as ClientInternals).connection.on('errorMessage', (message) => {
-        if (REVOKED_SESSION_CODES.has(message.code ?? '')) this.revoked = true;
+        if (SUSPECT_SESSION_CODES.has(message.code ?? '')) void suspectLease(provider, name, leaseId);
       });
       this.leaseId = leaseId;
       this.once('end', release);
       return this;
+    }
+
+    leaseCheck(): Promise<unknown> | undefined {
+      return this.leaseId === undefined ? undefined : leaseCheckInFlight(provider, name, this.leaseId);
     }
 
     async #acquire(): Promise<LeaseHandle> {

@@ -3,9 +3,11 @@ import {
   closeRevokingLeases,
   hasCode,
   LOGIN_REFUSED_CODES,
+  leaseCheckInFlight,
   onRotation,
   PoolLeases,
-  REVOKED_SESSION_CODES,
+  SUSPECT_SESSION_CODES,
+  suspectLease,
 } from '@dataverk/core/adapter-support';
 import postgres from 'postgres';
 import { sqlEnded } from './errors.js';
@@ -42,8 +44,11 @@ export interface LeaseRouterOptions {
  * - on `rotated`, the instance of the superseded lease is retired: it ends once its queries,
  *   transactions, reserved connections and listeners are done, then its handle is released;
  * - a login refused (`28P01`/`28000`) invalidates the lease and the query is sent once more, to an
- *   instance on fresh credentials; a session error saying the lease was revoked (`42501`, `57P01`)
- *   retires the instance (the next login then meets `28P01`).
+ *   instance on fresh credentials;
+ * - a session error that may mean the lease was revoked (`42501`, `57P01`) makes the provider ask
+ *   Vault about it; until it answers no work goes to the instance (it could open connections on
+ *   a lease being revoked): work waits for the provider's lease. A lease that lives keeps its
+ *   instance (a permission error is the caller's own); one Vault revoked retires it.
  */
 export class LeaseRouter {
   readonly #name: string;
@@ -183,7 +188,7 @@ export class LeaseRouter {
     if (current === undefined || current.retired || !this.#provider.isCurrent(this.#name, current.leaseId)) {
       return undefined;
     }
-    return current;
+    return leaseCheckInFlight(this.#provider, this.#name, current.leaseId) === undefined ? current : undefined;
   }
 
   async #open(): Promise<LeaseInstance> {
@@ -243,7 +248,13 @@ export class LeaseRouter {
       this.#retire(instance, true);
       return true;
     }
-    if (hasCode(error, REVOKED_SESSION_CODES) || hasCode(error, CONNECTION_LOST_CODES)) this.#retire(instance, true);
+    if (hasCode(error, SUSPECT_SESSION_CODES)) {
+      void suspectLease(this.#provider, this.#name, instance.leaseId).then(() => {
+        if (!this.#provider.isCurrent(this.#name, instance.leaseId)) this.#retire(instance, true);
+      });
+    } else if (hasCode(error, CONNECTION_LOST_CODES)) {
+      this.#retire(instance, true);
+    }
     return false;
   }
 

@@ -22,4 +22,5 @@ export {
 } from '../lease/lease-timing.js';
 export { onProviderEvent, onRotation } from './on-provider-event.js';
 export { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
-export { hasCode, LOGIN_REFUSED_CODES, REVOKED_SESSION_CODES } from './session-error-codes.js';
+export { hasCode, LOGIN_REFUSED_CODES, SUSPECT_SESSION_CODES } from './session-error-codes.js';
+export { leaseCheckInFlight, suspectLease } from './suspect-lease.js';

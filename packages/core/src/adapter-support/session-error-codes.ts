@@ -6,11 +6,14 @@
 export const LOGIN_REFUSED_CODES: ReadonlySet<string> = new Set(['28P01', '28000']);
 
 /**
- * Errors on an open session that mean its lease was revoked early: `42501` (Vault's default
+ * Errors on an open session that *may* mean its lease was revoked early: `42501` (Vault's default
  * revocation took the role's privileges and dropped it; the session lives on) and `57P01` (the
- * operator's revocation terminated it). Such a connection is closed rather than pooled again.
+ * operator's revocation terminated it). Neither proves it: `42501` is also a table the role may
+ * not read or a row-level-security `WITH CHECK` violation, `57P01` an administrator's
+ * `pg_terminate_backend` or a server shutdown. Pools hand such an error to {@link suspectLease},
+ * which asks the provider, and keep or retire the connection by what it found.
  */
-export const REVOKED_SESSION_CODES: ReadonlySet<string> = new Set(['42501', '57P01']);
+export const SUSPECT_SESSION_CODES: ReadonlySet<string> = new Set(['42501', '57P01']);
 
 /** True when `error` carries one of `codes` (PostgreSQL's SQLSTATE, as pg reports it). */
 export function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {

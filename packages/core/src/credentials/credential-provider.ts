@@ -68,6 +68,14 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * What {@link CredentialProvider.checkLease} found: `live` (the source still holds the lease: the
+ * session error was the session's own), `ended` (revoked or expired: the provider dropped it and
+ * the next login gets new credentials), `replaced` (no longer the current lease: superseded, or
+ * replaced now because the source could not say), `unknown` (could not say; still current).
+ */
+export type LeaseVerdict = 'live' | 'ended' | 'replaced' | 'unknown';
+
 /** Events a provider emits; none carries a password. */
 export interface CredentialEvents {
   issued: { name: string; leaseId: string; user: string; expiresAt: number };
@@ -107,6 +115,18 @@ export interface CredentialProvider {
    * at once after a first refusal, then 1, 2, 4 and 5 s apart while refusals follow one another.
    */
   invalidate(name: string, leaseId?: string): void;
+  /**
+   * A session on `leaseId` failed in a way that may mean the lease was revoked under it (`42501`,
+   * `57P01`) or may be its own error (a table the role may not read). Asks the source about the
+   * lease (one check per lease at a time; new logins on it wait for the answer) and resolves, never
+   * rejecting, once it knows; a pool then keeps or retires the connection by
+   * {@link CredentialProvider.isCurrent}. Optional: without it, adapters take `isCurrent` as it is.
+   *
+   * @example
+   * await provider.checkLease?.('postgres_database', connection.leaseId);
+   * if (!provider.isCurrent('postgres_database', connection.leaseId)) connection.end();
+   */
+  checkLease?(name: string, leaseId: string): Promise<LeaseVerdict>;
   on<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
   off<E extends keyof CredentialEvents>(event: E, listener: (payload: CredentialEvents[E]) => void): this;
   close(options?: { readonly revoke?: boolean }): Promise<void>;

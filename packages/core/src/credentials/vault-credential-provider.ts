@@ -13,7 +13,9 @@ import type {
   CredentialProvider,
   DatabaseCredentials,
   LeaseHandle,
+  LeaseVerdict,
 } from './credential-provider.js';
+import { LeaseChecks } from './lease-checks.js';
 import { leaseHandle } from './lease-handle.js';
 import { LeaseLedger } from './lease-ledger.js';
 import { type DatabaseSettingsResolver, NameLeases } from './name-leases.js';
@@ -77,6 +79,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   readonly #lastErrors = new Map<string, RecordedError>();
   readonly #ledger: LeaseLedger;
   readonly #context: ConstructorParameters<typeof NameLeases>[1];
+  readonly #checks: LeaseChecks;
   readonly #pending = new Set<Promise<unknown>>();
   /** The last revocation asked of Vault; the next one waits for it (see `#revoke`). */
   #revocations: Promise<void> = Promise.resolve();
@@ -104,6 +107,12 @@ export class VaultCredentialProvider implements CredentialProvider {
       track: (promise) => this.#track(promise),
       sleep: (ms) => this.#sleep(ms),
     };
+    this.#checks = new LeaseChecks({
+      clock: this.#clock,
+      vault: () => this.#vault,
+      leases: (name) => this.#names.get(name),
+      track: (promise) => this.#track(promise),
+    });
   }
 
   getCredentials(name: string): Promise<DatabaseCredentials> {
@@ -114,7 +123,13 @@ export class VaultCredentialProvider implements CredentialProvider {
     if (this.#closed) throw providerClosed(name);
     const leases = this.#leases(name);
     const fresh = leases.fresh();
-    if (fresh !== undefined) return fresh;
+    if (fresh !== undefined) {
+      // A session error put this lease in doubt: nothing logs in on it before Vault has answered.
+      const checking = this.#checks.running(name, fresh.leaseId);
+      if (checking === undefined) return fresh;
+      await checking;
+      return this.#credentials(name);
+    }
     try {
       return await leases.refresh(true);
     } catch (error) {
@@ -165,6 +180,18 @@ export class VaultCredentialProvider implements CredentialProvider {
 
   invalidate(name: string, leaseId?: string): void {
     this.#names.get(name)?.invalidate(leaseId);
+  }
+
+  /**
+   * Asks Vault whether `leaseId` still lives after a session error that may mean it was revoked
+   * (see {@link CredentialProvider.checkLease}); until it answers, no login gets this lease.
+   *
+   * @example
+   * const verdict = await provider.checkLease('postgres_database', leaseId); // 'live' after a user's own 42501
+   */
+  checkLease(name: string, leaseId: string): Promise<LeaseVerdict> {
+    if (this.#closed) return Promise.resolve(this.isCurrent(name, leaseId) ? 'unknown' : 'replaced');
+    return this.#checks.check(name, leaseId);
   }
 
   /** Handles (connections) still counted on `leaseId`. */
