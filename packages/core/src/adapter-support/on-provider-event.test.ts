@@ -63,4 +63,13 @@ describe('onRotation', () => {
     emitter.emit('rotated', rotation);
     expect(seen).toEqual(['first', 'second', 'second']);
   });
+
+  it('does not pass on a "rotation" to the lease already held (a provider reporting a proxy cache hit as one)', () => {
+    const { provider, emitter } = eventProvider();
+    const seen: string[] = [];
+    onRotation(provider, (event) => seen.push(event.leaseId));
+    emitter.emit('rotated', { ...rotation, leaseId: rotation.previousLeaseId });
+    emitter.emit('rotated', rotation);
+    expect(seen).toEqual([rotation.leaseId]);
+  });
 });

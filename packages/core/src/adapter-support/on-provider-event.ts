@@ -38,9 +38,15 @@ export function onProviderEvent<E extends EventName>(
   };
 }
 
-/** {@link onProviderEvent} for `rotated`. */
+/**
+ * {@link onProviderEvent} for `rotated`. A "rotation" to the lease already held is not passed on:
+ * a pool that retired its connections for it would log every one of them in again on the same
+ * lease (a provider in front of a Vault Agent / Proxy cache could report one).
+ */
 export function onRotation(provider: CredentialProvider, listener: Listener<'rotated'>): () => void {
-  return onProviderEvent(provider, 'rotated', listener);
+  return onProviderEvent(provider, 'rotated', (event) => {
+    if (event.previousLeaseId !== event.leaseId) listener(event);
+  });
 }
 
 function listenTo<E extends EventName>(provider: CredentialProvider, event: E): Fanout {

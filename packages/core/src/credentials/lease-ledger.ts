@@ -43,10 +43,16 @@ export class LeaseLedger {
     this.#actions = actions;
   }
 
-  /** Starts tracking a lease; it ends at `credentials.expiresAt`. */
+  /**
+   * Starts tracking a lease as current; it ends at `credentials.expiresAt`. A lease tracked already
+   * (a Vault Agent / Proxy cache handed it back) keeps its entry and the handles counted on it.
+   */
   add(credentials: DatabaseCredentials): void {
-    const entry: LedgerEntry = { credentials, refs: 0, superseded: false, expiryTimer: undefined };
-    this.#entries.set(keyOf(credentials.name, credentials.leaseId), entry);
+    const key = keyOf(credentials.name, credentials.leaseId);
+    const entry = this.#entries.get(key) ?? { credentials, refs: 0, superseded: false, expiryTimer: undefined };
+    entry.credentials = credentials;
+    entry.superseded = false;
+    this.#entries.set(key, entry);
     this.#armExpiry(entry);
   }
 

@@ -78,3 +78,39 @@ describe('LeaseScheduler at production lengths (fake time)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('LeaseScheduler.regranted: a replacement handed back the same lease (a proxy cache)', () => {
+  it('1 h lease no one renews, every read answers it: re-reads spaced by backoff, none past the end', async () => {
+    const clock = new ManualClock(0);
+    const endsAt = HOUR;
+    const calls: { at: number; step: 'renew' | 'replace' }[] = [];
+    const scheduler: LeaseScheduler = new LeaseScheduler(clock, () => 0.5, {
+      // A lookup through the cache: the time left, never extended.
+      renew: async () => {
+        calls.push({ at: clock.now(), step: 'renew' });
+        return { remainingMs: endsAt - clock.now(), renewable: true };
+      },
+      replace: async () => {
+        calls.push({ at: clock.now(), step: 'replace' });
+        scheduler.regranted({ remainingMs: endsAt - clock.now(), renewable: true });
+      },
+      endsAt: () => endsAt,
+      notBefore: () => 0,
+      isFinal: () => false,
+      failed: () => {},
+    });
+    scheduler.granted({ remainingMs: HOUR, renewable: true });
+    await clock.advance(2 * HOUR);
+    const reads = calls.filter((c) => c.step === 'replace');
+    const gaps = reads.slice(1).map((c, i) => c.at - (reads[i]?.at ?? 0));
+    console.log(
+      `[scheduler] same lease handed back: ${calls.length} requests, re-reads ${gaps.map((g) => g / 1000)} s apart`,
+    );
+    expect(calls.every((c) => c.at < endsAt)).toBe(true);
+    expect(calls.length).toBeLessThanOrEqual(25);
+    // A renewal that comes back short is followed by a read at once (rule 3); re-reads of the same
+    // lease are never closer than rule 7's 5 s.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(5_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

@@ -49,6 +49,10 @@ export class LeaseScheduler {
   readonly #tasks: LifetimeTasks;
   /** The first grant's duration: what renewals ask for (Go's `increment`) and what scales backoff. */
   #leaseMs = 0;
+  /** What the next renewal is compared with (rule 3): the first grant, or the last re-read's. */
+  #requestedMs = 0;
+  /** Replacements in a row that handed back this same lifetime (see {@link regranted}). */
+  #rereads = 0;
   #priorMs = 0;
   #graceMs = 0;
   #attempt = 0;
@@ -76,8 +80,11 @@ export class LeaseScheduler {
   /** Vault granted (a first read, or a renewal): plan the next step (rules 1–4). */
   granted(grant: LifetimeGrant): void {
     if (this.#stopped) return;
-    const requestedMs = this.#leaseMs === 0 ? undefined : this.#leaseMs;
-    if (this.#leaseMs === 0) this.#leaseMs = grant.remainingMs;
+    const requestedMs = this.#requestedMs === 0 ? undefined : this.#requestedMs;
+    if (this.#leaseMs === 0) {
+      this.#leaseMs = grant.remainingMs;
+      this.#requestedMs = grant.remainingMs;
+    }
     this.#attempt = 0;
     const plan = planAfterGrant(
       {
@@ -91,8 +98,37 @@ export class LeaseScheduler {
     );
     this.#priorMs = grant.remainingMs;
     this.#graceMs = plan.graceMs;
+    if (plan.action === 'renew') this.#rereads = 0;
     if (this.#replaceRequested) this.#arm(0, () => this.#replace());
     else this.#arm(plan.delayMs, plan.action === 'renew' ? () => this.#renew() : () => this.#replace());
+  }
+
+  /**
+   * A replacement handed back this same lifetime: a caching Vault Agent / Proxy answers a read with
+   * the lease it holds until it evicts it, so there is nothing to move to yet. Plans from the
+   * lifetime's real end as a new watcher on it would (rules 1–4 for a first grant of
+   * `grant.remainingMs`: the cache renews it on its own schedule), and compares the next renewal
+   * with this grant, not the first. Re-reads in a row are at least rule 6's backoff apart and stop
+   * at the end (rule 8): a cache that keeps answering the same lease is never asked in a loop.
+   */
+  regranted(grant: LifetimeGrant): void {
+    if (this.#stopped) return;
+    this.#replaceRequested = false;
+    this.#rereads++;
+    this.#requestedMs = grant.remainingMs;
+    const first = { remainingMs: grant.remainingMs, priorMs: 0, graceMs: 0, renewable: grant.renewable };
+    const plan = planAfterGrant(first, this.#random);
+    this.#priorMs = grant.remainingMs;
+    this.#graceMs = plan.graceMs;
+    const untilEnd = this.#tasks.endsAt() - this.#clock.now();
+    const floorMs = backoffDelay(this.#rereads, this.#leaseMs, untilEnd, this.#random);
+    if (floorMs === undefined) {
+      this.#timer?.cancel();
+      this.#timer = undefined;
+      return;
+    }
+    const step = plan.action === 'renew' ? () => this.#renew() : () => this.#replace();
+    this.#arm(Math.max(plan.delayMs, floorMs), step);
   }
 
   /** Replace now, while the current lifetime still runs (rule 5: its token was superseded). */

@@ -92,4 +92,29 @@ describe('agentSharedLeases: leases shared through a caching proxy', () => {
     // Renewing a final lease reports it as ending now, so that the provider moves on.
     expect(await sharedA.renewLease('OLD', 3600)).toMatchObject({ leaseDuration: 0, renewable: false });
   });
+
+  it('forgets a lease once it has ended: the first TTLs it keeps do not grow with every lease read', async () => {
+    // Judged by the first TTL remembered for its id: a lease read again under an id whose lease
+    // ended long ago is judged by its own TTL, not by the stale one.
+    const reads: Record<string, string> = { 'database/creds/app': 'L1' };
+    const lookups = { L1: { ttl: 3600, expireIn: 3600, renewedAgo: 0 } };
+    let at = NOW;
+    const { vault, calls } = stubProxy({ reads, lookups });
+    const shared = agentSharedLeases(vault, { now: () => at });
+    expect((await shared.readDatabaseCredentials('database/creds/app')).leaseDuration).toBe(3540);
+    at += 2 * 3600_000; // L1 ended an hour ago
+    const short = stubProxy({ reads, lookups: { L1: { ttl: 100, expireIn: 7300, renewedAgo: -7200 } } });
+    Object.assign(vault, {
+      readDatabaseCredentials: async (path: string) => ({
+        ...(await short.vault.readDatabaseCredentials(path)),
+        leaseDuration: 100,
+      }),
+      write: short.vault.write,
+    });
+    const again = await shared.readDatabaseCredentials('database/creds/app');
+    // Its own TTL of 100 s: 10 % safety, not final (a stale 3600 s would make it final at once).
+    expect(short.calls.filter((c) => c.includes(SUCCESSOR_PARAMETER))).toEqual([]);
+    expect(again.leaseDuration).toBeCloseTo(90, 3);
+    expect(calls).toHaveLength(2);
+  });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FirstTtls } from './first-ttls.js';
 import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultResponse } from './vault-client.js';
 
 /** Below this share of its first TTL a lease is no longer being renewed: the proxy renews at about a third. */
@@ -58,14 +59,17 @@ export function agentSharedLeases(
   } = {},
 ): VaultClient {
   const now = options.now ?? Date.now;
-  /** Each lease's TTL as first read (the role's TTL, as the proxy renews it). */
-  const firstTtl = new Map<string, number>();
+  const firstTtls = new FirstTtls();
   const inspect = async (leaseId: string): Promise<LeaseState | undefined> => {
     const data = (await vault.write('sys/leases/lookup', { lease_id: leaseId }))?.data;
     const ttl = data?.ttl;
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl)) return undefined;
-    const full = firstTtl.get(leaseId) ?? ttl;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl)) {
+      firstTtls.endsAt(leaseId, undefined);
+      return undefined;
+    }
+    const full = firstTtls.of(leaseId) ?? ttl;
     const expire = Date.parse(String(data?.expire_time ?? ''));
+    firstTtls.endsAt(leaseId, Number.isFinite(expire) ? expire : now() + ttl * 1000);
     const renewed = Date.parse(String(data?.last_renewal ?? ''));
     const cut = Number.isFinite(expire) && Number.isFinite(renewed) && expire - renewed < (full - 1) * 1000;
     // `ttl` is whole seconds, rounded: the expiry itself is exact, so it wins when it is earlier.
@@ -75,7 +79,9 @@ export function agentSharedLeases(
   };
   const readOnce = async (path: string, options: ReadOptions | undefined) => {
     const secret = await vault.readDatabaseCredentials(path, options);
-    if (secret.leaseId !== '' && !firstTtl.has(secret.leaseId)) firstTtl.set(secret.leaseId, secret.leaseDuration);
+    firstTtls.forgetEnded(now());
+    if (secret.leaseId !== '')
+      firstTtls.remember(secret.leaseId, secret.leaseDuration, now() + secret.leaseDuration * 1000);
     return { secret, state: secret.leaseId === '' ? undefined : await inspect(secret.leaseId) };
   };
   return {
