@@ -4,7 +4,7 @@ import type { RandomSource } from '../lease/lease-timing.js';
 import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
 import type { DatabaseCredentials } from './credential-provider.js';
-import { databaseCredentials } from './database-credentials.js';
+import { credentialsWith, databaseCredentials } from './database-credentials.js';
 import { boundByCurrentToken, effectiveCredentials, type HeldLease, holdLease } from './held-lease.js';
 import type { LeaseLedger } from './lease-ledger.js';
 import type { ProviderEvents } from './provider-events.js';
@@ -176,6 +176,10 @@ export class NameLeases {
     const { name } = this;
     const context = this.#context;
     const previous = this.#held;
+    // A caching Vault Agent / Proxy answers a read with the lease it holds: that is no rotation.
+    const same =
+      previous !== undefined && credentials.leaseId !== '' && previous.credentials.leaseId === credentials.leaseId;
+    if (same && previous.token === token) return this.#reheld(previous, credentials);
     const held = holdLease(credentials, token, {
       ...context,
       name,
@@ -197,12 +201,29 @@ export class NameLeases {
     }
     token?.superseded.then(() => this.#tokenSuperseded(held));
     const { leaseId, user, expiresAt } = held.credentials;
+    if (same) return held.credentials;
     context.events.emit('issued', { name, leaseId, user, expiresAt });
     if (previous !== undefined) {
       const previousLeaseId = previous.credentials.leaseId;
       context.events.emit('rotated', { name, previousLeaseId, leaseId, user, expiresAt });
     }
     return held.credentials;
+  }
+
+  /**
+   * A read handed back the lease already held: its connections, its ledger entry and their count
+   * stay, and no `rotated` goes out; its end is brought up to date and its schedule planned from
+   * that end (a new read of the same cached lease would change nothing).
+   */
+  #reheld(held: HeldLease, credentials: DatabaseCredentials): DatabaseCredentials {
+    const { leaseDuration, expiresAt, renewable } = credentials;
+    held.leaseEndsAt = expiresAt;
+    held.credentials = credentialsWith(held.credentials, { leaseDuration, expiresAt });
+    const effective = effectiveCredentials(held, this.#context.ledger);
+    this.#context.ledger.extend(effective);
+    this.gate.leaseSurvived();
+    held.scheduler.regranted({ remainingMs: leaseDuration * 1000, renewable });
+    return effective;
   }
 
   /** The client logged in anew: a lease that would outlive its old token is replaced now (rule 5). */
