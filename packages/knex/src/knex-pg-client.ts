@@ -88,7 +88,7 @@ export function leaseAwareKnexClient(
       const internals = this as unknown as ClientInternals;
       internals.dataverkLeases = new KnexInstanceLeases(
         onRotation(provider, (event) => {
-          if (event.name === name) void closeIdleStale(internals.pool, provider, name);
+          if (event.name === name) closeIdleStale(internals.pool, provider, name);
         }),
       );
     }
@@ -152,8 +152,8 @@ export function leaseAwareKnexClient(
 
     override releaseConnection(connection: pg.Client): Promise<void> {
       const released = super.releaseConnection(connection);
-      if (!isCurrent(provider, name, connection)) {
-        void closeIdleStale((this as unknown as ClientInternals).pool, provider, name);
+      if (!isStillServed(provider, name, connection)) {
+        closeIdleStale((this as unknown as ClientInternals).pool, provider, name);
       }
       return released;
     }
@@ -162,24 +162,13 @@ export function leaseAwareKnexClient(
 }
 
 /**
- * Takes idle connections whose lease is no longer served (`leaseStillServed`: superseded, or over)
- * out of tarn's free list and destroys them, the way tarn's own reaping does, so that their lease
- * handles are released now rather than at idle timeout. A lease inside its safety margin that the
- * provider still serves (Vault down) keeps its connections.
+ * Takes idle connections whose lease is no longer served (`leaseStillServed`: superseded, dropped
+ * or over) out of tarn's free list and destroys them, the way tarn's own reaping does, so that
+ * their lease handles are released now rather than at idle timeout.
  */
-async function closeIdleStale(
-  pool: TarnInternals | undefined,
-  provider: CredentialProvider,
-  name: string,
-): Promise<void> {
+function closeIdleStale(pool: TarnInternals | undefined, provider: CredentialProvider, name: string): void {
   if (pool === undefined) return;
-  const leaseOf = (item: { resource: pg.Client }) => leaseOfConnection.get(item.resource)?.leaseId;
-  const retired = new Set<string | undefined>();
-  for (const leaseId of new Set(pool.free.map(leaseOf))) {
-    if (leaseId === undefined || !(await leaseStillServed(provider, name, leaseId))) retired.add(leaseId);
-  }
-  // The free list may have changed while the provider answered: take what is in it now.
-  const stale = pool.free.filter((item) => retired.has(leaseOf(item)));
+  const stale = pool.free.filter((item) => !isStillServed(provider, name, item.resource));
   if (stale.length === 0) return;
   pool.free = pool.free.filter((item) => !stale.includes(item));
   for (const item of stale) {
@@ -188,16 +177,15 @@ async function closeIdleStale(
   }
 }
 
-/** True while the connection's lease is the current one, not inside the safety margin. */
-export function isCurrent(provider: CredentialProvider, name: string, connection: pg.Client): boolean {
+/** True while the provider still serves the connection's lease (see `leaseStillServed`). */
+function isStillServed(provider: CredentialProvider, name: string, connection: pg.Client): boolean {
   const lease = leaseOfConnection.get(connection);
-  return lease !== undefined && provider.isCurrent(name, lease.leaseId);
+  return lease !== undefined && leaseStillServed(provider, name, lease.leaseId);
 }
 
 /**
- * Whether the pool may keep the connection: once the provider has answered a check of its lease in
- * flight (after a session error that may mean it was revoked), while the provider still serves its
- * lease (`leaseStillServed`: current, or inside its safety margin with nothing better to get).
+ * Whether the pool may keep the connection: {@link isStillServed} once the provider has answered a
+ * check of its lease in flight (after a session error that may mean it was revoked).
  */
 export async function isCurrentOnceChecked(
   provider: CredentialProvider,
@@ -207,7 +195,7 @@ export async function isCurrentOnceChecked(
   const lease = leaseOfConnection.get(connection);
   const checking = lease === undefined ? undefined : leaseCheckInFlight(provider, name, lease.leaseId);
   if (checking !== undefined) await checking;
-  return lease !== undefined && (await leaseStillServed(provider, name, lease.leaseId));
+  return isStillServed(provider, name, connection);
 }
 
 /**

@@ -20,6 +20,7 @@ export {
   planAfterGrant,
   retryDelay,
 } from '../lease/lease-timing.js';
+export { leaseStillServed } from './lease-still-served.js';
 export { onProviderEvent, onRotation } from './on-provider-event.js';
 export { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
 export { hasCode, LOGIN_REFUSED_CODES, SUSPECT_SESSION_CODES } from './session-error-codes.js';

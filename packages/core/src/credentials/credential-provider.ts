@@ -106,10 +106,24 @@ export interface CredentialProvider {
   acquire(name: string, options?: AcquireOptions): Promise<LeaseHandle>;
   /**
    * True while `leaseId` is the current lease of `name` and its effective end (lease or token,
-   * whichever is first) is not inside the safety margin. A pool retires connections for which it
-   * turns false.
+   * whichever is first) is not inside the safety margin. A new login gets a lease for which this
+   * is true whenever the source can give one. Pools keep connections by `isStillValid` when the
+   * provider has it (see there), else by this.
    */
   isCurrent(name: string, leaseId: string): boolean;
+  /**
+   * True while `leaseId` is the current lease of `name` and its effective end has not come, fresh
+   * or inside the safety margin: the lease the provider serves while it cannot get a better one
+   * (Vault down past the renewal point). False once it is superseded, dropped (`invalidate`) or
+   * over. A pool keeps a connection while this holds, so that it does not log in again with the
+   * same lease. Optional: adapters fall back on {@link CredentialProvider.isCurrent}.
+   *
+   * @example
+   * if (!(provider.isStillValid?.('postgres_database', leaseId) ?? provider.isCurrent('postgres_database', leaseId))) {
+   *   connection.end();
+   * }
+   */
+  isStillValid?(name: string, leaseId: string): boolean;
   /**
    * Drops the cached credentials of `name` (after a `28P01` on connect); the next get reads anew,
    * at once after a first refusal, then 1, 2, 4 and 5 s apart while refusals follow one another.

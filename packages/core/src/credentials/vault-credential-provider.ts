@@ -178,6 +178,11 @@ export class VaultCredentialProvider implements CredentialProvider {
     return leases?.holds(leaseId) === true && leases.fresh() !== undefined;
   }
 
+  isStillValid(name: string, leaseId: string): boolean {
+    const leases = this.#names.get(name);
+    return leases?.holds(leaseId) === true && leases.stillValid() !== undefined;
+  }
+
   invalidate(name: string, leaseId?: string): void {
     this.#names.get(name)?.invalidate(leaseId);
   }
