@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { waitUntilStopped } from './wait-until-stopped.js';
@@ -14,9 +15,13 @@ function threadStates(pid: number): string[] {
 describe.runIf(process.platform === 'linux')('waitUntilStopped', () => {
   it('returns once every thread of a SIGSTOPped multi-threaded process is stopped', async () => {
     // A busy Node process: several threads (V8 workers, libuv pool), one of them always running.
-    const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    // It says when its script runs (V8's and libuv's threads exist by then); no guess of how long
+    // a loaded machine takes to start Node.
+    const child = spawn(process.execPath, ['-e', 'console.log("running"); for (;;) {}'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await once(child.stdout!, 'data');
       const pid = child.pid!;
       expect(threadStates(pid).length).toBeGreaterThan(1);
       process.kill(pid, 'SIGSTOP');
