@@ -9,12 +9,10 @@ import { boundByCurrentToken, effectiveCredentials, type HeldLease, holdLease } 
 import type { LeaseLedger } from './lease-ledger.js';
 import type { ProviderEvents } from './provider-events.js';
 import { RequestGate } from './request-gate.js';
+import type { SafetyMargin } from './safety-margin.js';
 
 /** Where a settings name's connection string and Vault path come from. */
 export type DatabaseSettingsResolver = (name: string) => Promise<{ connectionString: string; vaultPath: string }>;
-
-const SAFETY_MARGIN_FRACTION = 0.05;
-const SAFETY_MARGIN_MAX_MS = 30_000;
 
 /** What {@link NameLeases} shares with its provider. */
 export interface NameLeasesContext {
@@ -24,7 +22,7 @@ export interface NameLeasesContext {
   readonly resolve: DatabaseSettingsResolver;
   readonly ledger: LeaseLedger;
   readonly events: ProviderEvents;
-  readonly safetyMarginMs: number | undefined;
+  readonly safetyMargin: SafetyMargin;
   readonly closed: () => boolean;
   /** Keeps `close()` waiting for the promise. */
   readonly track: <T>(promise: Promise<T>) => Promise<T>;
@@ -68,8 +66,7 @@ export class NameLeases {
     if (held === undefined) return undefined;
     const { expiresAt } = effectiveCredentials(held, this.#context.ledger);
     const now = this.#context.clock.now();
-    const margin =
-      this.#context.safetyMarginMs ?? Math.min(SAFETY_MARGIN_MAX_MS, held.scheduler.leaseMs * SAFETY_MARGIN_FRACTION);
+    const margin = this.#context.safetyMargin.forLease(held.scheduler.leaseMs, this.name);
     return now < expiresAt - margin || (boundByCurrentToken(held) && now < expiresAt) ? held.credentials : undefined;
   }
 

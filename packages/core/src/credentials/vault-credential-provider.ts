@@ -20,6 +20,7 @@ import { leaseHandle } from './lease-handle.js';
 import { LeaseLedger } from './lease-ledger.js';
 import { type DatabaseSettingsResolver, NameLeases } from './name-leases.js';
 import { ProviderEvents } from './provider-events.js';
+import { SafetyMargin } from './safety-margin.js';
 
 export type { DatabaseSettingsResolver } from './name-leases.js';
 
@@ -32,8 +33,10 @@ export interface VaultCredentialProviderOptions {
   readonly clock?: Clock;
   readonly random?: RandomSource;
   /**
-   * A connection whose lease ends within this margin is retired on checkout. Default: 5 % of the
-   * lease as first granted, at most 30 s.
+   * A connection whose lease ends within this margin is retired on checkout, and the lease is no
+   * longer handed out. Default: 5 % of the lease as first granted, at most 30 s. A margin above a
+   * quarter of a lease (or negative) is clamped to fit that lease, with one process warning
+   * (`DATAVERK_SAFETY_MARGIN_CLAMPED`): at or above the TTL no lease would ever be fresh.
    */
   readonly safetyMarginMs?: number;
   /** `released` (default): revoke a superseded lease once its last handle is released; `never`: let it expire. */
@@ -102,7 +105,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       resolve: options.resolve,
       ledger: this.#ledger,
       events: this.#events,
-      safetyMarginMs: options.safetyMarginMs,
+      safetyMargin: new SafetyMargin(options.safetyMarginMs),
       closed: () => this.#closed,
       track: (promise) => this.#track(promise),
       sleep: (ms) => this.#sleep(ms),
