@@ -1,7 +1,7 @@
 import { DataSource, EntitySchema } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataverkTypeOrmDriver } from '../../examples/orm/dataverk-typeorm-driver.js';
-import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
+import { assertRotationWithoutLoss, probeSql, THREE_ROTATIONS_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
 import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
@@ -53,7 +53,7 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
       return rows[0]!;
     };
 
-    it('runs 30 s of bursty load through DataSource.query and repositories with no failed query', async () => {
+    it('runs bursty load across three rotations through DataSource.query and repositories with no failed query', async () => {
       const sql = probeSql(fixture.table);
       const repository = dataSource.getRepository<Probe>('Probe');
       const rotationsBefore = events.all('rotated').length;
@@ -67,7 +67,7 @@ describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
           return rows[0]!;
         },
         `typeorm/${revocation}`,
-        ROTATION_LOAD,
+        THREE_ROTATIONS_LOAD,
       );
       expect(events.all('rotated').length - rotationsBefore).toBeGreaterThanOrEqual(3);
       expect(await repository.countBy({ note: 'repository' })).toBeGreaterThan(0);

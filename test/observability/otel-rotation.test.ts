@@ -2,7 +2,7 @@ import { createPool } from '@dataverk/pg';
 import { issuedSecretsInProcess } from '@dataverk/testkit';
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertRotationWithoutLoss, probeSql, SHORT_ROTATION_LOAD } from '../rotation/rotation-scenario.js';
+import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
 import { type DatabaseFixture, databaseFixture } from '../support/database-fixture.js';
 import { captureForSecretCheck, leakedSecrets } from '../support/secret-capture.js';
 import { type ExportedPoint, type InstalledOtelSdk, installOtelSdk, parentOf, total } from './otel-sdk.js';
@@ -50,7 +50,7 @@ describe('OpenTelemetry metrics and spans through a rotation (real SDK, PostgreS
         return rows[0]!;
       },
       'otel/pg',
-      SHORT_ROTATION_LOAD,
+      ROTATION_LOAD,
     );
     clearInterval(sampler);
     // A checkout just before the collection puts a connection on the current lease, unless a rotation

@@ -21,17 +21,31 @@ export interface LoadShape {
   /** With bursts: `burstMs` at full concurrency, then `quietMs` with one caller. */
   readonly burstMs?: number;
   readonly quietMs?: number;
+  /**
+   * Ends the run early once it returns true (checked every {@link UNTIL_POLL_MS}): a run waits on
+   * what the servers recorded, `durationMs` is then only its upper bound.
+   */
+  readonly until?: (outcomes: readonly QueryOutcome[]) => boolean;
 }
 
+const UNTIL_POLL_MS = 100;
+
 /**
- * Runs `probe` from `concurrency` workers for `durationMs` and records every outcome. With
+ * Runs `probe` from `concurrency` workers for `durationMs` (or until `until` holds) and records every outcome. With
  * `burstMs`/`quietMs` all workers run during a burst and only worker 0 during the quiet part: the
  * pattern that leaves pooled connections idle across a rotation (DESIGN §6).
  */
 export async function runQueryLoad(probe: ProbeQuery, shape: LoadShape): Promise<QueryOutcome[]> {
   const outcomes: QueryOutcome[] = [];
   const start = Date.now();
-  const end = start + shape.durationMs;
+  let end = start + shape.durationMs;
+  const until = shape.until;
+  const watch = async () => {
+    while (Date.now() < end) {
+      if (until?.(outcomes)) end = Date.now();
+      else await sleep(UNTIL_POLL_MS);
+    }
+  };
   const cycle = (shape.burstMs ?? 0) + (shape.quietMs ?? 0);
   const active = (worker: number, now: number) =>
     worker === 0 || cycle === 0 || (now - start) % cycle < (shape.burstMs ?? 0);
@@ -57,7 +71,7 @@ export async function runQueryLoad(probe: ProbeQuery, shape: LoadShape): Promise
       }
     }
   };
-  await Promise.all(Array.from({ length: shape.concurrency }, (_, id) => worker(id)));
+  await Promise.all([watch(), ...Array.from({ length: shape.concurrency }, (_, id) => worker(id))]);
   return outcomes;
 }
 
