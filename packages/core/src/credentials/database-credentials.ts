@@ -86,7 +86,14 @@ export function databaseCredentials(
   issuedAt: number,
 ): DatabaseCredentials {
   // Static credentials without a TTL never expire as far as we know; Vault rotates them on its own.
-  const expiresAt = secret.leaseDuration > 0 ? issuedAt + secret.leaseDuration * 1000 : Number.POSITIVE_INFINITY;
+  // A lease with 0 s left ends now: Vault never grants 0 (a TTL of 0 asks for the default), so it
+  // is a lease at its very end (e.g. a shared lease's last seconds through `agentSharedLeases`).
+  const expiresAt =
+    secret.leaseDuration > 0
+      ? issuedAt + secret.leaseDuration * 1000
+      : secret.leaseId === ''
+        ? Number.POSITIVE_INFINITY
+        : issuedAt;
   return new LeasedCredentials(name, target, secret, issuedAt, expiresAt);
 }
 

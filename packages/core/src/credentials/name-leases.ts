@@ -193,7 +193,9 @@ export class NameLeases {
       const previousId = previous.credentials.leaseId;
       if (previousId !== credentials.leaseId) context.ledger.supersede(name, previousId);
     }
-    if (Number.isFinite(credentials.expiresAt)) {
+    // A lease with no time left has nothing to renew: the next caller reads anew (a schedule would
+    // re-read at once, again and again, while Vault keeps answering 0).
+    if (Number.isFinite(credentials.expiresAt) && credentials.leaseDuration > 0) {
       held.scheduler.granted({ remainingMs: credentials.leaseDuration * 1000, renewable: credentials.renewable });
     }
     token?.superseded.then(() => this.#tokenSuperseded(held));
