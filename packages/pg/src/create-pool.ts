@@ -166,9 +166,9 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
         }
         throw error;
       }
-      const checking = client.leaseCheck();
-      if (checking !== undefined) await checking;
-      if (client.fresh || this.#isCurrent(client)) {
+      const checked = client.waitForLeaseCheck();
+      const alive = checked === undefined || (await checked);
+      if (alive && (client.fresh || this.#isCurrent(client))) {
         client.fresh = false;
         this.#retireOnRelease(client);
         return client;

@@ -22,10 +22,11 @@ export interface LeasedClient extends pg.Client {
   /** True until the pool has handed this connection out once (it was just made with current credentials). */
   fresh: boolean;
   /**
-   * The provider's check of this connection's lease after the session answered `42501` or `57P01`,
-   * while it runs; a checkout waits for it, then keeps the connection if the lease is still current.
+   * While the provider checks this connection's lease (after a session on it answered `42501` or
+   * `57P01`): resolves once it has answered, `false` when this session ended meanwhile. A checkout
+   * waits for it, then keeps the connection if the lease is still current.
    */
-  leaseCheck(): Promise<unknown> | undefined;
+  waitForLeaseCheck(): Promise<boolean> | undefined;
 }
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
@@ -98,8 +99,20 @@ export function leasedClientClass(
       return this;
     }
 
-    leaseCheck(): Promise<unknown> | undefined {
-      return this.leaseId === undefined ? undefined : leaseCheckInFlight(provider, name, this.leaseId);
+    waitForLeaseCheck(): Promise<boolean> | undefined {
+      const checking = this.leaseId === undefined ? undefined : leaseCheckInFlight(provider, name, this.leaseId);
+      if (checking === undefined) return undefined;
+      // pg-pool took its error listener off this checked-out client: a 57P01 while we wait would
+      // otherwise be thrown. An ended client keeps the listener while pg-pool removes it.
+      let ended = false;
+      const onError = () => {
+        ended = true;
+      };
+      this.on('error', onError);
+      return checking.then(() => {
+        if (!ended) this.off('error', onError);
+        return !ended;
+      });
     }
 
     async #acquire(): Promise<LeaseHandle> {

@@ -37,7 +37,7 @@ export class FakeVaultClient implements VaultClient {
     throw fakeVaultError(404, `no fake for ${path}`);
   }
 
-  async write(): Promise<undefined> {
+  async write(_path: string, _body: Readonly<Record<string, unknown>>): Promise<VaultResponse | undefined> {
     return undefined;
   }
 
