@@ -3,6 +3,7 @@ import {
   closeRevokingLeases,
   hasCode,
   LOGIN_REFUSED_CODES,
+  leaseStillServed,
   onRotation,
   PoolLeases,
 } from '@dataverk/core/adapter-support';
@@ -178,8 +179,9 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
     throw staleConnection(this.settingsName, limit);
   }
 
+  /** The provider still serves the client's lease (`leaseStillServed`: current, or in its margin with nothing better). */
   #isCurrent(client: LeasedClient): boolean {
-    return client.leaseId !== undefined && this.#provider.isCurrent(this.settingsName, client.leaseId);
+    return client.leaseId !== undefined && leaseStillServed(this.#provider, this.settingsName, client.leaseId);
   }
 
   /**
