@@ -48,6 +48,8 @@ export class NameLeases {
   #target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
   /** Duration of the last lease (scales the gate for short test leases); 0 until the name's first lease. */
   #leaseMs = 0;
+  /** Leaves the subscription to the current lease's token (rule 5); a token may never be superseded. */
+  #unwatchToken: (() => void) | undefined;
 
   constructor(name: string, context: NameLeasesContext) {
     this.name = name;
@@ -96,6 +98,7 @@ export class NameLeases {
   /** Stops the schedule (provider closing). */
   stop(): void {
     this.#held?.scheduler.stop();
+    this.#unwatchToken?.();
   }
 
   /**
@@ -198,7 +201,7 @@ export class NameLeases {
     if (Number.isFinite(credentials.expiresAt) && credentials.leaseDuration > 0) {
       held.scheduler.granted({ remainingMs: credentials.leaseDuration * 1000, renewable: credentials.renewable });
     }
-    token?.superseded.then(() => this.#tokenSuperseded(held));
+    this.#watchToken(token);
     const { leaseId, user, expiresAt } = held.credentials;
     if (same) return held.credentials;
     context.events.emit('issued', { name, leaseId, user, expiresAt });
@@ -225,10 +228,20 @@ export class NameLeases {
     return effective;
   }
 
+  /**
+   * One subscription per name, to the token of the lease it holds, left when the next lease is
+   * installed: the listener keeps only this name and the token, never a lease or its password.
+   */
+  #watchToken(token: TokenLifetime | undefined): void {
+    this.#unwatchToken?.();
+    this.#unwatchToken = token?.onSuperseded(() => this.#tokenSuperseded(token));
+  }
+
   /** The client logged in anew: a lease that would outlive its old token is replaced now (rule 5). */
-  #tokenSuperseded(held: HeldLease): void {
-    if (this.#context.closed() || this.#held !== held || held.token === undefined) return;
-    if (held.leaseEndsAt > held.token.expiresAt) held.scheduler.replaceNow();
+  #tokenSuperseded(token: TokenLifetime): void {
+    const held = this.#held;
+    if (this.#context.closed() || held === undefined || held.token !== token) return;
+    if (held.leaseEndsAt > token.expiresAt) held.scheduler.replaceNow();
   }
 }
 

@@ -1,6 +1,7 @@
-import { isDataverkError } from '../errors.js';
+import { isDataverkError, type VaultError } from '../errors.js';
 import { observeVaultRequest } from '../observability/vault-request-telemetry.js';
 import type { VaultCall } from './auth/vault-auth-method.js';
+import { type DeniedOutcome, explainDenied } from './denied-outcome.js';
 import { type RetryPolicy, withRetries } from './retry-policy.js';
 import type { TokenSessionUse } from './shared-token-sessions.js';
 import { toVaultError } from './to-vault-error.js';
@@ -32,8 +33,9 @@ export interface DataverkVaultClientParts {
 
 /**
  * The {@link VaultClient} `createVaultClient()` returns: every call carries the session's token,
- * reads are retried (network errors, 429, 5xx), a 403 triggers one fresh login and one retry when
- * the auth method can log in, responses are validated and failures are typed `VaultError`s.
+ * reads are retried (network errors, 429, 5xx), a 403 has the session check the token (a refused
+ * path is reported as such; a dead token is replaced by a bounded re-login and the request retried
+ * once), responses are validated and failures are typed `VaultError`s.
  */
 export class DataverkVaultClient implements VaultClient {
   readonly address: string;
@@ -88,7 +90,10 @@ export class DataverkVaultClient implements VaultClient {
     await this.#call({ method: 'POST', path: 'auth/token/revoke-self', token }, { retry: false });
   }
 
-  /** Sends with the session's token; on 403 logs in again once (login methods only) and retries once. */
+  /**
+   * Sends with the session's token. On 403 the session checks the token: a valid one means the
+   * path is refused (the error says so); a dead one is replaced, and the request retried once.
+   */
   async #authed(
     request: Omit<VaultRequest, 'token'>,
     retry: boolean,
@@ -99,10 +104,26 @@ export class DataverkVaultClient implements VaultClient {
       return { body, lifetime };
     } catch (error) {
       if (!isDataverkError(error, 'VAULT_PERMISSION_DENIED')) throw error;
-      const fresh = await this.#session.replace(token);
-      if (fresh === undefined) throw error;
-      return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };
+      const outcome = await this.#session.afterDenied(token);
+      if (!('retryWith' in outcome)) throw this.#explained(error, request, outcome);
+      const fresh = outcome.retryWith;
+      try {
+        return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };
+      } catch (again) {
+        if (!isDataverkError(again, 'VAULT_PERMISSION_DENIED')) throw again;
+        // Refused again with the newer token: check it too, but retry no more.
+        const second = await this.#session.afterDenied(fresh.token);
+        throw 'retryWith' in second ? again : this.#explained(again, request, second);
+      }
     }
+  }
+
+  #explained(
+    error: VaultError,
+    request: Omit<VaultRequest, 'token'>,
+    outcome: Exclude<DeniedOutcome, { readonly retryWith: unknown }>,
+  ): VaultError {
+    return explainDenied(error, { ...request, address: this.address, timeoutMs: this.#timeoutMs }, outcome);
   }
 
   // Every request, logins and token renewals included, passes here: one span and one measurement each.

@@ -8,6 +8,8 @@ interface SimToken {
   readonly maxAt: number;
   readonly renewable: boolean;
   revoked: boolean;
+  /** Requests it may still make (Vault's `num_uses`); `Infinity` without a limit. */
+  usesLeft: number;
 }
 
 interface SimLease {
@@ -26,18 +28,24 @@ export interface SimulatedVaultOptions {
   readonly tokenRenewable?: boolean;
   readonly leaseTtl: number;
   readonly leaseMaxTtl: number;
+  /** `num_uses` of login tokens: Vault revokes a token (and its leases) once its uses run out. */
+  readonly tokenNumUses?: number;
+  /** False for leases that cannot be renewed (replaced at ⅔ of their TTL); default true. */
+  readonly leaseRenewable?: boolean;
 }
 
 /**
  * A Vault on the test's clock, behind the {@link VaultTransport} seam: AppRole login, token
  * lookup/renew (capped at the token's max TTL), database creds (capped at the role's max TTL) and
  * lease renew/revoke. As in Vault, a lease ends when the token that read it ends. `down` makes every
- * request fail with 503. Every request is recorded with its time.
+ * request fail with 503; a path in `forbidden` is refused with 403 to every token (no policy allows it).
+ * Every request is recorded with its time.
  */
 export class SimulatedVault implements VaultTransport {
   readonly requests: { readonly at: number; readonly route: string }[] = [];
   readonly tokens = new Map<string, SimToken>();
   readonly leases = new Map<string, SimLease>();
+  readonly forbidden = new Set<string>();
   down = false;
   #serial = 0;
 
@@ -49,7 +57,18 @@ export class SimulatedVault implements VaultTransport {
   /** A token handed to the client as is (`VAULT_TOKEN`), ending in `ttlSeconds`. */
   addToken(id: string, ttlSeconds: number, renewable: boolean): void {
     const expiresAt = this.clock.now() + ttlSeconds * 1000;
-    this.tokens.set(id, { id, expiresAt, maxAt: expiresAt, renewable, revoked: false });
+    this.tokens.set(id, { id, expiresAt, maxAt: expiresAt, renewable, revoked: false, usesLeft: Infinity });
+  }
+
+  /** What an operator's `vault token revoke` does: the token and every lease it read end now. */
+  revokeToken(id: string): void {
+    const token = this.tokens.get(id);
+    if (token !== undefined) token.revoked = true;
+  }
+
+  /** The newest login token (`undefined` before the first login). */
+  get lastLoginToken(): string | undefined {
+    return [...this.tokens.keys()].filter((id) => id.startsWith('hvs.sim-')).at(-1);
   }
 
   /** A lease works when neither it nor the token that read it has ended. */
@@ -70,6 +89,7 @@ export class SimulatedVault implements VaultTransport {
     if (this.down) throw new VaultHttpFailure({ status: 503, errors: ['Vault is sealed'] });
     if (route === 'POST auth/approle/login') return this.#login();
     const token = this.#token(request.token);
+    if (this.forbidden.has(request.path)) throw new VaultHttpFailure({ status: 403, errors: ['permission denied'] });
     if (route === 'GET auth/token/lookup-self') return this.#lookup(token);
     if (route === 'POST auth/token/renew-self') return this.#renewToken(token);
     if (route.startsWith('GET database/creds/')) return this.#read(token, request.path);
@@ -91,6 +111,7 @@ export class SimulatedVault implements VaultTransport {
       maxAt: now + tokenMaxTtl * 1000,
       renewable: this.options.tokenRenewable ?? true,
       revoked: false,
+      usesLeft: this.options.tokenNumUses ?? Infinity,
     };
     this.tokens.set(token.id, token);
     return { auth: { client_token: token.id, lease_duration: tokenTtl, renewable: token.renewable } };
@@ -101,6 +122,9 @@ export class SimulatedVault implements VaultTransport {
     if (token === undefined || token.revoked || this.clock.now() >= token.expiresAt) {
       throw new VaultHttpFailure({ status: 403, errors: ['permission denied'] });
     }
+    // As in Vault, the request that spends the last use still succeeds; the token is revoked after it.
+    token.usesLeft--;
+    if (token.usesLeft <= 0) token.revoked = true;
     return token;
   }
 
@@ -131,7 +155,7 @@ export class SimulatedVault implements VaultTransport {
     return {
       lease_id: lease.id,
       lease_duration: this.options.leaseTtl,
-      renewable: true,
+      renewable: this.options.leaseRenewable ?? true,
       data: { username: `v-sim-${n}`, password: `sim-password-${n}` },
     };
   }

@@ -22,8 +22,18 @@ export interface TokenLifetime {
   readonly renewing: boolean;
   /** True until the client moves on to a newer token. */
   readonly current: boolean;
-  /** Resolves when the client has moved on to a newer token; this one is renewed no more. */
-  readonly superseded: Promise<void>;
+  /**
+   * Calls `listener` once, when the client moves on to a newer token (this one is renewed no more);
+   * soon after, when that has already happened. Returns the unsubscribe function: call it when
+   * whatever the listener serves ends, since a token may never be superseded (a fixed `VAULT_TOKEN`,
+   * a periodic token) and keeps its listeners until then.
+   *
+   * @example
+   * const stop = secret.token?.onSuperseded(() => replaceLease());
+   * // … the lease is replaced for another reason:
+   * stop?.();
+   */
+  onSuperseded(listener: () => void): () => void;
 }
 
 /** A dynamic (or static) database secret read from `<mount>/creds/<role>` or `static-creds`. */
@@ -72,7 +82,9 @@ export interface VaultClient {
   write(path: string, body: Readonly<Record<string, unknown>>): Promise<VaultResponse | undefined>;
   /**
    * Reads database credentials and validates the shape (`data.username`, `data.password`,
-   * `lease_id`, `lease_duration`, `renewable`). A 403 triggers one re-login and one retry.
+   * `lease_id`, `lease_duration`, `renewable`). A 403 has the token checked (`lookup-self`): a dead
+   * token is replaced by a new login (at a bounded rate) and the read retried once; a valid one
+   * means the policy refuses the path, and the error says so.
    */
   readDatabaseCredentials(path: string, options?: ReadOptions): Promise<DatabaseSecret>;
   /** `PUT sys/leases/renew`. `incrementSeconds` is what we ask for; Vault may grant less. */
