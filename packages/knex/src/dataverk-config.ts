@@ -9,9 +9,11 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
   readonly provider?: CredentialProvider;
   /**
    * On `knex.destroy()`, once its connections are closed, revoke the leases this instance leaves
-   * behind: the current one is invalidated (other pools on the same provider move to a new lease,
-   * as after a rotation, and it is revoked once they let go), and `destroy()` waits (up to 10 s) for
-   * Vault to confirm. Default `false`: the provider keeps its current lease for its other users;
+   * behind that no other pool on the same provider still holds, and wait (up to 10 s) for Vault to
+   * confirm. A lease another pool still uses is left to it (revoked once superseded and released,
+   * or by `provider.close({ revoke: true })`): closing one pool never pulls credentials from under
+   * another pool's connections. Revoking the current lease is no refused login: the next pool gets
+   * a new lease at once. Default `false`: the provider keeps its current lease for its other users;
    * `provider.close({ revoke: true })` revokes everything.
    */
   readonly revokeOnClose?: boolean;

@@ -72,7 +72,7 @@ interface ClientInternals {
  * - on rotation, idle connections of the old lease are destroyed at once (one provider listener for
  *   all knex instances), and so is a connection released after its lease was superseded;
  * - `destroy()` stops watching rotations and, with `revokeOnClose`, revokes the leases this
- *   instance leaves behind.
+ *   instance leaves behind that no other pool on the provider still holds.
  *
  * No method keeps state in `#private` fields: knex calls them on clients made with
  * `Object.create(prototype)` (transactions, `withUserParams`, migrations, seeds).

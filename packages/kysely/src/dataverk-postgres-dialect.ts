@@ -33,7 +33,8 @@ export interface DataverkPostgresDialectOptions {
  *   connection in use — a transaction, a stream — is retired when Kysely releases it, so neither is
  *   interrupted by a rotation;
  * - `db.destroy()` ends the pool once every connection has closed (and, with
- *   `pool: { revokeOnClose: true }`, once the leases it leaves behind are revoked);
+ *   `pool: { revokeOnClose: true }`, once the leases it leaves behind, and no other pool on the
+ *   provider holds, are revoked);
  * - `pool.options` carries the current user and password, which Kysely 0.29 reads to open the
  *   control connection that cancels a query (`pg_cancel_backend`). Kysely 0.28 has no query
  *   cancellation; run `select pg_cancel_backend(pid)` through the same `db`, whose pool hands out

@@ -16,10 +16,12 @@ export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'passwor
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
   /**
-   * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind: the
-   * current one is invalidated (other pools on the same provider move to a new lease, as after a
-   * rotation, and it is revoked once they let go), and `end()` waits (up to 10 s) for Vault to
-   * confirm. Default `false`: the provider keeps its current lease for its other users, and
+   * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind that no
+   * other pool on the same provider still holds, and wait (up to 10 s) for Vault to confirm. A lease
+   * another pool still uses is left to it (revoked once superseded and released, or by
+   * `provider.close({ revoke: true })`): closing one pool never pulls credentials from under another
+   * pool's connections. Revoking the current lease is no refused login: the next pool gets a new
+   * lease at once. Default `false`: the provider keeps its current lease for its other users, and
    * `provider.close({ revoke: true })` revokes everything when the process is done with it.
    */
   readonly revokeOnClose?: boolean;

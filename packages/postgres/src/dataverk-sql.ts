@@ -15,8 +15,11 @@ export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> =
   readonly provider?: CredentialProvider;
   /**
    * On `sql.end()`, once its connections are closed, revoke the leases this `sql` leaves behind
-   * (the current one is invalidated: other users of the provider move to a new lease) and wait (up
-   * to 10 s) for Vault to confirm. Default `false`.
+   * that no other pool on the same provider still holds, and wait (up to 10 s) for Vault to
+   * confirm. A lease another pool still uses is left to it (revoked once superseded and released,
+   * or by `provider.close({ revoke: true })`): closing one pool never pulls credentials from under
+   * another pool's connections. Revoking the current lease is no refused login: the next pool gets
+   * a new lease at once. Default `false`.
    */
   readonly revokeOnClose?: boolean;
 };

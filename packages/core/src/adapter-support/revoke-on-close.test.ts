@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProvider, DatabaseCredentials, LeaseHandle } from '../credentials/credential-provider.js';
+import { FakeVaultClient } from '../credentials/fake-vault-client.test-helpers.js';
+import { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
 import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
 
 function handle(leaseId: string, expiresAt = 10_000): LeaseHandle & { released: number } {
@@ -72,5 +75,89 @@ describe('closeRevokingLeases', () => {
     });
     expect(order).toEqual(['closed with 0 invalidated']);
     expect(provider.invalidated).toEqual(['a', 'b']);
+  });
+});
+
+/** True when `promise` settles within a few event-loop turns: no timer (real or fake) is waited on. */
+async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  for (let turn = 0; turn < 20 && !settled; turn++) await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+/** A pool as the adapters make one: its handles counted by {@link PoolLeases}, closed with revokeOnClose. */
+function pool(provider: VaultCredentialProvider) {
+  const leases = new PoolLeases();
+  const releases: (() => void)[] = [];
+  return {
+    async connect(): Promise<string> {
+      const handle = await provider.acquire('db');
+      releases.push(leases.hold(handle));
+      return handle.credentials.leaseId;
+    },
+    end(now: number): Promise<void> {
+      const leaseIds = leases.liveLeaseIds(provider, 'db', now);
+      return closeRevokingLeases(provider, 'db', leaseIds, async () => {
+        for (const release of releases.splice(0)) release();
+      });
+    },
+  };
+}
+
+describe('revokeOnClose with two pools on one provider (1 h leases, fake clock)', () => {
+  function shared() {
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const vault = new FakeVaultClient(clock, 3600, 768 * 3600);
+    const provider = new VaultCredentialProvider({
+      vault,
+      clock,
+      random: () => 0.5,
+      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+    });
+    return { clock, vault, provider };
+  }
+
+  it('the first pool closing leaves the lease the second still uses alone: no wait, no revoked lease under it', async () => {
+    const { clock, vault, provider } = shared();
+    const first = pool(provider);
+    const second = pool(provider);
+    const lease = await first.connect();
+    await first.connect();
+    expect(await second.connect()).toBe(lease);
+
+    expect(await settlesAtOnce(first.end(clock.now()))).toBe(true);
+    expect(vault.liveLeases()).toEqual([lease]);
+    expect(provider.isCurrent('db', lease)).toBe(true);
+    // The second pool goes on with the same lease, at once, without a read.
+    expect(await settlesAtOnce(second.connect())).toBe(true);
+    expect(vault.count('read')).toBe(1);
+
+    // Once the last pool on it closes, the lease is revoked, and end() waits for Vault's answer only.
+    const ending = second.end(clock.now());
+    expect(await settlesAtOnce(ending)).toBe(true);
+    expect(vault.liveLeases()).toEqual([]);
+    await provider.close();
+  });
+
+  it('pools made after one closed with revokeOnClose get credentials at once, however many close in a row', async () => {
+    const { clock, vault, provider } = shared();
+    for (let round = 0; round < 6; round++) {
+      const each = pool(provider);
+      const connecting = each.connect();
+      // A deliberate revoke is not a refused login: no 1, 2, 4, 5 s wait before the next read.
+      expect(await settlesAtOnce(connecting)).toBe(true);
+      expect(await settlesAtOnce(each.end(clock.now()))).toBe(true);
+    }
+    expect(vault.count('read')).toBe(6);
+    expect(vault.liveLeases()).toEqual([]);
+    await provider.close();
   });
 });

@@ -3,9 +3,9 @@ import { onProviderEvent } from './on-provider-event.js';
 
 /**
  * How long closing with `revokeOnClose` waits for the provider to report the end of the leases it
- * left behind. Vault answers a revoke in milliseconds; the bound is for a lease another pool on the
- * same provider still holds (revoked when that pool lets go), a provider that revokes nothing
- * (`revokeSuperseded: 'never'`), and a Vault that does not answer.
+ * revokes. Vault answers a revoke in milliseconds; the bound is for a provider that revokes nothing
+ * (`revokeSuperseded: 'never'`), a provider without `revokeIfUnused` (a lease another pool still
+ * holds is then revoked only when that pool lets go), and a Vault that does not answer.
  */
 const REVOKE_WAIT_MS = 10_000;
 
@@ -42,11 +42,14 @@ export class PoolLeases {
 }
 
 /**
- * Runs `close` (which ends every connection, releasing its handle), then makes the provider revoke
- * `leaseIds` as soon as no handle holds them: the current one is invalidated (every other user of
- * the provider moves to a new lease, as after a rotation, without interrupting a query), and a
- * superseded one is revoked at its last release. Resolves when each has ended, or after
- * {@link REVOKE_WAIT_MS}. A failed revocation is reported by the provider's `error` event.
+ * Runs `close` (which ends every connection, releasing its handle), then has the provider revoke
+ * those of `leaseIds` that no other pool on it still holds (`revokeIfUnused`): a lease is the
+ * provider's, shared by its pools, so one pool closing never pulls it from under another's
+ * connections. A lease still held is left to its users (revoked once superseded and released, or
+ * by `provider.close({ revoke: true })`) and not waited for. Revoking the current lease is no
+ * refused login: the next pool gets a new lease at once. Resolves when each lease revoked has
+ * ended, or after {@link REVOKE_WAIT_MS}. A failed revocation is reported by the provider's
+ * `error` event. A provider without `revokeIfUnused` gets `invalidate` for each lease, as before.
  */
 export async function closeRevokingLeases(
   provider: CredentialProvider,
@@ -57,11 +60,18 @@ export async function closeRevokingLeases(
   const ends = new LeaseEnds(provider);
   try {
     await close();
-    for (const leaseId of leaseIds) provider.invalidate(name, leaseId);
-    await ends.settled(leaseIds, REVOKE_WAIT_MS);
+    const revoking = leaseIds.filter((leaseId) => revokeIfUnused(provider, name, leaseId));
+    await ends.settled(revoking, REVOKE_WAIT_MS);
   } finally {
     ends.stop();
   }
+}
+
+/** True when `leaseId` is (being) revoked; false when another pool still holds it. */
+function revokeIfUnused(provider: CredentialProvider, name: string, leaseId: string): boolean {
+  if (provider.revokeIfUnused !== undefined) return provider.revokeIfUnused(name, leaseId);
+  provider.invalidate(name, leaseId);
+  return true;
 }
 
 /** Listens for the end of leases (revoked, expired, or a failed revoke) from the moment it is made. */

@@ -130,6 +130,18 @@ export interface CredentialProvider {
    */
   invalidate(name: string, leaseId?: string): void;
   /**
+   * A pool closing with `revokeOnClose` is done with `leaseId`: revoke it now unless a handle (a
+   * connection of another pool on this provider) still holds it. Returns false, doing nothing, when
+   * one does: the lease is left to its users (revoked once superseded and released, or by
+   * `close({ revoke: true })`). Otherwise returns true: the current lease is dropped and revoked,
+   * and the next acquire reads a new one at once (not a refused login: no backoff); a superseded
+   * one is already being revoked. Optional: without it, adapters use `invalidate`.
+   *
+   * @example
+   * if (provider.revokeIfUnused?.('postgres_database', leaseId)) await revokedEvent(leaseId);
+   */
+  revokeIfUnused?(name: string, leaseId: string): boolean;
+  /**
    * A session on `leaseId` failed in a way that may mean the lease was revoked under it (`42501`,
    * `57P01`) or may be its own error (a table the role may not read). Asks the source about the
    * lease (one check per lease at a time; new logins on it wait for the answer) and resolves, never

@@ -87,12 +87,25 @@ export class NameLeases {
 
   /** A login with the current lease was refused: drop it; the next read waits out the gate. */
   invalidate(leaseId: string | undefined): void {
+    if (this.#drop(leaseId)) this.gate.refused();
+  }
+
+  /**
+   * A pool closing with `revokeOnClose` gives up `leaseId`, which no handle holds: when current, it
+   * is dropped and revoked, and the next read goes out at once (a deliberate revoke is no refused login).
+   */
+  retire(leaseId: string): void {
+    this.#drop(leaseId);
+  }
+
+  /** Drops the current lease (when it is `leaseId`, if given); the ledger revokes it once unused. */
+  #drop(leaseId: string | undefined): boolean {
     const held = this.#held;
-    if (held === undefined || (leaseId !== undefined && held.credentials.leaseId !== leaseId)) return;
+    if (held === undefined || (leaseId !== undefined && held.credentials.leaseId !== leaseId)) return false;
     held.scheduler.stop();
     this.#held = undefined;
-    this.gate.refused();
     this.#context.ledger.supersede(this.name, held.credentials.leaseId);
+    return true;
   }
 
   /** Stops the schedule (provider closing). */

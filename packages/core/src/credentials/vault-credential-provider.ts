@@ -190,6 +190,13 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#names.get(name)?.invalidate(leaseId);
   }
 
+  revokeIfUnused(name: string, leaseId: string): boolean {
+    // Counted in the same turn as the revocation: no acquire can take the lease in between.
+    if (leaseId === '' || this.#ledger.refs(leaseId) > 0) return false;
+    this.#names.get(name)?.retire(leaseId);
+    return true;
+  }
+
   /**
    * Asks Vault whether `leaseId` still lives after a session error that may mean it was revoked
    * (see {@link CredentialProvider.checkLease}); until it answers, no login gets this lease.
