@@ -52,6 +52,8 @@ export type DataverkErrorCode =
   | 'DATAVERK_STREAM_BATCH_SIZE_INVALID'
   | 'DATAVERK_STREAM_SESSION_ENDED'
   | 'DATAVERK_POOL_NO_CURRENT_CONNECTION'
+  // @dataverk/knex
+  | 'DATAVERK_KNEX_OPTION_NOT_ALLOWED'
   // @dataverk/postgres (CONNECTION_ENDED is postgres.js's own code)
   | 'DATAVERK_POSTGRES_OPTION_NOT_ALLOWED'
   | 'DATAVERK_POSTGRES_INVALID_ARGUMENT'
@@ -126,7 +128,7 @@ export interface DataverkErrorDetails {
   readonly rowsDelivered?: number;
   /** SQLSTATE the server sent, if any: `DATAVERK_STREAM_SESSION_ENDED`. */
   readonly sqlState?: string;
-  /** The option at fault: `DATAVERK_POSTGRES_OPTION_NOT_ALLOWED`. */
+  /** The option at fault: `DATAVERK_POSTGRES_OPTION_NOT_ALLOWED`, `DATAVERK_KNEX_OPTION_NOT_ALLOWED`. */
   readonly option?: string;
 }
 

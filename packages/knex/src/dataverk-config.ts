@@ -1,10 +1,14 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { connectionPoolNotAllowed } from './errors.js';
 import { isCurrentOnceChecked, leaseAwareKnexClient } from './knex-pg-client.js';
 
-/** Options of {@link dataverkConfig}: any knex config except what dataverk sets, plus the provider. */
-export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection'> {
+/**
+ * Options of {@link dataverkConfig}: any knex config except what dataverk sets (`client`,
+ * `connection`, and knex 3.3's `connectionPool`, see there), plus the provider.
+ */
+export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection' | 'connectionPool'> {
   /** Where credentials come from; default: the process-wide `defaultProvider()`. */
   readonly provider?: CredentialProvider;
   /**
@@ -33,7 +37,11 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  *   through a rotation; your own `pool.validate` and other pool options are kept;
  * - transactions (`knex.transaction()`) and streams (`.stream()`, which needs `pg-query-stream`)
  *   keep their connection to the end even across a rotation; it is retired when released; so do
- *   migrations and seeds (`knex.migrate.*`, `knex.seed.*`, `withUserParams()`).
+ *   migrations and seeds (`knex.migrate.*`, `knex.seed.*`, `withUserParams()`);
+ * - knex 3.3's `connectionPool` is refused (`DATAVERK_KNEX_OPTION_NOT_ALLOWED`), here and when added
+ *   to the returned config: knex would take its connections from that pool, none holding a lease.
+ *   To give knex a pool of your own, pass `createPool(name)` of `@dataverk/pg` as `connectionPool`
+ *   with `client: 'pg'` instead of using `dataverkConfig()`.
  *
  * @example
  * import knex from 'knex';
@@ -42,6 +50,7 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  * await db.destroy();
  */
 export function dataverkConfig(name: string, options: DataverkKnexOptions = {}): Knex.Config {
+  if ((options as { connectionPool?: unknown }).connectionPool !== undefined) throw connectionPoolNotAllowed(name);
   const { provider = defaultProvider(), pool, revokeOnClose = false, ...rest } = options;
   const userValidate = pool?.validate as ((connection: pg.Client) => unknown) | undefined;
   return {

@@ -13,6 +13,7 @@ import {
 } from '@dataverk/core/adapter-support';
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { connectionPoolNotAllowed } from './errors.js';
 
 const require = createRequire(import.meta.url);
 // knex's own PostgreSQL client; knex ships no types for the deep path, only for the base class.
@@ -84,6 +85,8 @@ export function leaseAwareKnexClient(
 ): typeof Knex.Client {
   class DataverkKnexPgClient extends KnexPostgresClient {
     constructor(config: Knex.Config) {
+      // knex would take every connection from that pool, never from this client: none would hold a lease.
+      if ((config as { connectionPool?: unknown }).connectionPool !== undefined) throw connectionPoolNotAllowed(name);
       super(config);
       const internals = this as unknown as ClientInternals;
       internals.dataverkLeases = new KnexInstanceLeases(
