@@ -2,6 +2,7 @@ import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import { caught, expectNoSecret } from '../secrets/expect-no-secret.test-helpers.js';
 import { createVaultClient } from './create-vault-client.js';
+import { authBody, credsBody, FakeTransport } from './fake-transport.test-helpers.js';
 import { SimulatedVault, type SimulatedVaultOptions } from './simulated-vault.test-helpers.js';
 
 // Code review 2026-12: a 403 is Vault's answer about one path. The client checks the token
@@ -146,5 +147,118 @@ describe('a token that really died', () => {
     expect(sim.isValid((await vault.readDatabaseCredentials(HEALTHY)).leaseId)).toBe(true);
     expect(sim.count(LOGIN)).toBe(3);
     await vault.close();
+  });
+});
+
+const CREDS = 'GET database/creds/readonly';
+const APPROLE = 'POST auth/approle/login';
+const appRole = { auth: { method: 'approle', roleId: 'rid', secretId: 'super-secret-id' } } as const;
+
+/** The client over a scripted transport, for the exact requests a 403 leads to. */
+function client(transport: FakeTransport, options: Partial<Parameters<typeof createVaultClient>[0]> = {}) {
+  const vault = createVaultClient({
+    address: 'http://vault.test:8200',
+    env: {},
+    transport,
+    clock: new ManualClock(1_000_000),
+    random: () => 1,
+    sleep: async () => {},
+    logger: { warn: () => {} },
+    ...options,
+  });
+  return { vault };
+}
+
+describe('403: the token is checked; a dead one is replaced once, a refused path is named', () => {
+  const LOOKUP = 'GET auth/token/lookup-self';
+  const refusedFor = (dead: string) => (r: { token?: string }) =>
+    r.token === dead
+      ? { status: 403, errors: ['permission denied'] }
+      : { body: { data: { ttl: 600, renewable: true } } };
+
+  it('a token lookup-self refuses: logs in again and retries once with the new token', async () => {
+    const transport = new FakeTransport()
+      .on(APPROLE, authBody('token-2', 600), Number.POSITIVE_INFINITY)
+      .on(APPROLE, authBody('token-1', 600), 1)
+      .on(LOOKUP, refusedFor('token-1'))
+      .on(CREDS, (r) => (r.token === 'token-2' ? credsBody('u', 'p') : { status: 403, errors: ['permission denied'] }));
+    const { vault } = client(transport, appRole);
+    expect((await vault.readDatabaseCredentials('database/creds/readonly')).username).toBe('u');
+    expect(transport.requests.map((r) => `${r.method} ${r.path} ${r.token ?? '-'}`)).toEqual([
+      `${APPROLE} -`,
+      `${CREDS} token-1`,
+      `${LOOKUP} token-1`,
+      `${APPROLE} -`,
+      `${CREDS} token-2`,
+    ]);
+  });
+
+  it('a token lookup-self accepts: no new login, and the error says the path was refused by policy', async () => {
+    const transport = new FakeTransport()
+      .on(APPROLE, authBody('hvs.approle-token-value', 600))
+      .on(LOOKUP, refusedFor('none'))
+      .on(CREDS, { status: 403, errors: ['permission denied'] });
+    const error = await caught(() =>
+      client(transport, appRole).vault.readDatabaseCredentials('database/creds/readonly'),
+    );
+    expect(error).toMatchObject({ code: 'VAULT_PERMISSION_DENIED', path: 'database/creds/readonly', status: 403 });
+    expect((error as Error).message).toContain('This path was refused by policy');
+    expect([transport.count(APPROLE), transport.count(CREDS), transport.count(LOOKUP)]).toEqual([1, 1, 1]);
+    expectNoSecret(error, ['super-secret-id', 'hvs.approle-token-value']);
+  });
+
+  it('refused again after the new login: surfaces the second 403, checked, after exactly one re-login', async () => {
+    const transport = new FakeTransport()
+      .on(APPROLE, authBody('tok-2', 600), Number.POSITIVE_INFINITY)
+      .on(APPROLE, authBody('tok-1', 600), 1)
+      .on(LOOKUP, refusedFor('tok-1'))
+      .on(CREDS, { status: 403, errors: ['permission denied'] });
+    const error = await caught(() =>
+      client(transport, appRole).vault.readDatabaseCredentials('database/creds/readonly'),
+    );
+    expect((error as Error).message).toContain('This path was refused by policy');
+    expect([transport.count(APPROLE), transport.count(CREDS), transport.count(LOOKUP)]).toEqual([2, 2, 2]);
+    expectNoSecret(error, ['super-secret-id']);
+  });
+
+  it('concurrent 403s share one lookup-self and one login', async () => {
+    let logins = 0;
+    const transport = new FakeTransport()
+      .on(APPROLE, () => authBody(`token-${++logins}`, 600))
+      .on(LOOKUP, refusedFor('token-1'))
+      .on(CREDS, (r) => (r.token === 'token-1' ? { status: 403 } : credsBody('u', 'p')));
+    const { vault } = client(transport, appRole);
+    await vault.read('sys/health').catch(() => {});
+    await Promise.all(Array.from({ length: 5 }, () => vault.readDatabaseCredentials('database/creds/readonly')));
+    expect([logins, transport.count(LOOKUP)]).toEqual([2, 1]);
+  });
+
+  it('with a fixed VAULT_TOKEN the 403 surfaces without a retry, says why, and shows no token', async () => {
+    const transport = new FakeTransport()
+      .on(LOOKUP, { body: { data: { ttl: 0, renewable: false } } })
+      .on(CREDS, { status: 403, errors: ['permission denied'] });
+    const error = await caught(() =>
+      client(transport, { env: { VAULT_TOKEN: 'hvs.fixed-token-value' } }).vault.readDatabaseCredentials(
+        'database/creds/readonly',
+      ),
+    );
+    expect(error).toMatchObject({ code: 'VAULT_PERMISSION_DENIED' });
+    expect((error as Error).message).toContain('refused by policy: the token from VAULT_TOKEN is valid');
+    expect(transport.count(CREDS)).toBe(1);
+    expectNoSecret(error, ['hvs.fixed-token-value']);
+  });
+
+  it('a fixed VAULT_TOKEN that Vault refuses itself: the error says it expired or was revoked', async () => {
+    const transport = new FakeTransport()
+      .on(LOOKUP, { status: 403, errors: ['permission denied'] })
+      .on(CREDS, { status: 403, errors: ['permission denied'] });
+    const error = await caught(() =>
+      client(transport, { env: { VAULT_TOKEN: 'hvs.fixed-token-value' } }).vault.readDatabaseCredentials(
+        'database/creds/readonly',
+      ),
+    );
+    expect((error as Error).message).toContain('The token from VAULT_TOKEN has expired or was revoked');
+    expect(transport.count(CREDS)).toBe(1);
+    expectNoSecret(error, ['hvs.fixed-token-value']);
   });
 });
