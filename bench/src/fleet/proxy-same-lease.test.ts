@@ -83,6 +83,7 @@ describe('behind a caching proxy, a read that hands back the lease we hold is no
     expect(provider.connectionsOn(leaseId)).toBe(2);
     expect(handles.map((handle) => handle.credentials.expiresAt > clock.now())).toEqual([true, true]);
     expect(vault.ledger().byKind().read).toBe(1);
+    console.log(`[proxy same lease] jitter ${r}: ${proxy.hits - hitsAtStart} cache hits in 6 h`);
     // No spinning on the cache: a few re-reads of the same lease in 6 h at most.
     expect(proxy.hits - hitsAtStart).toBeLessThanOrEqual(6);
     for (const handle of handles) handle.release();
