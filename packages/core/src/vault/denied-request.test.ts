@@ -262,3 +262,25 @@ describe('403: the token is checked; a dead one is replaced once, a refused path
     expectNoSecret(error, ['hvs.fixed-token-value']);
   });
 });
+
+describe('behind an agent with auto-auth (VAULT_AGENT_ADDR, no token of our own)', () => {
+  const agent = { env: { VAULT_AGENT_ADDR: 'http://127.0.0.1:8100' } };
+
+  it("lookup-self answers for the agent's token: the path was refused by policy", async () => {
+    const transport = new FakeTransport()
+      .on('GET auth/token/lookup-self', { body: { data: { ttl: 600, renewable: true } } })
+      .on(CREDS, { status: 403, errors: ['permission denied'] });
+    const error = await caught(() => client(transport, agent).vault.readDatabaseCredentials(CREDS.slice(4)));
+    expect((error as Error).message).toContain('This path was refused by policy');
+    expect(transport.count(CREDS)).toBe(1);
+  });
+
+  it('lookup-self refused too: the agent owns that token, and its advice stands', async () => {
+    const transport = new FakeTransport()
+      .on('GET auth/token/lookup-self', { status: 403, errors: ['permission denied'] })
+      .on(CREDS, { status: 403, errors: ['permission denied'] });
+    const error = await caught(() => client(transport, agent).vault.readDatabaseCredentials(CREDS.slice(4)));
+    expect((error as Error).message).toContain('use_auto_auth_token');
+    expect([transport.count(CREDS), transport.count('GET auth/token/lookup-self')]).toEqual([1, 1]);
+  });
+});

@@ -121,6 +121,8 @@ export class TokenSession {
       const alive = await this.#isAlive(record);
       if (alive === undefined) return { verdict: 'unchecked' };
       if (alive) return { verdict: 'policy', description };
+      // The agent's own token, which it renews and replaces itself: its deniedHint says what to check.
+      if (method.kind === 'agent') return { verdict: 'unchecked' };
       // A fixed token has no successor to move to; its own end stays as Vault first said.
       if (method.canLogin) this.#foundDead(record, 'auth/token/lookup-self');
     }
