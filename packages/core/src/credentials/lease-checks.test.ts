@@ -95,6 +95,26 @@ describe('provider.checkLease: decided by Vault, not by the session error', () =
     await provider.close();
   });
 
+  it('leases an operator revokes one after another: each next login reads at once (an ended lease is no refused login)', async () => {
+    const { vault, provider } = setup();
+    for (let round = 0; round < 4; round++) {
+      const { leaseId } = await provider.getCredentials(NAME);
+      vault.startRevocation(leaseId)();
+      expect(await provider.checkLease(NAME, leaseId)).toBe('ended');
+      // The fake clock stands still: a login held back by the request gate would never resolve.
+      let acquired = false;
+      const login = provider.acquire(NAME).then((handle) => {
+        acquired = true;
+        return handle;
+      });
+      for (let i = 0; i < 20 && !acquired; i++) await Promise.resolve();
+      expect(acquired, `round ${round}: the login after an operator's revoke waited`).toBe(true);
+      (await login).release();
+    }
+    expect(vault.count('read')).toBe(5);
+    await provider.close();
+  });
+
   it('Vault cannot answer the lookup: the lease is replaced by a fresh read, at most once a minute', async () => {
     const { clock, vault, provider } = setup();
     const { leaseId } = await provider.getCredentials(NAME);

@@ -92,7 +92,8 @@ export class LeaseChecks {
       return 'live';
     }
     this.#confirmed.delete(name);
-    leases.invalidate(leaseId);
+    // Vault ended it (an operator's revoke): no login was refused, so the next read goes out at once.
+    leases.retire(leaseId);
     return 'ended';
   }
 

@@ -91,8 +91,9 @@ export class NameLeases {
   }
 
   /**
-   * A pool closing with `revokeOnClose` gives up `leaseId`, which no handle holds: when current, it
-   * is dropped and revoked, and the next read goes out at once (a deliberate revoke is no refused login).
+   * Gives up `leaseId` when it is current, with no refused login behind it: a pool closing with
+   * `revokeOnClose` (no handle holds it), or Vault saying it ended (an operator's revoke). It is
+   * dropped (the ledger revokes it once unused) and the next read goes out at once.
    */
   retire(leaseId: string): void {
     this.#drop(leaseId);
