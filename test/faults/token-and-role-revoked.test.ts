@@ -7,6 +7,7 @@ import { ADAPTERS, appRoleProvider, ownProvider, queryClient } from './support/q
 
 const CONCURRENCY = 8;
 const AFTER_MS = 3_000;
+const DROP_ADAPTERS = ['pg', 'pg-checkout', 'knex', 'postgres'] as const;
 
 describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
   let fixture: DatabaseFixture;
@@ -120,6 +121,23 @@ describe.each(ADAPTERS)('revoked from outside mid-load (%s)', (adapter) => {
     expect(rotated.length).toBeGreaterThanOrEqual(2);
     expect(countRequests(counts, /approle\/login/)).toBeLessThanOrEqual(15 / 3 + 2);
     expect(countRequests(counts, /^GET database\/creds\//)).toBeLessThanOrEqual(15 / 3 + 3);
+  });
+});
+
+/**
+ * A DBA's drop is nothing Vault knows of: it still holds the lease, so the provider's check of it
+ * says `live`, and only PostgreSQL can say the role is gone. `pg` (pool.query) destroys a connection
+ * on any error; `pg-checkout`, knex and postgres.js keep a connection after an ordinary `42501`,
+ * so they must ask PostgreSQL before keeping it.
+ */
+describe.each(DROP_ADAPTERS)('role dropped from outside mid-load (%s)', (adapter) => {
+  let fixture: DatabaseFixture;
+  beforeAll(async () => {
+    // Leases long enough that no renewal or rotation rescues the pool: recovery is the fault path's own.
+    fixture = await databaseFixture({ ttl: 60, maxTtl: 120 });
+  });
+  afterAll(async () => {
+    await fixture?.close();
   });
 
   it('role dropped by a DBA (DROP OWNED, DROP ROLE; sessions left open): fresh credentials, failures only at the drop', async () => {

@@ -2,12 +2,14 @@ import { createRequire } from 'node:module';
 import { type CredentialProvider, type LeaseHandle, pgConnectionOptions } from '@dataverk/core';
 import {
   closeRevokingLeases,
+  confirmLeaseRole,
   hasCode,
   LOGIN_REFUSED_CODES,
   leaseCheckInFlight,
   leaseStillServed,
   onRotation,
   PoolLeases,
+  pgRoleProbe,
   SUSPECT_SESSION_CODES,
   suspectLease,
 } from '@dataverk/core/adapter-support';
@@ -22,6 +24,9 @@ const KnexPostgresClient = require('knex/lib/dialects/postgres/index.js') as typ
 /** What a connection logged in with. */
 interface ConnectionLease {
   readonly leaseId: string;
+  readonly user: string;
+  /** A session error since the last check may mean the role was dropped (see `isCurrentOnceChecked`). */
+  roleInDoubt: boolean;
 }
 
 /** Every connection our clients made, with its lease (connections are shared by derived clients). */
@@ -146,9 +151,13 @@ export function leaseAwareKnexClient(
         release();
         throw error;
       }
-      const lease: ConnectionLease = { leaseId: handle.credentials.leaseId };
+      const { leaseId, user } = handle.credentials;
+      const lease: ConnectionLease = { leaseId, user, roleInDoubt: false };
       leaseOfConnection.set(connection, lease);
-      watchSessionErrors(connection, () => void suspectLease(provider, name, lease.leaseId));
+      watchSessionErrors(connection, () => {
+        lease.roleInDoubt = true;
+        void suspectLease(provider, name, leaseId);
+      });
       connection.once('end', release);
       return connection;
     }
@@ -188,7 +197,10 @@ function isStillServed(provider: CredentialProvider, name: string, connection: p
 
 /**
  * Whether the pool may keep the connection: {@link isStillServed} once the provider has answered a
- * check of its lease in flight (after a session error that may mean it was revoked).
+ * check of its lease in flight (after a session error that may mean it was revoked), and, when such
+ * an error came on this connection, once PostgreSQL has said the lease's role still exists: Vault
+ * still holds a lease whose role a DBA dropped. The connection is idle here (tarn validates it
+ * before handing it out), so the query is no part of a caller's transaction.
  */
 export async function isCurrentOnceChecked(
   provider: CredentialProvider,
@@ -196,9 +208,14 @@ export async function isCurrentOnceChecked(
   connection: pg.Client,
 ): Promise<boolean> {
   const lease = leaseOfConnection.get(connection);
-  const checking = lease === undefined ? undefined : leaseCheckInFlight(provider, name, lease.leaseId);
+  if (lease === undefined) return false;
+  const checking = leaseCheckInFlight(provider, name, lease.leaseId);
   if (checking !== undefined) await checking;
-  return isStillServed(provider, name, connection);
+  if (!isStillServed(provider, name, connection)) return false;
+  if (!lease.roleInDoubt) return true;
+  lease.roleInDoubt = false;
+  const verdict = await confirmLeaseRole(provider, name, lease.leaseId, pgRoleProbe(connection, lease.user));
+  return verdict !== 'dropped';
 }
 
 /**

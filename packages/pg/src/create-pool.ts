@@ -171,7 +171,7 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
       }
       const checked = client.waitForLeaseCheck();
       const alive = checked === undefined || (await checked);
-      if (alive && (client.fresh || this.#isCurrent(client))) {
+      if (alive && (client.fresh || (this.#isCurrent(client) && (await this.#roleConfirmed(client))))) {
         client.fresh = false;
         this.#retireOnRelease(client);
         return client;
@@ -179,6 +179,16 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
       client.release(true);
     }
     throw staleConnection(this.settingsName, limit);
+  }
+
+  /**
+   * The client's role still exists, or no session error put it in doubt (see `confirmRole`). When a
+   * DBA dropped it, the provider has dropped the lease: the idle connections on it go too.
+   */
+  async #roleConfirmed(client: LeasedClient): Promise<boolean> {
+    if (await client.confirmRole()) return true;
+    this.#closeIdleStale();
+    return false;
   }
 
   /** The provider still serves the client's lease (`leaseStillServed`: current, or in its margin with nothing better). */

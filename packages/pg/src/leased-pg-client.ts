@@ -7,9 +7,11 @@ import {
 } from '@dataverk/core';
 import type { PoolLeases } from '@dataverk/core/adapter-support';
 import {
+  confirmLeaseRole,
   hasCode,
   LOGIN_REFUSED_CODES,
   leaseCheckInFlight,
+  pgRoleProbe,
   SUSPECT_SESSION_CODES,
   suspectLease,
 } from '@dataverk/core/adapter-support';
@@ -27,6 +29,13 @@ export interface LeasedClient extends pg.Client {
    * waits for it, then keeps the connection if the lease is still current.
    */
   waitForLeaseCheck(): Promise<boolean> | undefined;
+  /**
+   * After a session error that may mean the lease was revoked, and with the lease still served:
+   * asks PostgreSQL whether the lease's role exists (a DBA may have dropped it, which Vault does
+   * not know). Resolves false when it is gone (the lease is dropped from the provider) or this
+   * session ended meanwhile; true, without a query, when no such error came since the last answer.
+   */
+  confirmRole(): Promise<boolean>;
 }
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
@@ -53,6 +62,9 @@ export function leasedClientClass(
   return class DataverkPgClient extends pg.Client implements LeasedClient {
     leaseId: string | undefined;
     fresh = true;
+    /** A session error since the last check may mean the role was dropped (see `confirmRole`). */
+    #roleInDoubt = false;
+    #leaseUser = '';
     readonly #shared: SharedOptions;
     readonly #deadline: ConnectDeadline | undefined;
 
@@ -92,9 +104,12 @@ export function leasedClientClass(
       // Every error the server sends passes here, whichever way the query was made (pool.query, client.query, cursors).
       // The code alone does not say whether the lease was revoked or the query was not allowed: the provider asks Vault.
       (this as unknown as ClientInternals).connection.on('errorMessage', (message) => {
-        if (SUSPECT_SESSION_CODES.has(message.code ?? '')) void suspectLease(provider, name, leaseId);
+        if (!SUSPECT_SESSION_CODES.has(message.code ?? '')) return;
+        this.#roleInDoubt = true;
+        void suspectLease(provider, name, leaseId);
       });
       this.leaseId = leaseId;
+      this.#leaseUser = handle.credentials.user;
       this.once('end', release);
       return this;
     }
@@ -102,14 +117,31 @@ export function leasedClientClass(
     waitForLeaseCheck(): Promise<boolean> | undefined {
       const checking = this.leaseId === undefined ? undefined : leaseCheckInFlight(provider, name, this.leaseId);
       if (checking === undefined) return undefined;
-      // pg-pool took its error listener off this checked-out client: a 57P01 while we wait would
-      // otherwise be thrown. An ended client keeps the listener while pg-pool removes it.
+      return this.#whileListening(checking);
+    }
+
+    async confirmRole(): Promise<boolean> {
+      const { leaseId } = this;
+      if (!this.#roleInDoubt || leaseId === undefined) return true;
+      // The session is idle here (checked out, not yet handed over): no transaction of the
+      // caller's to run inside, so the query answers unless the session itself is gone.
+      this.#roleInDoubt = false;
+      const asking = confirmLeaseRole(provider, name, leaseId, pgRoleProbe(this, this.#leaseUser));
+      return (await this.#whileListening(asking)) && (await asking) !== 'dropped';
+    }
+
+    /**
+     * Waits for `work` with an error listener on: pg-pool took its own off this checked-out
+     * client, and a 57P01 while we wait would otherwise be thrown. Resolves false when the
+     * session ended meanwhile. An ended client keeps the listener while pg-pool removes it.
+     */
+    #whileListening(work: Promise<unknown>): Promise<boolean> {
       let ended = false;
       const onError = () => {
         ended = true;
       };
       this.on('error', onError);
-      return checking.then(() => {
+      return work.then(() => {
         if (!ended) this.off('error', onError);
         return !ended;
       });

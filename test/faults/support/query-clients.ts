@@ -6,6 +6,7 @@ import {
 } from '@dataverk/core';
 import { dataverkConfig } from '@dataverk/knex';
 import { createPool } from '@dataverk/pg';
+import { dataverkSql } from '@dataverk/postgres';
 import knex from 'knex';
 import { probeSql } from '../../rotation/rotation-scenario.js';
 import type { DatabaseFixture } from '../../support/database-fixture.js';
@@ -15,9 +16,9 @@ import { captureForSecretCheck } from '../../support/secret-capture.js';
 /**
  * The adapters every Vault fault runs through; `pg-checkout` is createPool used as
  * `pool.connect()` + `client.release()` (pg's `pool.query` destroys a connection on any error, a
- * checked-out client released without an error stays pooled).
+ * checked-out client released without an error stays pooled); `postgres` is `dataverkSql`.
  */
-export type Adapter = 'pg' | 'knex' | 'pg-checkout';
+export type Adapter = 'pg' | 'knex' | 'pg-checkout' | 'postgres';
 export const ADAPTERS: readonly Adapter[] = ['pg', 'knex'];
 
 /** A pool of one adapter, reduced to the probe query and its shutdown. */
@@ -46,6 +47,13 @@ export function queryClient(
         }
       },
       close: () => closeCapturing(fixture.name, provider, pool, () => pool.end()),
+    };
+  }
+  if (adapter === 'postgres') {
+    const pooled = dataverkSql(fixture.name, { provider, max });
+    return {
+      query: async () => (await pooled.unsafe<{ user: string; serverAt: number }[]>(sql))[0]!,
+      close: () => closeCapturing(fixture.name, provider, pooled, () => pooled.end()),
     };
   }
   if (adapter === 'pg') {

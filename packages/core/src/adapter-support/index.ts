@@ -20,6 +20,8 @@ export {
   planAfterGrant,
   retryDelay,
 } from '../lease/lease-timing.js';
+export type { LeaseRoleVerdict, PgQueryable, RoleProbe } from './lease-role.js';
+export { confirmLeaseRole, pgRoleProbe, ROLE_EXISTS_SQL } from './lease-role.js';
 export { leaseStillServed } from './lease-still-served.js';
 export { onProviderEvent, onRotation } from './on-provider-event.js';
 export { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';

@@ -6,8 +6,10 @@ const running = new WeakMap<CredentialProvider, Map<string, Promise<LeaseVerdict
 /**
  * A session on `leaseId` answered with one of `SUSPECT_SESSION_CODES`: asks the provider whether
  * the lease still lives (`provider.checkLease`; single-flight there) and resolves with its verdict,
- * never rejecting. Afterwards the pool keeps the connection while `provider.isCurrent` says so.
- * A provider without `checkLease` gets `live` or `replaced` from `isCurrent` as it stands.
+ * never rejecting. Afterwards the pool keeps the connection while the provider still serves the
+ * lease (`leaseStillServed`) and, after a `42501` on a lease found `live`, PostgreSQL still has its
+ * role (`confirmLeaseRole`: Vault does not know of a DBA's `DROP ROLE`). A provider without
+ * `checkLease` gets `live` or `replaced` from `isCurrent` as it stands.
  *
  * @example
  * connection.on('errorMessage', (message) => {

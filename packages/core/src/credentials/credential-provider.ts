@@ -146,7 +146,9 @@ export interface CredentialProvider {
    * `57P01`) or may be its own error (a table the role may not read). Asks the source about the
    * lease (one check per lease at a time; new logins on it wait for the answer) and resolves, never
    * rejecting, once it knows; a pool then keeps or retires the connection by
-   * {@link CredentialProvider.isCurrent}. Optional: without it, adapters take `isCurrent` as it is.
+   * {@link CredentialProvider.isStillValid} (or `isCurrent`), and for a lease found `live` asks
+   * PostgreSQL whether its role still exists (the source does not know of a DBA's `DROP ROLE`).
+   * Optional: without it, adapters take `isCurrent` as it is.
    *
    * @example
    * await provider.checkLease?.('postgres_database', connection.leaseId);
