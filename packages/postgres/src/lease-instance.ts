@@ -1,4 +1,5 @@
 import type { LeaseHandle } from '@dataverk/core';
+import { ROLE_EXISTS_SQL } from '@dataverk/core/adapter-support';
 import type postgres from 'postgres';
 import type { QueryHandler, QueryInternals } from './query-internals.js';
 
@@ -26,6 +27,7 @@ interface SharedOptions {
 export class LeaseInstance {
   readonly sql: postgres.Sql<Record<string, unknown>>;
   readonly leaseId: string;
+  readonly #user: string;
   readonly #release: () => void;
   readonly #submit: QueryHandler;
   readonly #cancel: (query: QueryInternals) => Promise<void>;
@@ -53,6 +55,7 @@ export class LeaseInstance {
   ) {
     this.sql = sql;
     this.leaseId = handle.credentials.leaseId;
+    this.#user = handle.credentials.user;
     this.#release = release;
     (sql.options as unknown as SharedOptions).shared.typeArrayMap = typeArrayMap;
     // postgres.js keeps its query handler and canceller private; a query it makes carries both.
@@ -73,6 +76,20 @@ export class LeaseInstance {
   /** Cancels `query`, which this instance is running or has queued. */
   cancel(query: QueryInternals): Promise<void> {
     return this.#cancel(query);
+  }
+
+  /**
+   * Whether the lease's role still exists, asked on one of this instance's connections (postgres.js
+   * picks a free one, or logs in anew: a refused login rejects with `28P01`). Counted as work, so
+   * that a retired instance does not end under it.
+   */
+  async roleExists(): Promise<boolean> {
+    const done = this.hold();
+    try {
+      return (await this.sql.unsafe(ROLE_EXISTS_SQL, [this.#user])).length > 0;
+    } finally {
+      done();
+    }
   }
 
   /** Counts one piece of work; returns its end, safe to call twice. */

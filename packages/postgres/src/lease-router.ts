@@ -1,9 +1,11 @@
 import type { CredentialProvider } from '@dataverk/core';
 import {
   closeRevokingLeases,
+  confirmLeaseRole,
   hasCode,
   LOGIN_REFUSED_CODES,
   leaseCheckInFlight,
+  leaseStillServed,
   onRotation,
   PoolLeases,
   SUSPECT_SESSION_CODES,
@@ -37,18 +39,20 @@ export interface LeaseRouterOptions {
 /**
  * Sends work to the postgres.js instance of the current lease and retires the others:
  *
- * - a query goes, when it runs, to the current instance if its lease is still current (not
- *   superseded, not inside the provider's safety margin, not revoked under us); otherwise a lease
- *   handle is acquired (one acquisition at a time) and a new instance made for it, unless the
- *   provider hands back the same lease (Vault down: valid credentials are kept);
+ * - a query goes, when it runs, to the current instance while the provider still serves its lease
+ *   (`leaseStillServed`: not superseded, dropped or over; inside the safety margin only while
+ *   nothing better can be had); otherwise a lease handle is acquired (one acquisition at a time)
+ *   and a new instance made for it, unless the provider hands back the same lease;
  * - on `rotated`, the instance of the superseded lease is retired: it ends once its queries,
  *   transactions, reserved connections and listeners are done, then its handle is released;
  * - a login refused (`28P01`/`28000`) invalidates the lease and the query is sent once more, to an
  *   instance on fresh credentials;
  * - a session error that may mean the lease was revoked (`42501`, `57P01`) makes the provider ask
  *   Vault about it; until it answers no work goes to the instance (it could open connections on
- *   a lease being revoked): work waits for the provider's lease. A lease that lives keeps its
- *   instance (a permission error is the caller's own); one Vault revoked retires it.
+ *   a lease being revoked): work waits for the provider's lease. A lease Vault revoked retires
+ *   the instance. A lease that lives is asked about once more, of PostgreSQL (work waits for that
+ *   too): a DBA may have dropped its role, which Vault does not know (then the lease is dropped and
+ *   the instance retired); otherwise the instance stays (a permission error is the caller's own).
  */
 export class LeaseRouter {
   readonly #name: string;
@@ -58,6 +62,8 @@ export class LeaseRouter {
   readonly #instances = new Set<LeaseInstance>();
   readonly #retiring = new Set<(instance: LeaseInstance) => void>();
   readonly #runningOn = new WeakMap<QueryInternals, LeaseInstance>();
+  /** Checks of an instance's lease after a session error (Vault, then PostgreSQL); work waits for them. */
+  readonly #checks = new WeakMap<LeaseInstance, Promise<void>>();
   readonly #stopWatchingRotations: () => void;
   #current: LeaseInstance | undefined;
   #opening: Promise<LeaseInstance> | undefined;
@@ -115,6 +121,9 @@ export class LeaseRouter {
   /** The instance of the current lease, made (after acquiring a handle) when there is none. */
   async instance(): Promise<LeaseInstance> {
     if (this.#ending !== undefined) throw sqlEnded(this.#name);
+    // Work sent before the check's query would take the connections it needs (pipelining behind them).
+    const checking = this.#current === undefined ? undefined : this.#checks.get(this.#current);
+    if (checking !== undefined) await checking;
     const ready = this.#usable();
     if (ready !== undefined) return ready;
     const opening = this.#opening;
@@ -185,9 +194,11 @@ export class LeaseRouter {
 
   #usable(): LeaseInstance | undefined {
     const current = this.#current;
-    if (current === undefined || current.retired || !this.#provider.isCurrent(this.#name, current.leaseId)) {
+    // Not isCurrent: inside the safety margin with Vault down, every query would acquire() again.
+    if (current === undefined || current.retired || !leaseStillServed(this.#provider, this.#name, current.leaseId)) {
       return undefined;
     }
+    if (this.#checks.has(current)) return undefined;
     return leaseCheckInFlight(this.#provider, this.#name, current.leaseId) === undefined ? current : undefined;
   }
 
@@ -249,13 +260,25 @@ export class LeaseRouter {
       return true;
     }
     if (hasCode(error, SUSPECT_SESSION_CODES)) {
-      void suspectLease(this.#provider, this.#name, instance.leaseId).then(() => {
-        if (!this.#provider.isCurrent(this.#name, instance.leaseId)) this.#retire(instance, true);
-      });
+      if (!this.#checks.has(instance)) {
+        const checking = this.#checkLease(instance).finally(() => this.#checks.delete(instance));
+        this.#checks.set(instance, checking);
+      }
     } else if (hasCode(error, CONNECTION_LOST_CODES)) {
       this.#retire(instance, true);
     }
     return false;
+  }
+
+  /** After a session error that may mean `instance`'s lease ended: keeps or retires it by the facts. */
+  async #checkLease(instance: LeaseInstance): Promise<void> {
+    const { leaseId } = instance;
+    await suspectLease(this.#provider, this.#name, leaseId);
+    if (leaseStillServed(this.#provider, this.#name, leaseId)) {
+      const verdict = await confirmLeaseRole(this.#provider, this.#name, leaseId, () => instance.roleExists());
+      if (verdict !== 'dropped') return;
+    }
+    this.#retire(instance, true);
   }
 
   #retire(instance: LeaseInstance, broken = false): void {
