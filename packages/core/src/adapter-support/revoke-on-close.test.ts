@@ -3,7 +3,9 @@ import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProvider, DatabaseCredentials, LeaseHandle } from '../credentials/credential-provider.js';
 import { FakeVaultClient } from '../credentials/fake-vault-client.test-helpers.js';
+import { simulatedProvider } from '../credentials/simulated-provider.test-helpers.js';
 import { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
+import { SimulatedVault } from '../vault/simulated-vault.test-helpers.js';
 import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
 
 function handle(leaseId: string, expiresAt = 10_000): LeaseHandle & { released: number } {
@@ -158,6 +160,37 @@ describe('revokeOnClose with two pools on one provider (1 h leases, fake clock)'
     }
     expect(vault.count('read')).toBe(6);
     expect(vault.liveLeases()).toEqual([]);
+    await provider.close();
+  });
+});
+
+describe('revokeOnClose inside the safety margin (24 h leases, fake clock)', () => {
+  it('revokes the current lease no connection holds although it is inside its margin', async () => {
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const clock = new ManualClock(start);
+    const sim = new SimulatedVault(clock, {
+      tokenTtl: 3_600,
+      tokenMaxTtl: 768 * 3_600,
+      leaseTtl: 24 * 3_600,
+      leaseMaxTtl: 768 * 3_600,
+    });
+    const provider = simulatedProvider(clock, sim);
+    const leases = new PoolLeases();
+    const handle = await provider.acquire('sales');
+    const { leaseId } = handle.credentials;
+    leases.hold(handle)(); // the pool's one connection ended
+    // Vault down from 17 h, past the renewal point: the provider keeps serving this lease. Back 20 s
+    // before the lease's end, inside its 30 s margin, just as the pool closes.
+    await clock.advance(17 * 3_600_000);
+    sim.down = true;
+    await clock.advance(24 * 3_600_000 - 20_000 - (clock.now() - start));
+    sim.down = false;
+    expect(provider.isCurrent('sales', leaseId)).toBe(false);
+
+    const leaseIds = leases.liveLeaseIds(provider, 'sales', clock.now());
+    expect(leaseIds).toEqual([leaseId]);
+    await closeRevokingLeases(provider, 'sales', leaseIds, async () => {});
+    expect(sim.leases.get(leaseId)?.revoked).toBe(true);
     await provider.close();
   });
 });

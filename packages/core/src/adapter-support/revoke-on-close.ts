@@ -30,12 +30,20 @@ export class PoolLeases {
     };
   }
 
-  /** Leases still alive that this pool holds or last used while current. */
+  /**
+   * Leases still alive that this pool holds, and the one it used last while the provider still
+   * serves it: current, fresh or inside its safety margin (`isStillValid`; `isCurrent` for a
+   * provider without it). A lease inside its margin is no less alive: left out, it stayed in Vault
+   * until its end although no connection held it.
+   */
   liveLeaseIds(provider: CredentialProvider, name: string, now: number): string[] {
     const ids = new Set<string>();
     for (const handle of this.#open) if (handle.credentials.expiresAt > now) ids.add(handle.credentials.leaseId);
     const latest = this.#latest?.credentials.leaseId;
-    if (latest !== undefined && provider.isCurrent(name, latest)) ids.add(latest);
+    // Not leaseStillServed: a pool closing must not start a read of a successor.
+    if (latest !== undefined && (provider.isStillValid?.(name, latest) ?? provider.isCurrent(name, latest))) {
+      ids.add(latest);
+    }
     ids.delete(''); // static credentials: nothing to revoke
     return [...ids];
   }
