@@ -1,4 +1,5 @@
 import { type CredentialProvider, type LeaseHandle, pgConnectionOptions } from '@dataverk/core';
+import { leaseStillServed } from '@dataverk/core/adapter-support';
 import pg from 'pg';
 import type { Options } from 'sequelize';
 
@@ -29,10 +30,12 @@ export type DataverkSequelizeOptions = Required<Pick<Options, 'dialect' | 'diale
  * - `dialectModule` is `pg` with a `Client` that logs in with the user, password and session
  *   parameters of that handle, and releases it once, when the connection ends or fails to connect
  *   (a `28P01` then invalidates the credentials, so the next connection gets fresh ones);
- * - `pool.validate` refuses a pooled connection whose lease is superseded, inside the safety margin
- *   of its end, or was revoked under it (`42501`/`57P01`): Sequelize's pool (sequelize-pool) runs it
- *   on every checkout and closes what it refuses, so a transaction keeps its connection to the end
- *   and the connection is retired when released.
+ * - `pool.validate` refuses a pooled connection whose lease the provider no longer serves
+ *   (`leaseStillServed`: superseded, dropped or over; inside the safety margin of its end only while
+ *   nothing better can be had, since retiring it would only log in again with the same lease), or
+ *   that was revoked under it (`42501`/`57P01`): Sequelize's pool (sequelize-pool) runs it on every
+ *   checkout and closes what it refuses, so a transaction keeps its connection to the end and the
+ *   connection is retired when released.
  *
  * Register other `beforeConnect` hooks that wait on I/O before this one, or not at all: the handle must
  * reach pg's constructor in the same turn of the event loop.
@@ -131,7 +134,11 @@ export function dataverkSequelizeOptions(
         // `_invalid` is Sequelize's own mark for a connection whose socket failed under a query.
         const invalid = (connection as { _invalid?: boolean } | undefined)?._invalid === true;
         return (
-          lease !== undefined && !lease.revoked && !lease.ended && !invalid && provider.isCurrent(name, lease.leaseId)
+          lease !== undefined &&
+          !lease.revoked &&
+          !lease.ended &&
+          !invalid &&
+          leaseStillServed(provider, name, lease.leaseId)
         );
       },
     },
