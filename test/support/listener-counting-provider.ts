@@ -1,13 +1,22 @@
-import type { AcquireOptions, CredentialEvents, CredentialProvider, VaultCredentialProvider } from '@dataverk/core';
+import type {
+  AcquireOptions,
+  CredentialEvents,
+  CredentialProvider,
+  LeaseVerdict,
+  VaultCredentialProvider,
+} from '@dataverk/core';
 
 type EventName = keyof CredentialEvents;
 type Listener = (payload: never) => void;
 
 /**
  * A provider that delegates to a `VaultCredentialProvider` and counts the listeners adapters keep
- * on it, so that a test can prove an adapter stops listening when it is closed.
+ * on it, so that a test can prove an adapter stops listening when it is closed. It implements
+ * every optional method too (`Required`): an adapter that finds one missing falls back on older
+ * rules (`isCurrent` for `isStillValid`, `invalidate` for `revokeIfUnused`), and the test would
+ * then prove the fallback, not what applications run.
  */
-export class ListenerCountingProvider implements CredentialProvider {
+export class ListenerCountingProvider implements Required<CredentialProvider> {
   readonly #inner: VaultCredentialProvider;
   readonly #listeners = new Map<EventName, Set<Listener>>();
 
@@ -29,8 +38,17 @@ export class ListenerCountingProvider implements CredentialProvider {
   isCurrent(name: string, leaseId: string): boolean {
     return this.#inner.isCurrent(name, leaseId);
   }
+  isStillValid(name: string, leaseId: string): boolean {
+    return this.#inner.isStillValid(name, leaseId);
+  }
   invalidate(name: string, leaseId?: string): void {
     this.#inner.invalidate(name, leaseId);
+  }
+  revokeIfUnused(name: string, leaseId: string): boolean {
+    return this.#inner.revokeIfUnused(name, leaseId);
+  }
+  checkLease(name: string, leaseId: string): Promise<LeaseVerdict> {
+    return this.#inner.checkLease(name, leaseId);
   }
   connectionsOn(leaseId: string): number {
     return this.#inner.connectionsOn(leaseId);
