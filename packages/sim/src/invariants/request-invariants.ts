@@ -1,0 +1,98 @@
+import type { SimAuth, SimName } from '../sim-plan.js';
+import { SIM_START_MS } from '../sim-record.js';
+import { exitAt, type Invariant, processPlan, type RunFacts, type Violation, windowsFor } from './run-facts.js';
+
+/** Requests that may fail per minute and name while Vault fails (one per 5 s, plus a first read's retries). */
+const FAILED_PER_MINUTE_PER_NAME = 15;
+/** A lease (or token) is used for at least this part of its life before it is replaced. */
+const MIN_LIFE_USED = 0.3;
+
+/** How long one token serves before a new login is due (infinite for periodic, fixed and proxy tokens). */
+function tokenLifeMs(auth: SimAuth): number {
+  if (auth.kind === 'approle') return Math.max(auth.ttlS, auth.maxTtlS) * 1000;
+  if (auth.kind === 'fixed' && !auth.periodic) return auth.ttlS * 1000;
+  return Number.POSITIVE_INFINITY;
+}
+
+/** How long one lease of `name` can serve: its max TTL, or its token's life when shorter. */
+function leaseLifeMs(name: SimName, auth: SimAuth): number {
+  return Math.min(Math.max(name.ttlS, name.maxTtlS) * 1000, tokenLifeMs(auth));
+}
+
+function aliveMs(facts: RunFacts, process: number): number {
+  return exitAt(facts.plan, process) - SIM_START_MS;
+}
+
+/**
+ * `vault-requests-bounded`: per process and name, successful credential reads stay within one per
+ * lease life (plus a few per fault), and failing requests stay paced (a few per name per minute).
+ */
+export const vaultRequestsBounded: Invariant = {
+  name: 'vault-requests-bounded',
+  check(facts) {
+    const { plan, record } = facts;
+    const violations: Violation[] = [];
+    for (const p of plan.processes) {
+      const faults = windowsFor(record, p.index).length;
+      const requests = record.requests.filter((r) => r.process === p.index);
+      for (const name of p.names.filter((n) => !n.forbidden)) {
+        // New leases, not reads: behind a proxy a read its cache answers creates no role.
+        const reads = new Set(record.leases.get(`${p.index}/${name.name}`) ?? []).size;
+        const allowed = Math.ceil(
+          3 + aliveMs(facts, p.index) / (MIN_LIFE_USED * leaseLifeMs(name, p.auth)) + 4 * faults,
+        );
+        if (reads > allowed) {
+          violations.push({
+            invariant: this.name,
+            at: exitAt(plan, p.index),
+            detail: `p${p.index} ${name.name}: ${reads} leases read (new database roles), at most ${allowed} expected`,
+          });
+        }
+      }
+      const failed = requests.filter((r) => r.status !== 200 && r.status !== 204).map((r) => r.at);
+      const limit = FAILED_PER_MINUTE_PER_NAME * (p.names.length + 1);
+      for (let i = 0, j = 0; j < failed.length; j++) {
+        while ((failed[j] ?? 0) - (failed[i] ?? 0) >= 60_000) i++;
+        if (j - i + 1 > limit) {
+          violations.push({
+            invariant: this.name,
+            at: failed[j] ?? 0,
+            detail: `p${p.index}: ${j - i + 1} failed Vault requests within a minute (at most ${limit})`,
+          });
+          break;
+        }
+      }
+    }
+    return violations;
+  },
+};
+
+/**
+ * `logins-bounded`: a process logs in once per token lifetime, plus a few rate-limited logins
+ * after a real token failure (its token revoked, Vault down, the process frozen past its token).
+ * A 403 on one path is not a token failure.
+ */
+export const loginsBounded: Invariant = {
+  name: 'logins-bounded',
+  check(facts) {
+    const { plan, record } = facts;
+    const violations: Violation[] = [];
+    for (const p of plan.processes) {
+      const logins = record.requests.filter(
+        (r) => r.process === p.index && r.path.endsWith('/login') && r.status === 200,
+      ).length;
+      const life = tokenLifeMs(processPlan(plan, p.index).auth);
+      const allowed = Math.ceil(
+        2 + aliveMs(facts, p.index) / (MIN_LIFE_USED * life) + 3 * windowsFor(record, p.index).length,
+      );
+      if (logins > allowed) {
+        violations.push({
+          invariant: this.name,
+          at: exitAt(plan, p.index),
+          detail: `p${p.index}: ${logins} logins, at most ${allowed} expected for its tokens`,
+        });
+      }
+    }
+    return violations;
+  },
+};
