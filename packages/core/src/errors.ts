@@ -166,15 +166,51 @@ export class DataverkError extends Error {
 /**
  * Whether `error` is a {@link DataverkError}, and, given `code`, one with that code.
  *
+ * Given a Vault code, it is also true for the {@link CredentialsUnavailableError} that
+ * `getCredentials` and `acquire` throw when Vault failed with that code: the branch a caller writes
+ * for `VAULT_SEALED` fires whether Vault's error arrives as itself or as the reason no valid
+ * credentials could be had. {@link vaultErrorOf} gives the {@link VaultError} itself in both cases.
+ *
  * @example
- * if (isDataverkError(error, 'VAULT_ADDRESS_MISSING')) console.error('set VAULT_ADDR');
+ * try {
+ *   await provider.getCredentials('sales');
+ * } catch (error) {
+ *   if (isDataverkError(error, 'VAULT_SEALED')) console.error('Vault is sealed:', vaultErrorOf(error)?.path);
+ *   else if (isDataverkError(error, 'VAULT_ADDRESS_MISSING')) console.error('set VAULT_ADDR');
+ * }
  */
-export function isDataverkError(error: unknown, code: VaultErrorCode): error is VaultError;
+export function isDataverkError(
+  error: unknown,
+  code: VaultErrorCode,
+): error is VaultError | CredentialsUnavailableError;
 export function isDataverkError(error: unknown, code?: DataverkErrorCode): error is DataverkError;
 export function isDataverkError(error: unknown, code?: DataverkErrorCode): error is DataverkError {
-  if (!(error instanceof DataverkError) || (code !== undefined && error.code !== code)) return false;
-  // Vault codes are only ever put on VaultErrors: the narrowing to VaultError must hold.
-  return code === undefined || !VAULT_CODES.has(code) || error instanceof VaultError;
+  if (!(error instanceof DataverkError)) return false;
+  if (code === undefined) return true;
+  if (!VAULT_CODES.has(code)) return error.code === code;
+  return vaultErrorOf(error)?.code === code;
+}
+
+/**
+ * Whether `error` is itself a {@link VaultError} with `code` (not one reported as a `cause`): what
+ * the code that made the Vault request branches on.
+ */
+export function hasVaultCode(error: unknown, code: VaultErrorCode): error is VaultError {
+  return error instanceof VaultError && error.code === code;
+}
+
+/**
+ * The {@link VaultError} behind `error`: the error itself, or the Vault failure a
+ * {@link CredentialsUnavailableError} reports as its `cause`; `undefined` for anything else.
+ *
+ * @example
+ * const vault = vaultErrorOf(error);
+ * if (vault?.status === 403) console.error(`Vault refused ${vault.path}: check the policy`);
+ */
+export function vaultErrorOf(error: unknown): VaultError | undefined {
+  if (error instanceof VaultError) return error;
+  if (error instanceof CredentialsUnavailableError && error.cause instanceof VaultError) return error.cause;
+  return undefined;
 }
 
 /**

@@ -30,7 +30,14 @@ export type {
   VaultErrorDetails,
   VaultUnavailableReason,
 } from './errors.js';
-export { CredentialsUnavailableError, DataverkError, isDataverkError, isSetupError, VaultError } from './errors.js';
+export {
+  CredentialsUnavailableError,
+  DataverkError,
+  isDataverkError,
+  isSetupError,
+  VaultError,
+  vaultErrorOf,
+} from './errors.js';
 export type { RandomSource } from './lease/lease-timing.js';
 export type { HealthStatus, NameHealth, ProviderHealth } from './observability/provider-health.js';
 export { dataverkKvPath } from './secrets/dataverk-kv-path.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { isDataverkError, isSetupError, providerClosed } from '../errors.js';
+import { hasVaultCode, isDataverkError, isSetupError, providerClosed } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
@@ -265,5 +265,5 @@ function asError(error: unknown): Error {
 
 /** Vault did not answer: a timeout or a failed connection (not an HTTP status). */
 function isUnreachable(error: unknown): boolean {
-  return isDataverkError(error, 'VAULT_UNAVAILABLE') && (error.reason === 'timeout' || error.reason === 'network');
+  return hasVaultCode(error, 'VAULT_UNAVAILABLE') && (error.reason === 'timeout' || error.reason === 'network');
 }

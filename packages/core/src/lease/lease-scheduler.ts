@@ -38,7 +38,7 @@ export interface LifetimeTasks {
  *   replace: () => readNewCredentials(),
  *   endsAt: () => leaseEnd,
  *   notBefore: () => 0,
- *   isFinal: (error) => isDataverkError(error, 'VAULT_INVALID_REQUEST'),
+ *   isFinal: (error) => hasVaultCode(error, 'VAULT_INVALID_REQUEST'),
  *   failed: (error) => console.warn(error.message),
  * });
  * scheduler.granted({ remainingMs: 3_600_000, renewable: true });

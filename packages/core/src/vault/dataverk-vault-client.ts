@@ -1,4 +1,4 @@
-import { isDataverkError, type VaultError } from '../errors.js';
+import { hasVaultCode, type VaultError } from '../errors.js';
 import { observeVaultRequest } from '../observability/vault-request-telemetry.js';
 import type { VaultCall } from './auth/vault-auth-method.js';
 import { type DeniedOutcome, explainDenied } from './denied-outcome.js';
@@ -103,14 +103,14 @@ export class DataverkVaultClient implements VaultClient {
       const body = await this.#call({ ...request, token }, { retry, hint: await this.#session.deniedHint() });
       return { body, lifetime };
     } catch (error) {
-      if (!isDataverkError(error, 'VAULT_PERMISSION_DENIED')) throw error;
+      if (!hasVaultCode(error, 'VAULT_PERMISSION_DENIED')) throw error;
       const outcome = await this.#session.afterDenied(token);
       if (!('retryWith' in outcome)) throw this.#explained(error, request, outcome);
       const fresh = outcome.retryWith;
       try {
         return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };
       } catch (again) {
-        if (!isDataverkError(again, 'VAULT_PERMISSION_DENIED')) throw again;
+        if (!hasVaultCode(again, 'VAULT_PERMISSION_DENIED')) throw again;
         // Refused again with the newer token: check it too, but retry no more.
         const second = await this.#session.afterDenied(fresh.token);
         throw 'retryWith' in second ? again : this.#explained(again, request, second);

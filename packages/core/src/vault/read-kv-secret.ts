@@ -1,4 +1,4 @@
-import { isDataverkError, secretSourceConfig, vaultNotFound, vaultResponseInvalid } from '../errors.js';
+import { hasVaultCode, secretSourceConfig, vaultNotFound, vaultResponseInvalid } from '../errors.js';
 import type { VaultClient } from './vault-client.js';
 
 /** A KV secret and where it was read. */
@@ -30,7 +30,7 @@ export async function readKvSecret(client: VaultClient, path: string): Promise<K
   try {
     data = (await client.read(apiPath)).data;
   } catch (error) {
-    if (!isDataverkError(error, 'VAULT_NOT_FOUND')) throw error;
+    if (!hasVaultCode(error, 'VAULT_NOT_FOUND')) throw error;
     throw vaultNotFound(
       `Vault has no KV secret at ${clean} (KV v${version}, read as ${apiPath}; 404). Check VKS_KV_PATH, ` +
         'APPLICATION_NAME and the namespace (or the kvPath option); give KV v2 paths without /data/.',
@@ -54,7 +54,7 @@ async function mountOf(client: VaultClient, path: string): Promise<{ path: strin
   try {
     data = (await client.read(`sys/internal/ui/mounts/${path}`)).data;
   } catch (error) {
-    if (isDataverkError(error, 'VAULT_NOT_FOUND')) return undefined;
+    if (hasVaultCode(error, 'VAULT_NOT_FOUND')) return undefined;
     throw error;
   }
   if (data === null || typeof data.path !== 'string') return undefined;

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import { isDataverkError, vaultTokenEnding } from '../errors.js';
+import { hasVaultCode, vaultTokenEnding } from '../errors.js';
 import { LeaseScheduler, type LifetimeGrant } from '../lease/lease-scheduler.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { VaultAuthMethod, VaultCall } from './auth/vault-auth-method.js';
@@ -146,7 +146,7 @@ export class TokenSession {
       await this.#call({ method: 'GET', path: 'auth/token/lookup-self', token: record.token }, { retry: true });
       return true;
     } catch (error) {
-      return isDataverkError(error, 'VAULT_PERMISSION_DENIED') ? false : undefined;
+      return hasVaultCode(error, 'VAULT_PERMISSION_DENIED') ? false : undefined;
     }
   }
 
@@ -216,7 +216,7 @@ export class TokenSession {
       endsAt: () => record.expiresAt,
       notBefore: () => 0,
       isFinal: (error) =>
-        isDataverkError(error, 'VAULT_PERMISSION_DENIED') || isDataverkError(error, 'VAULT_INVALID_REQUEST'),
+        hasVaultCode(error, 'VAULT_PERMISSION_DENIED') || hasVaultCode(error, 'VAULT_INVALID_REQUEST'),
       failed: (error) => this.#report(error),
     });
     const previous = this.#current;
@@ -237,7 +237,7 @@ export class TokenSession {
         { retry: false },
       );
     } catch (error) {
-      if (!isDataverkError(error, 'VAULT_PERMISSION_DENIED')) throw error;
+      if (!hasVaultCode(error, 'VAULT_PERMISSION_DENIED')) throw error;
       return this.#renewalRefused(record, error);
     }
     const grant = parseAuth(body, path);

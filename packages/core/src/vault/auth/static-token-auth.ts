@@ -1,4 +1,4 @@
-import { isDataverkError, VaultError } from '../../errors.js';
+import { hasVaultCode, VaultError } from '../../errors.js';
 import type { TokenGrant } from '../vault-response.js';
 import { parseLookupSelf } from '../vault-response.js';
 import type { VaultAuthMethod, VaultCall } from './vault-auth-method.js';
@@ -52,8 +52,8 @@ export function staticTokenAuth(token: string, description: string, reread?: () 
 
 function isTransient(error: VaultError): boolean {
   return (
-    isDataverkError(error, 'VAULT_UNAVAILABLE') ||
-    isDataverkError(error, 'VAULT_SEALED') ||
-    isDataverkError(error, 'VAULT_RATE_LIMITED')
+    hasVaultCode(error, 'VAULT_UNAVAILABLE') ||
+    hasVaultCode(error, 'VAULT_SEALED') ||
+    hasVaultCode(error, 'VAULT_RATE_LIMITED')
   );
 }
