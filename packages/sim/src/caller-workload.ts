@@ -19,6 +19,9 @@ export class CallerWorkload {
   readonly #context: SimPoolContext & { readonly clock: ProcessClock };
   readonly #random: RandomSource;
   #pool: SimPool | undefined;
+  /** How many pools this workload has opened (job-like workloads open one per job). */
+  #generation = 0;
+  readonly #closing = new Set<SimPool>();
   #stopped = false;
   #ending: Promise<void> | undefined;
 
@@ -38,6 +41,15 @@ export class CallerWorkload {
     return this.#pool;
   }
 
+  /**
+   * Leases the pools of this workload still reference: the current pool's, and those of ended
+   * pools whose `end()` has not finished (`closeRevokingLeases` waits up to 10 s of real time).
+   */
+  leasesReferenced(): string[] {
+    const pools = [...this.#closing, ...(this.#pool === undefined ? [] : [this.#pool])];
+    return pools.flatMap((pool) => pool.leasesReferenced());
+  }
+
   /** Schedules the pool's opening, its bursts and its end. */
   start(): void {
     const { clock } = this.#context;
@@ -55,35 +67,54 @@ export class CallerWorkload {
   #open(): void {
     if (this.#stopped) return;
     const { clock, record, process } = this.#context;
-    this.#pool = new SimPool(this.#key, this.#plan.name, this.#plan.slots, this.#context);
-    record.line(clock.now(), process, `${this.#key} open (${this.#plan.name}, ${this.#plan.slots} slots)`);
-    this.#nextBurst();
-    const endIn = SIM_START_MS + this.#plan.endAtMs - clock.now();
-    clock.setTimeout(() => void this.end(this.#plan.revokeOnClose), endIn);
+    const key = this.#generation === 0 ? this.#key : `${this.#key}.g${this.#generation}`;
+    this.#generation++;
+    const pool = new SimPool(key, this.#plan.name, this.#plan.slots, this.#context);
+    this.#pool = pool;
+    record.line(clock.now(), process, `${key} open (${this.#plan.name}, ${this.#plan.slots} slots)`);
+    this.#nextBurst(pool);
+    const every = this.#plan.reopenEveryMs;
+    if (every === undefined) {
+      const endIn = SIM_START_MS + this.#plan.endAtMs - clock.now();
+      clock.setTimeout(() => void this.end(this.#plan.revokeOnClose), endIn);
+      return;
+    }
+    // A job's pool: used for a while, ended with revokeOnClose, and the next job opens another.
+    clock.setTimeout(() => {
+      if (this.#stopped || this.#pool !== pool) return;
+      void this.#endPool(pool, true).then(() => clock.setTimeout(() => this.#open(), every / 2));
+    }, every / 2);
   }
 
   async #endPool(pool: SimPool, revokeOnClose: boolean): Promise<void> {
     const { clock, record, process } = this.#context;
-    record.line(clock.now(), process, `${this.#key} end${revokeOnClose ? ' (revokeOnClose)' : ''}`);
+    record.line(clock.now(), process, `${pool.key} end${revokeOnClose ? ' (revokeOnClose)' : ''}`);
+    if (revokeOnClose) {
+      const key = `${process}/${this.#plan.name}`;
+      record.revokeOnCloseEnds.set(key, (record.revokeOnCloseEnds.get(key) ?? 0) + 1);
+    }
+    this.#closing.add(pool);
     try {
       await pool.end(revokeOnClose);
     } catch (error) {
-      record.line(clock.now(), process, `${this.#key} end failed: ${codeOf(error)}`);
+      record.line(clock.now(), process, `${pool.key} end failed: ${codeOf(error)}`);
+    } finally {
+      this.#closing.delete(pool);
     }
   }
 
-  #nextBurst(): void {
+  #nextBurst(pool: SimPool): void {
     // Exponential gaps: bursts cluster and pause, as real traffic does.
     const gap = -Math.log(1 - this.#random()) * this.#plan.burstEveryMs;
-    this.#context.clock.setTimeout(() => this.#burst(), Math.max(1, Math.floor(gap)));
+    this.#context.clock.setTimeout(() => this.#burst(pool), Math.max(1, Math.floor(gap)));
   }
 
-  #burst(): void {
-    const pool = this.#pool;
-    if (this.#stopped || pool === undefined || pool.ended) return;
+  /** One burst on `pool`; the chain of bursts ends with its pool (the next job's pool starts its own). */
+  #burst(pool: SimPool): void {
+    if (this.#stopped || this.#pool !== pool || pool.ended) return;
     const callers = 1 + Math.floor(this.#random() * this.#plan.burstSize);
     for (let i = 0; i < callers; i++) void this.#call(pool);
-    this.#nextBurst();
+    this.#nextBurst(pool);
   }
 
   async #call(pool: SimPool): Promise<void> {

@@ -39,6 +39,8 @@ export interface SimPoolPlan {
   readonly burstSize: number;
   /** How long a caller keeps its connection (statements spread over it). */
   readonly holdMs: number;
+  /** A job-like workload: a new pool per job, each ended with `revokeOnClose` after half of this. */
+  readonly reopenEveryMs?: number | undefined;
 }
 
 /** A fault drawn for the run; `process` is the index of the process it hits, when it hits one. */
@@ -173,6 +175,8 @@ function drawPool(random: RandomSource, name: SimName, tokenS: number, durationM
     // Never more than a twentieth of the lease: a caller that holds a connection past its lease's
     // end would fail through no fault of the provider.
     holdMs: Math.max(1, Math.floor(random() * Math.min(5 * MINUTE, leaseMs / 20))),
+    reopenEveryMs:
+      random() < 0.2 ? Math.max(durationMs / 100, pick(random, [20 * SECOND, 2 * MINUTE, 20 * MINUTE])) : undefined,
   };
 }
 

@@ -45,6 +45,8 @@ export class SimPool {
   readonly #stopWatching: () => void;
   #connecting = 0;
   #ended = false;
+  /** The lease of the last connection made (what `PoolLeases` remembers for `revokeOnClose`). */
+  #lastLeaseId: string | undefined;
 
   constructor(key: string, name: string, slots: number, context: SimPoolContext) {
     this.key = key;
@@ -58,6 +60,13 @@ export class SimPool {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** Leases this pool still references: its open connections' and the last one it used. */
+  leasesReferenced(): string[] {
+    const ids = [...this.connectionsByLease().keys()];
+    if (this.#lastLeaseId !== undefined) ids.push(this.#lastLeaseId);
+    return ids;
   }
 
   /** Open connections per lease id (for the provider's count to be compared with). */
@@ -146,6 +155,7 @@ export class SimPool {
     this.#context.handedOut(handle.credentials);
     const release = this.#leases.hold(handle);
     const { leaseId, user } = handle.credentials;
+    this.#lastLeaseId = leaseId;
     record.connected(this.key, leaseId);
     let session: SimSession;
     try {

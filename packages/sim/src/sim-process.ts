@@ -138,9 +138,7 @@ export class SimProcess {
   checkRetained(): void {
     if (this.#rotations < RETAINED_CHECK_MIN_ROTATIONS) return;
     const inUse = new Set<string>(this.#lastLease.values());
-    for (const workload of this.#workloads) {
-      for (const leaseId of workload.pool?.connectionsByLease().keys() ?? []) inUse.add(leaseId);
-    }
+    for (const workload of this.#workloads) for (const leaseId of workload.leasesReferenced()) inUse.add(leaseId);
     const retained = this.#retained.retainedExcept(inUse);
     const { record, clock } = this.#context;
     record.retained.push({ process: this.index, at: clock.now(), retained, rotations: this.#rotations });
@@ -275,7 +273,9 @@ export class SimProcess {
 
   #read(path: string, leaseId: string): void {
     const { plan, record, clock } = this.#context;
-    const name = plan.names.find((n) => path === `database/creds/${n.role}`)?.name ?? path;
+    // agentSharedLeases asks the proxy for a successor with a query (`?dataverk_successor_of=…`).
+    const bare = path.split('?')[0];
+    const name = plan.names.find((n) => bare === `database/creds/${n.role}`)?.name ?? path;
     this.#lastLease.set(name, leaseId);
     record.leaseRead(this.index, name, leaseId, clock.now());
     record.line(clock.now(), this.index, `read ${name} → lease ${record.alias(leaseId, 'L')}`);

@@ -83,6 +83,8 @@ export class SimRecord {
   readonly #lines: { readonly at: number; readonly process: number | undefined; readonly text: string }[] = [];
   /** Leases each process read, per name, in order. */
   readonly leases = new Map<string, string[]>();
+  /** Pools ended with `revokeOnClose`, per `process/name`: each may cost the name a new lease. */
+  readonly revokeOnCloseEnds = new Map<string, number>();
   /** When each lease was first read. */
   readonly leaseReadTimes = new Map<string, number>();
   /** Leases still known to Vault after a process closed with `revoke`. */

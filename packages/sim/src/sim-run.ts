@@ -1,6 +1,7 @@
 import type { VaultTransport } from '@dataverk/core';
 import { ProxyLeaseCacheModel } from '../../../bench/src/fleet/proxy-lease-cache-model.js';
 import { seededRandom } from '../../../bench/src/seeded-random.js';
+import { AutoAuthRetryTransport } from './auto-auth-retry-transport.js';
 import { checkInvariants } from './invariants/all-invariants.js';
 import type { Violation } from './invariants/run-facts.js';
 import { OutageTransport } from './outage-transport.js';
@@ -8,6 +9,7 @@ import { ProcessClock } from './process-clock.js';
 import { SimClock } from './sim-clock.js';
 import { SimDatabase } from './sim-database.js';
 import { processDays, type SimFault, type SimName, type SimPlan } from './sim-plan.js';
+import { codeOf } from './sim-pool.js';
 import { SimProcess } from './sim-process.js';
 import { SIM_START_MS, SimRecord } from './sim-record.js';
 import { SimVault } from './sim-vault.js';
@@ -33,6 +35,20 @@ export interface SimResult {
 export async function runPlan(plan: SimPlan): Promise<SimResult> {
   const clock = new SimClock(SIM_START_MS);
   const record = new SimRecord();
+  // One run at a time per process: a rejection nobody handled during it belongs to it.
+  const unhandled = (reason: unknown) => {
+    const detail = `a promise rejected with nobody listening: ${codeOf(reason)}`;
+    record.stepViolations.push({ invariant: 'no-unhandled-rejection', at: clock.now(), detail });
+  };
+  process.on('unhandledRejection', unhandled);
+  try {
+    return await runWithin(plan, clock, record);
+  } finally {
+    process.off('unhandledRejection', unhandled);
+  }
+}
+
+async function runWithin(plan: SimPlan, clock: SimClock, record: SimRecord): Promise<SimResult> {
   const vault = await SimVault.start(clock, namesOf(plan));
   const outage = new OutageTransport(vault.transport, clock);
   const upstream = await proxyIfNeeded(plan, vault, outage, clock);
@@ -106,14 +122,15 @@ function namesOf(plan: SimPlan): SimName[] {
 
 async function proxyIfNeeded(
   plan: SimPlan,
-  vault: SimVault,
+  simVault: SimVault,
   outage: OutageTransport,
   clock: SimClock,
 ): Promise<VaultTransport | undefined> {
   if (!plan.processes.some((p) => p.auth.kind === 'proxy')) return undefined;
   // Vault revokes a lease with the token that read it: a proxy's token must not reach a max TTL.
-  const login = await vault.appRole('proxy', { token_policies: ['sim'], token_period: 86_400 });
-  return new ProxyLeaseCacheModel({ vault: outage, login, clock, random: seededRandom(plan.seed ^ 0x5eed) });
+  const login = await simVault.appRole('proxy', { token_policies: ['sim'], token_period: 86_400 });
+  const vault = new AutoAuthRetryTransport(outage, clock);
+  return new ProxyLeaseCacheModel({ vault, login, clock, random: seededRandom(plan.seed ^ 0x5eed) });
 }
 
 /** A fixed token that ends inside the run: from shortly before its end, nothing can be valid. */

@@ -11,6 +11,7 @@ import {
   noSecretInOutput,
   noSelfRotation,
   nothingLeftAfterCloseRevoke,
+  noUnhandledRejection,
   supersededTokenRevokedOrExpiring,
 } from './lifecycle-invariants.js';
 import { loginsBounded, vaultRequestsBounded } from './request-invariants.js';
@@ -31,6 +32,7 @@ export const ALL_INVARIANTS: readonly Invariant[] = [
   noSecretInOutput,
   connectsBounded,
   exitCompletes,
+  noUnhandledRejection,
 ];
 
 /** Runs every invariant over a finished run. */

@@ -11,9 +11,11 @@ import {
   boundedRetainedMemory,
   connectionCountConsistent,
   connectsBounded,
+  exitCompletes,
   noSecretInOutput,
   noSelfRotation,
   nothingLeftAfterCloseRevoke,
+  noUnhandledRejection,
   supersededTokenRevokedOrExpiring,
 } from './lifecycle-invariants.js';
 import { loginsBounded, vaultRequestsBounded } from './request-invariants.js';
@@ -143,13 +145,17 @@ describe('each invariant can fail', () => {
     expect(names(loginsBounded, broken)).toEqual(['logins-bounded']);
   });
 
-  it('no-self-rotation and connection-count-consistent: step violations are reported under their names', () => {
+  it('step invariants (self-rotation, connection counts, exits, unhandled rejections) report under their names', () => {
     const broken = facts((r) => {
       r.stepViolations.push({ invariant: 'no-self-rotation', at: T0, detail: 'L1 to itself' });
       r.stepViolations.push({ invariant: 'connection-count-consistent', at: T0, detail: '2 open, 0 counted' });
+      r.stepViolations.push({ invariant: 'exit-completes', at: T0, detail: '1 process still exiting' });
+      r.stepViolations.push({ invariant: 'no-unhandled-rejection', at: T0, detail: 'VaultHttpFailure' });
     });
     expect(names(noSelfRotation, broken)).toEqual(['no-self-rotation']);
     expect(names(connectionCountConsistent, broken)).toEqual(['connection-count-consistent']);
+    expect(names(exitCompletes, broken)).toEqual(['exit-completes']);
+    expect(names(noUnhandledRejection, broken)).toEqual(['no-unhandled-rejection']);
   });
 
   it('nothing-left-after-close-revoke: a lease Vault still holds after close({ revoke: true })', () => {

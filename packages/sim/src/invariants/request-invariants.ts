@@ -38,9 +38,10 @@ export const vaultRequestsBounded: Invariant = {
       for (const name of p.names.filter((n) => !n.forbidden)) {
         // New leases, not reads: behind a proxy a read its cache answers creates no role.
         const reads = new Set(record.leases.get(`${p.index}/${name.name}`) ?? []).size;
-        const allowed = Math.ceil(
-          3 + aliveMs(facts, p.index) / (MIN_LIFE_USED * leaseLifeMs(name, p.auth)) + 4 * faults,
-        );
+        // Each pool ended with revokeOnClose revokes the lease it used: the next user needs a new one.
+        const revokedOnClose = record.revokeOnCloseEnds.get(`${p.index}/${name.name}`) ?? 0;
+        const lives = aliveMs(facts, p.index) / (MIN_LIFE_USED * leaseLifeMs(name, p.auth));
+        const allowed = Math.ceil(3 + lives + 4 * faults + revokedOnClose);
         if (reads > allowed) {
           violations.push({
             invariant: this.name,
