@@ -1,7 +1,7 @@
 import type { SimPlan } from './sim-plan.js';
 
 /** Re-runs allowed while shrinking one failure. */
-const MAX_SHRINK_RUNS = 40;
+const MAX_SHRINK_RUNS = 12;
 
 /**
  * Smaller variants of `plan`, most reducing first: without one process, without one fault,

@@ -65,6 +65,11 @@ export const failuresOnlyWithoutValidCredentials: Invariant = {
       if (a.failure === undefined || a.endedAt === undefined) continue;
       if (namePlan(plan, a.process, a.name)?.forbidden !== false || a.endedAt >= exitAt(plan, a.process)) continue;
       if (faultNear(record, a.process, a.startedAt - ACQUIRE_EXCUSE_TAIL_MS, a.endedAt, a.name)) continue;
+      // An operator's revoke can outlive the moment: a proxy's cache serves the dead lease until its end.
+      const ttlMs = (namePlan(plan, a.process, a.name)?.ttlS ?? 0) * 1000;
+      const revoked = windowsFor(record, a.process, a.name).filter((w) => w.kind.endsWith('-revoked'));
+      if (revoked.some((w) => w.from <= (a.endedAt ?? 0) && a.startedAt <= w.to + ttlMs + ACQUIRE_EXCUSE_TAIL_MS))
+        continue;
       violations.push({
         invariant: this.name,
         at: a.endedAt,
