@@ -5,6 +5,7 @@ import {
   type ProbeQuery,
   type QueryOutcome,
   queriesAfterLeaseEnd,
+  queriesRunningPastLeaseEnd,
   runQueryLoad,
   type ServerLease,
   summarise,
@@ -83,10 +84,11 @@ export async function assertRotationWithoutLoss(
   fixture.provider.off('rotated', onRotated);
   const summary = summarise(outcomes);
   const late = queriesAfterLeaseEnd(outcomes, record.leaseHistory());
+  const pastEnd = queriesRunningPastLeaseEnd(outcomes, record.leaseHistory());
   const credsReads = countRequests(record.requestCounts(), /^GET database\/creds\//);
   console.log(
     `[${label}] Vault ${fixture.backend}, ${((outcomes.at(-1)?.endedAt ?? 0) - (outcomes[0]?.startedAt ?? 0)) / 1000} s: ${summary.total} queries, ${summary.failed} failed, ${summary.users} users, ${rotations} rotations, ` +
-      `${credsReads} creds reads, p50 ${summary.p50} ms, p99 ${summary.p99} ms, ${late.length} after lease end`,
+      `${credsReads} creds reads, p50 ${summary.p50} ms, p99 ${summary.p99} ms, ${late.length} sent after lease end, ${pastEnd.length} sent before it and still running at it`,
   );
   expect(summary.failures).toEqual([]);
   expect(summary.failed).toBe(0);
