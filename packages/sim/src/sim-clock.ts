@@ -3,7 +3,7 @@ import type { Clock, ClockTimer } from '@dataverk/core';
 interface PendingTimer {
   readonly id: number;
   readonly dueAt: number;
-  readonly callback: () => void;
+  callback: () => void;
   cancelled: boolean;
 }
 
@@ -37,7 +37,11 @@ export class SimClock implements Clock {
     this.#push(timer);
     return {
       cancel: () => {
+        // A cancelled timer stays in the heap until it comes due (a 32-day expiry: for ever, in a
+        // run); without its callback it keeps nothing alive that the callback closed over, as
+        // real timers and ManualClock let go of theirs (else the memory invariant sees a leak).
         timer.cancelled = true;
+        timer.callback = noop;
       },
     };
   }
@@ -105,3 +109,5 @@ export const SETTLE_TURNS = 100;
 async function settle(): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS; i++) await null;
 }
+
+function noop(): void {}
