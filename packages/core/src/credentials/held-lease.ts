@@ -68,7 +68,14 @@ export function holdLease(
         gate.succeeded();
         gate.leaseSurvived();
         events.emit('renewed', { name, leaseId, expiresAt, leaseDuration: lease.leaseDuration });
-        return { remainingMs: lease.leaseDuration * 1000, renewable: lease.renewable };
+        // A lease renewed past the end of a token the client has moved on from still dies with that
+        // token (Vault revokes a token's leases). Plan from that end: less than asked, so the
+        // schedule replaces it now, onto the new token (rule 5 at the renewal, since the token's
+        // supersession found the lease ending no later than the token and left it alone).
+        const token = held.token;
+        const untilTokenEnds =
+          token !== undefined && !token.current ? token.expiresAt - clock.now() : Number.POSITIVE_INFINITY;
+        return { remainingMs: Math.min(lease.leaseDuration * 1000, untilTokenEnds), renewable: lease.renewable };
       },
       replace: () => context.replace(held),
       endsAt: () => effectiveCredentials(held, ledger).expiresAt,

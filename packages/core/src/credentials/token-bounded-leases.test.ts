@@ -136,3 +136,53 @@ describe('defect 1: leases end with the token that read them', () => {
     await rm(home, { recursive: true, force: true });
   });
 });
+
+describe('a lease renewed after its token was superseded', () => {
+  // Found by the simulator (seed 23): the client logs in anew while the lease ends exactly when the
+  // old token does (both 24 h from the same moment), so the supersession leaves the lease alone; its
+  // next renewal, minutes later, moves its own end past the old token's, and nothing replaced it:
+  // Vault revoked it with the old token ~22 h later, under the connections still on it.
+  it.each([
+    [0.1, 0.9],
+    [0.5, 0.6],
+    [0, 1],
+  ])(
+    'token jitter %d, lease jitter %d (24 h tokens and leases, 5 days): replaced before the old token ends',
+    async (tokenJitter, leaseJitter) => {
+      const clock = new ManualClock(START);
+      const sim = new SimulatedVault(clock, { tokenTtl: DAY, tokenMaxTtl: DAY, leaseTtl: DAY, leaseMaxTtl: 2 * DAY });
+      const vault = createVaultClient({
+        address: 'http://vault.test:8200',
+        env: {},
+        auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' },
+        transport: sim,
+        clock,
+        random: () => tokenJitter,
+        sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
+        logger: { warn: () => {} },
+      });
+      const provider = new VaultCredentialProvider({
+        vault,
+        clock,
+        random: () => leaseJitter,
+        resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+      });
+      let current = '';
+      provider.on('issued', (event) => {
+        current = event.leaseId;
+      });
+      // A pooled connection holds the lease; nobody calls getCredentials, so only the schedule moves it.
+      const handle = await provider.acquire(NAME);
+      let deadMinutes = 0;
+      for (let t = 0; t < 5 * DAY * 1000; t += 60_000) {
+        if (!sim.isValid(current)) deadMinutes++;
+        await clock.advance(60_000);
+      }
+      handle.release();
+      expect(deadMinutes).toBe(0);
+      // One lease per token lifetime or so, not a read per renewal.
+      expect(sim.count('GET database/creds/')).toBeLessThanOrEqual(2 * 5 + 2);
+      await provider.close();
+    },
+  );
+});
