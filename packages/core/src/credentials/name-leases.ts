@@ -157,11 +157,14 @@ export class NameLeases {
         throw error;
       });
       // While Vault fails the gate paces requests; the client's own retries would triple them.
-      // Once a lease has been held, its schedule renews and replaces it (and retries that itself):
-      // a caller who has to read means the schedule is late or the lease was refused, and behind a
-      // hung Vault the gate may not know yet (a renewal still waiting for its timeout). Such reads
-      // are single requests, paced by the gate; only the name's first read gets the client's retries.
-      const retry = mayRetry && this.gate.failingSince === undefined && this.#leaseMs === 0;
+      // While a lease is held, its schedule renews and replaces it (and retries that itself): a
+      // caller who has to read means the schedule is late, and behind a hung Vault the gate may not
+      // know yet (a renewal still waiting for its timeout). Such reads are single requests, paced by
+      // the gate. With no lease held (the first read, or after one was refused or ended by an
+      // operator's revoke) no schedule will retry, and a transient 5xx (a revocation's REVOKE racing
+      // the new role's GRANT: "tuple concurrently updated") would leave callers failing for the
+      // gate's interval with Vault healthy: such a read gets the client's retries.
+      const retry = mayRetry && this.gate.failingSince === undefined && this.#held === undefined;
       const secret = await context.vault().readDatabaseCredentials(vaultPath, retry ? {} : { retry: false });
       if (context.closed()) {
         if (secret.leaseId !== '')
