@@ -1,21 +1,10 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { createVaultClient } from '../vault/create-vault-client.js';
 import { authBody, credsBody, FakeTransport } from '../vault/fake-transport.test-helpers.js';
-import { VaultCredentialProvider } from './vault-credential-provider.js';
+import { settledAdvancing, simulatedProvider } from './simulated-provider.test-helpers.js';
 
 const NAME = 'sales';
 const CREDS = 'GET database/creds/ro';
-
-/** Resolves what `promise` resolves to, moving the fake clock on (a second at a time) while it waits. */
-async function advancingUntil<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => {
-    settled = true;
-  });
-  for (let second = 0; second < 120 && !settled; second++) await clock.advance(1_000);
-  return watched;
-}
 
 describe('the read after an operator revoked the lease', () => {
   // CI (real OpenBao): the read after an operator's revoke got a 500 ("tuple concurrently updated":
@@ -44,25 +33,10 @@ describe('the read after an operator revoked the lease', () => {
         ),
       5000,
     );
-    const vault = createVaultClient({
-      address: 'http://vault.test:8200',
-      env: {},
-      auth: { method: 'approle', roleId: 'role', secretId: 'secret-id' },
-      transport,
-      clock,
-      random: () => 0.5,
-      sleep: (ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)),
-      logger: { warn: () => {} },
-    });
-    const provider = new VaultCredentialProvider({
-      vault,
-      clock,
-      random: () => 0.5,
-      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-    });
+    const provider = simulatedProvider(clock, transport);
     const first = await provider.getCredentials(NAME);
-    expect(await advancingUntil(clock, provider.checkLease(NAME, first.leaseId))).toBe('ended');
-    const next = await advancingUntil(clock, provider.getCredentials(NAME));
+    expect(await settledAdvancing(clock, provider.checkLease(NAME, first.leaseId))).toBe('ended');
+    const next = await settledAdvancing(clock, provider.getCredentials(NAME));
     expect(next.user).toBe('v-second');
     expect(transport.count(CREDS)).toBe(3);
     await provider.close();

@@ -1,10 +1,10 @@
 import type { ManualClock } from '@dataverk/testkit';
 import { createVaultClient } from '../vault/create-vault-client.js';
-import type { SimulatedVault } from '../vault/simulated-vault.test-helpers.js';
+import type { VaultTransport } from '../vault/vault-transport.js';
 import { type DatabaseSettingsResolver, VaultCredentialProvider } from './vault-credential-provider.js';
 
 /**
- * A provider over the real Vault client, talking to `sim` on the fake `clock`: AppRole logins
+ * A provider over the real Vault client, talking to `sim` (the simulated Vault, or any transport) on the fake `clock`: AppRole logins
  * (or a fixed `token`), fixed jitter, no warnings printed.
  *
  * @example
@@ -12,7 +12,7 @@ import { type DatabaseSettingsResolver, VaultCredentialProvider } from './vault-
  */
 export function simulatedProvider(
   clock: ManualClock,
-  sim: SimulatedVault,
+  sim: VaultTransport,
   options: { readonly token?: string; readonly resolve?: DatabaseSettingsResolver } = {},
 ): VaultCredentialProvider {
   const vault = createVaultClient({
@@ -35,4 +35,20 @@ export function simulatedProvider(
       options.resolve ??
       (async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' })),
   });
+}
+
+/**
+ * What `promise` settles to, moving the fake clock on a second at a time (at most two minutes)
+ * while it waits: the client's retries and the request gate sleep on that clock.
+ *
+ * @example
+ * const credentials = await settledAdvancing(clock, provider.getCredentials('sales'));
+ */
+export async function settledAdvancing<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
+  });
+  for (let second = 0; second < 120 && !settled; second++) await clock.advance(1_000);
+  return watched;
 }
