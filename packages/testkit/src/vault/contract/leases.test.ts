@@ -10,10 +10,8 @@ import {
 import { describeEachVaultBackend, vaultFetch } from './vault-backends.test-helpers.js';
 
 const TABLE = 'vault_contract_lease_items';
-const CREATE = [
-  `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-  `GRANT SELECT ON ${TABLE} TO "{{name}}";`,
-];
+const CREATE_ROLE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
+const CREATE = [CREATE_ROLE, `GRANT SELECT ON ${TABLE} TO "{{name}}";`];
 /** A revocation that always fails: the role it drops does not exist. */
 const FAILING_REVOKE = [`DROP ROLE "{{name}}-missing";`];
 
@@ -78,7 +76,16 @@ describeEachVaultBackend('leases', ({ vault, postgres }) => {
     await vault().admin.writeDatabaseRole('lease-capped', { creationStatements: CREATE, defaultTtl: 2, maxTtl: 3 });
     await vault().admin.writeDatabaseRole('lease-renewed', { creationStatements: CREATE, defaultTtl: 2, maxTtl: 20 });
     await vault().admin.writeDatabaseRole('lease-long', { creationStatements: CREATE, defaultTtl: 60, maxTtl: 600 });
-    await vault().admin.writeDatabaseRole('lease-prefix', { creationStatements: CREATE, defaultTtl: 60, maxTtl: 600 });
+    // The revoke-prefix tests revoke synchronously and expect 204: a role with no grants, dropped
+    // alone, so its revocation never takes part in another test file's GRANT/REVOKE (the default
+    // revocation's REVOKE ... ON ALL TABLES IN SCHEMA public rewrites every table's ACL and can fail
+    // with `tuple concurrently updated`, a 400 from revoke-prefix; seen once in CI).
+    await vault().admin.writeDatabaseRole('lease-prefix', {
+      creationStatements: [CREATE_ROLE],
+      revocationStatements: ['DROP ROLE IF EXISTS "{{name}}";'],
+      defaultTtl: 60,
+      maxTtl: 600,
+    });
     await vault().admin.writeDatabaseRole('lease-custom-revoke', {
       creationStatements: CREATE,
       revocationStatements: [`REVOKE ALL ON ${TABLE} FROM "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`],
