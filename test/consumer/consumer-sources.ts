@@ -59,26 +59,6 @@ export async function main(): Promise<void> {
 }
 `;
 
-/** The TypeScript code blocks of a README, in order. */
-export function typescriptBlocks(readme: string): string[] {
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
-}
-
-/** tsconfig that type-checks the README examples (top-level await: an ES module under nodenext). */
-export function readmeTsconfig(files: readonly string[]): string {
-  const compilerOptions = {
-    module: 'nodenext',
-    moduleResolution: 'nodenext',
-    target: 'ES2022',
-    lib: ['ES2023'],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
-  };
-  return `${JSON.stringify({ compilerOptions, files }, null, 2)}\n`;
-}
-
 /** tsconfig for one module mode; strict, lib checking on the usage file only (skipLibCheck, as \`tsc --init\`). */
 export function tsconfigFor(mode: ModuleMode): string {
   const module = { nodenext: 'nodenext', node16: 'node16', bundler: 'esnext', commonjs: 'commonjs' }[mode];

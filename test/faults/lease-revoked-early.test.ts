@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { countRequests } from '../support/request-counts.js';
 import { codeHistogram, failuresAround, firstSuccessAfter, report, sleep, startLoad } from './support/fault-load.js';
 import { ADAPTERS, type Adapter, ownProvider, queryClient } from './support/query-clients.js';
@@ -10,7 +15,7 @@ const CONCURRENCY = 8;
 const AFTER_MS = 3_000;
 
 const cases = [...ADAPTERS, 'pg-checkout' as const].flatMap((adapter) =>
-  (['vault-default', 'terminate-sessions'] as const).map((revocation) => [adapter, revocation] as const),
+  revocationsUnderTest().map((revocation) => [adapter, revocation] as const),
 );
 
 describe.each<readonly [Adapter, Revocation]>(cases)(

@@ -5,7 +5,12 @@ import { pgTable, serial, text } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertRotationWithoutLoss, THREE_ROTATIONS_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
 
@@ -72,7 +77,7 @@ describe.each<SuiteBackend>(await bothVaultBackends())(
   },
 );
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'Drizzle transaction that spans a rotation (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataverkMikroOrmDriverOptions } from '../../examples/orm/dataverk-mikro-orm-driver-options.js';
 import { assertRotationWithoutLoss, probeSql, THREE_ROTATIONS_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 
 interface Probe {
@@ -23,7 +28,7 @@ const probeEntity = (table: string) =>
     properties: { id: { type: 'number', primary: true }, note: { type: 'string' } },
   });
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'MikroORM 6 on dataverkConfig (driverOptions) under rotation (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

@@ -8,7 +8,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type * as GeneratedClient from '../../examples/prisma/generated/client.js';
 import { assertRotationWithoutLoss, probeSql, THREE_ROTATIONS_LOAD } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
 import { generateTestPrismaClient } from './support/generate-prisma-client.js';
@@ -140,7 +145,7 @@ describe.each<SuiteBackend>(await bothVaultBackends())(
   },
 );
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'Prisma interactive transaction that spans a rotation (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

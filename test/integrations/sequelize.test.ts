@@ -16,7 +16,12 @@ import {
   THREE_ROTATIONS_LOAD,
 } from '../rotation/rotation-scenario.js';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
 
@@ -88,7 +93,7 @@ describe('Sequelize 6 with its own pool and a beforeConnect hook alone (its docs
   });
 });
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'Sequelize 6 with dataverkSequelizeOptions (beforeConnect + dialectModule + pool.validate) under rotation (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

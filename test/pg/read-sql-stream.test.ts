@@ -2,7 +2,12 @@ import { DataverkError } from '@dataverk/core';
 import { Client } from '@dataverk/pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backendAlive, eventually, flushCatalogCaches, leaseIdOf, rolesLeft } from '../support/backend-probes.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 
 interface Served {
@@ -109,7 +114,7 @@ describe('Client.readSqlStream against real PostgreSQL and Vault', () => {
 const ROTATION_ROWS = 300;
 const ROTATION_BATCH = 25;
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'Client.readSqlStream across a rotation (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

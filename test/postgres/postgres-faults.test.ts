@@ -13,7 +13,12 @@ import {
 } from '../faults/support/fault-load.js';
 import { ownProvider, watchUnhandledRejections } from '../faults/support/query-clients.js';
 import { probeSql } from '../rotation/rotation-scenario.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { queriesAfterLeaseEnd } from '../support/query-load.js';
 import { countRequests } from '../support/request-counts.js';
 import { captureForSecretCheck } from '../support/secret-capture.js';
@@ -34,7 +39,7 @@ function probeClient(fixture: DatabaseFixture, provider: CredentialProvider) {
   };
 }
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'postgres.js: lease revoked early by an operator (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

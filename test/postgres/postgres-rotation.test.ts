@@ -1,11 +1,16 @@
 import { dataverkSql } from '@dataverk/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from '../rotation/rotation-scenario.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
 
 const cases = (await bothVaultBackends()).flatMap((suite) =>
-  (['vault-default', 'terminate-sessions'] as const).map((revocation) => ({ ...suite, revocation })),
+  revocationsUnderTest().map((revocation) => ({ ...suite, revocation })),
 );
 
 describe.each<SuiteBackend & { revocation: Revocation }>(cases)(

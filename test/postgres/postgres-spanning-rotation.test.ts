@@ -1,7 +1,12 @@
 import { type DataverkSql, dataverkSql } from '@dataverk/postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backendAlive, eventually, leaseIdOf } from '../support/backend-probes.js';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { LeaseEventLog } from '../support/lease-event-log.js';
 
 interface Session {
@@ -11,7 +16,7 @@ interface Session {
 
 const SESSION = 'select pg_backend_pid() as pid, current_user::text as "user"';
 
-describe.each<Revocation>(['vault-default', 'terminate-sessions'])(
+describe.each<Revocation>(revocationsUnderTest())(
   'postgres.js work that spans a rotation (%s revocation)',
   (revocation) => {
     let fixture: DatabaseFixture;

@@ -1,12 +1,17 @@
 import { dataverkConfig } from '@dataverk/knex';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from './rotation-scenario.js';
 
 const cases = (await bothVaultBackends()).flatMap((suite) =>
-  (['vault-default', 'terminate-sessions'] as const).map((revocation) => ({ ...suite, revocation })),
+  revocationsUnderTest().map((revocation) => ({ ...suite, revocation })),
 );
 
 describe.each<SuiteBackend & { revocation: Revocation }>(cases)(

@@ -1,7 +1,12 @@
 import { DataverkPostgresDialect } from '@dataverk/kysely';
 import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseFixture, databaseFixture, type Revocation } from '../support/database-fixture.js';
+import {
+  type DatabaseFixture,
+  databaseFixture,
+  type Revocation,
+  revocationsUnderTest,
+} from '../support/database-fixture.js';
 import { bothVaultBackends, type SuiteBackend } from '../support/vault-backends.js';
 import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from './rotation-scenario.js';
 
@@ -9,7 +14,7 @@ import { assertRotationWithoutLoss, probeSql, ROTATION_LOAD } from './rotation-s
 type NoTables = Record<never, never>;
 
 const cases = (await bothVaultBackends()).flatMap((suite) =>
-  (['vault-default', 'terminate-sessions'] as const).map((revocation) => ({ ...suite, revocation })),
+  revocationsUnderTest().map((revocation) => ({ ...suite, revocation })),
 );
 
 describe.each<SuiteBackend & { revocation: Revocation }>(cases)(

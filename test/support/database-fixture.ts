@@ -14,6 +14,25 @@ import { inject } from 'vitest';
 /** Revocation as Vault's PostgreSQL plugin does it by default (sessions left open), or terminating sessions. */
 export type Revocation = 'vault-default' | 'terminate-sessions';
 
+const REVOCATIONS: readonly Revocation[] = ['vault-default', 'terminate-sessions'];
+
+/**
+ * The revocations a suite runs under: both, unless `DATAVERK_TEST_REVOCATIONS` names some
+ * (comma-separated). CI's main run proves every suite under both; its runs on another Node version
+ * or other peer versions prove each adapter once more under `terminate-sessions` (sessions killed
+ * at the lease's end, the stricter one for a pool), where the revocation mode is not what differs.
+ */
+export function revocationsUnderTest(): readonly Revocation[] {
+  const wanted = process.env.DATAVERK_TEST_REVOCATIONS?.trim();
+  if (wanted === undefined || wanted === '') return REVOCATIONS;
+  const names = wanted.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!REVOCATIONS.includes(name as Revocation))
+      throw new Error(`DATAVERK_TEST_REVOCATIONS: unknown revocation '${name}'; use ${REVOCATIONS.join(' and/or ')}`);
+  }
+  return names as Revocation[];
+}
+
 export interface DatabaseFixture {
   readonly postgres: TestPostgres;
   readonly vault: TestVault;
