@@ -23,7 +23,8 @@ const { roleId, secretId } = await environment.vault.admin.enableAppRole({
 // Your code. The Vault address comes from VAULT_ADDR; the login is AppRole.
 const provider = new VaultCredentialProvider({
   vault: createVaultClient({ auth: { method: 'approle', roleId, secretId } }),
-  // db_connection_strings and db_vault_path from settings.json (placeholders from Vault KV, as in production).
+  // db_connection_strings and db_vault_path from settings.json; its placeholders come from Vault KV,
+  // read with the client above (as in production, the environment need not have a VAULT_TOKEN).
   resolve: settingsResolver(),
 });
 for (const event of ['issued', 'renewed', 'rotated', 'revoked', 'expired'] as const) {

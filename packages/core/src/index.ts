@@ -17,6 +17,7 @@ export {
 export { settingsResolver } from './credentials/settings-resolver.js';
 export type {
   DatabaseSettingsResolver,
+  SettingsResolveContext,
   VaultCredentialProviderOptions,
 } from './credentials/vault-credential-provider.js';
 export { VaultCredentialProvider } from './credentials/vault-credential-provider.js';

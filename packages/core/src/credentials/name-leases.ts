@@ -11,8 +11,23 @@ import type { ProviderEvents } from './provider-events.js';
 import { RequestGate } from './request-gate.js';
 import type { SafetyMargin } from './safety-margin.js';
 
-/** Where a settings name's connection string and Vault path come from. */
-export type DatabaseSettingsResolver = (name: string) => Promise<{ connectionString: string; vaultPath: string }>;
+/** What a provider hands its {@link DatabaseSettingsResolver}. */
+export interface SettingsResolveContext {
+  /**
+   * The provider's own Vault client (made on first call): settings whose placeholders come from
+   * Vault KV are read with it, so one login serves both.
+   */
+  readonly vault: () => VaultClient;
+}
+
+/**
+ * Where a settings name's connection string and Vault path come from. The provider passes
+ * `context`; a resolver called without it (by hand) makes what it needs itself.
+ */
+export type DatabaseSettingsResolver = (
+  name: string,
+  context?: SettingsResolveContext,
+) => Promise<{ connectionString: string; vaultPath: string }>;
 
 /** What {@link NameLeases} shares with its provider. */
 export interface NameLeasesContext {
@@ -148,7 +163,7 @@ export class NameLeases {
     const context = this.#context;
     if (context.closed()) throw providerClosed(name);
     try {
-      this.#target ??= context.resolve(name).then(({ connectionString, vaultPath }) => ({
+      this.#target ??= context.resolve(name, { vault: context.vault }).then(({ connectionString, vaultPath }) => ({
         target: parseConnectionTarget(connectionString, name),
         vaultPath,
       }));

@@ -22,13 +22,16 @@ import { type DatabaseSettingsResolver, NameLeases } from './name-leases.js';
 import { ProviderEvents } from './provider-events.js';
 import { SafetyMargin } from './safety-margin.js';
 
-export type { DatabaseSettingsResolver } from './name-leases.js';
+export type { DatabaseSettingsResolver, SettingsResolveContext } from './name-leases.js';
 
 /** Options of {@link VaultCredentialProvider}. */
 export interface VaultCredentialProviderOptions {
   /** The Vault client, or a function making it on first use (so that a missing VAULT_ADDR surfaces there). */
   readonly vault: VaultClient | (() => VaultClient);
-  /** Looks up `db_connection_strings[name]` and `db_vault_path[name]`. */
+  /**
+   * Looks up `db_connection_strings[name]` and `db_vault_path[name]`; it is given this provider's
+   * Vault client (`settingsResolver()` uses it), so Vault KV placeholders are read with the same login.
+   */
   readonly resolve: DatabaseSettingsResolver;
   readonly clock?: Clock;
   readonly random?: RandomSource;
@@ -60,7 +63,7 @@ export interface VaultCredentialProviderOptions {
  *   `isSetupError`) rejects with that error itself, with no backoff: fix it and the next call works.
  *
  * @example
- * const provider = new VaultCredentialProvider({ vault, resolve: settingsResolver(settings) });
+ * const provider = new VaultCredentialProvider({ vault, resolve: settingsResolver() });
  * provider.on('rotated', (e) => console.log(`now ${e.user}, lease ${e.leaseId}`));
  * const lease = await provider.acquire('postgres_database');
  * lease.release();
