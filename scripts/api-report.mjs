@@ -49,7 +49,10 @@ for (const { specifier, file } of entries) {
   const lines = [];
   const exported = checker.getExportsOfModule(moduleSymbol).sort((a, b) => compare(a.getName(), b.getName()));
   for (const symbol of exported) lines.push(describe(symbol));
-  sections.push(`## \`${specifier}\`\n\n${exported.length} exports.\n\n\`\`\`ts\n${lines.join('\n\n')}\n\`\`\`\n`);
+  // Declaration listings, not code to compile: `no-check` keeps them out of the snippet check.
+  sections.push(
+    `## \`${specifier}\`\n\n${exported.length} exports.\n\n\`\`\`ts no-check\n${lines.join('\n\n')}\n\`\`\`\n`,
+  );
 }
 const generated = `${sections.join('\n')}`;
 
