@@ -155,7 +155,9 @@ describe.each(DROP_ADAPTERS)('role dropped from outside mid-load (%s)', (adapter
     const to = Date.now();
     await sleep(AFTER_MS);
     const outcomes = await load.stop();
-    const counts = fixture.record.requestCounts();
+    const credsReads = fixture.record
+      .requestLog()
+      .filter((r) => r.method === 'GET' && r.path.startsWith('database/creds/'));
     await client.close();
     await provider.close({ revoke: true });
 
@@ -170,7 +172,7 @@ describe.each(DROP_ADAPTERS)('role dropped from outside mid-load (%s)', (adapter
       failuresOutside: outside.length,
       codes: codeHistogram(outcomes),
       recoveryMs,
-      credsReads: countRequests(counts, /^GET database\/creds\//),
+      credsReads: credsReads.map((r) => r.status).join(','),
       providerErrors: errors,
     });
     expect(outcomes.filter((o) => o.startedAt > to && o.ok).every((o) => o.user !== user)).toBe(true);
@@ -179,7 +181,11 @@ describe.each(DROP_ADAPTERS)('role dropped from outside mid-load (%s)', (adapter
     // Typically 80–250 ms; the bound says "without a restart, long before the 60 s lease would
     // end", with room for a loaded CI machine (2.4 s seen under a load average of 17).
     expect(recoveryMs).toBeLessThan(5_000);
-    expect(countRequests(counts, /^GET database\/creds\//)).toBe(1);
+    // One new lease. A read Vault answered with a 5xx (its CREATE ROLE/GRANT colliding in the shared
+    // PostgreSQL with another file's REVOKE: `tuple concurrently updated`) is retried by the client,
+    // as it must be; seen once in CI under load as a second read of this test.
+    expect(credsReads.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(credsReads.filter((r) => r.status !== 200 && r.status < 500)).toEqual([]);
     expect(provider.liveLeaseIds).not.toContain(leaseId);
   });
 });
