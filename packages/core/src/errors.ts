@@ -290,9 +290,11 @@ export class VaultError extends DataverkError {
 }
 
 /**
- * No valid credentials remain for a name and Vault could not give new ones. The message says how
- * long Vault has been failing and what it said last (path and status, never a token); `cause` is
- * the last error. Setup mistakes are never wrapped in it.
+ * No valid credentials remain for a name and Vault could not give new ones. When Vault answered
+ * with a 4xx (a wrong role, mount or policy: retrying as is will not help), the message says so and
+ * names the setting, `db_vault_path.<name>`, and the path read; otherwise it says how long Vault
+ * has been failing. Either way it ends with what Vault said last and what to do (path and status,
+ * never a token); `cause` is that last error. Setup mistakes are never wrapped in it.
  *
  * @example
  * try {
@@ -305,16 +307,46 @@ export class CredentialsUnavailableError extends DataverkError {
   declare readonly code: 'DATAVERK_CREDENTIALS_UNAVAILABLE';
   readonly settingsName: string;
   readonly failingSinceMs: number | undefined;
-  constructor(name: string, failingForMs: number | undefined, lastError: unknown) {
-    const since =
-      failingForMs === undefined ? '' : ` Vault has been failing for ${(failingForMs / 1000).toFixed(1)} s;`;
-    const last = lastError instanceof Error ? lastError.message : String(lastError);
-    super('DATAVERK_CREDENTIALS_UNAVAILABLE', `no valid credentials for '${name}':${since} last Vault error: ${last}`, {
+  /**
+   * @param options.vaultPath - `db_vault_path.<name>` as resolved, when known: named in the
+   *   message when Vault's answer was about it.
+   */
+  constructor(
+    name: string,
+    failingForMs: number | undefined,
+    lastError: unknown,
+    options: { readonly vaultPath?: string } = {},
+  ) {
+    super('DATAVERK_CREDENTIALS_UNAVAILABLE', unavailableMessage(name, failingForMs, lastError, options.vaultPath), {
       cause: lastError,
     });
     this.settingsName = name;
     this.failingSinceMs = failingForMs;
   }
+}
+
+function unavailableMessage(
+  name: string,
+  failingForMs: number | undefined,
+  lastError: unknown,
+  vaultPath: string | undefined,
+): string {
+  const last = lastError instanceof Error ? lastError.message : String(lastError);
+  const status = lastError instanceof VaultError ? lastError.status : undefined;
+  // Vault is up and answered about the request (400, 403, 404, …): not an outage to wait out.
+  if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
+    const read = vaultPath?.replace(/^\/+/, '').replace(/^v1\//, '');
+    const about = lastError instanceof VaultError && read !== undefined && lastError.path === read;
+    const setting = about ? ` (db_vault_path.${name} = ${vaultPath})` : '';
+    return `no valid credentials for '${name}'${setting}: Vault is reachable and answered ${status}. ${last}`;
+  }
+  const since =
+    failingForMs === undefined
+      ? ''
+      : failingForMs < 100
+        ? ' Vault failed just now;'
+        : ` Vault has been failing for ${(failingForMs / 1000).toFixed(1)} s;`;
+  return `no valid credentials for '${name}':${since} last Vault error: ${last}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,6 +537,7 @@ export function vaultTokenEnding(description: string, expiresAt: number): Datave
 export function providerClosed(name: string): DataverkError {
   return new DataverkError(
     'DATAVERK_PROVIDER_CLOSED',
-    `credentials for '${name}' were asked of a closed credential provider`,
+    `credentials for '${name}' were asked of a closed credential provider. close() ends a provider for good: ` +
+      'close it last, after the pools and clients that use it have ended, or make a new provider.',
   );
 }

@@ -61,6 +61,7 @@ export class NameLeases {
   #held: HeldLease | undefined;
   #fetching: Promise<DatabaseCredentials> | undefined;
   #target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
+  #vaultPath: string | undefined;
   /** Duration of the last lease (scales the gate for short test leases); 0 until the name's first lease. */
   #leaseMs = 0;
   /** Leaves the subscription to the current lease's token (rule 5); a token may never be superseded. */
@@ -70,6 +71,11 @@ export class NameLeases {
     this.name = name;
     this.#context = context;
     this.gate = new RequestGate(context.clock, context.random);
+  }
+
+  /** `db_vault_path` of this name as last resolved (for messages), once resolved. */
+  get vaultPath(): string | undefined {
+    return this.#vaultPath;
   }
 
   /** The read in flight, if any. */
@@ -171,6 +177,7 @@ export class NameLeases {
         this.#target = undefined;
         throw error;
       });
+      this.#vaultPath = vaultPath;
       // While Vault fails the gate paces requests; the client's own retries would triple them.
       // While a lease is held, its schedule renews and replaces it (and retries that itself): a
       // caller who has to read means the schedule is late, and behind a hung Vault the gate may not
@@ -246,15 +253,19 @@ export class NameLeases {
 
   /**
    * A read handed back the lease already held: its connections, its ledger entry and their count
-   * stay, and no `rotated` goes out; its end is brought up to date and its schedule planned from
-   * that end (a new read of the same cached lease would change nothing).
+   * stay (the entry is made again if the ledger had seen the lease expire), and no `rotated` goes
+   * out; its end is brought up to date and its schedule planned from that end (a new read of the
+   * same cached lease would change nothing).
    */
   #reheld(held: HeldLease, credentials: DatabaseCredentials): DatabaseCredentials {
     const { leaseDuration, expiresAt, renewable } = credentials;
     held.leaseEndsAt = expiresAt;
     held.credentials = credentialsWith(held.credentials, { leaseDuration, expiresAt });
     const effective = effectiveCredentials(held, this.#context.ledger);
-    this.#context.ledger.extend(effective);
+    // `add`, not `extend`: our reckoning may have let the lease expire (Vault unreachable, or the
+    // process frozen, past its end) while the cache kept it alive. Untracked, every acquire found
+    // it current but could not count a handle on it, and retried at once, for ever.
+    this.#context.ledger.add(effective);
     this.gate.leaseSurvived();
     held.scheduler.regranted({ remainingMs: leaseDuration * 1000, renewable });
     return effective;

@@ -148,7 +148,9 @@ export class VaultCredentialProvider implements CredentialProvider {
       const cause = leases.gate.lastError ?? error;
       if (!(cause instanceof VaultError)) throw cause;
       const since = leases.gate.failingSince;
-      throw new CredentialsUnavailableError(name, since === undefined ? undefined : this.#clock.now() - since, cause);
+      const failingFor = since === undefined ? undefined : this.#clock.now() - since;
+      const vaultPath = leases.vaultPath;
+      throw new CredentialsUnavailableError(name, failingFor, cause, vaultPath === undefined ? {} : { vaultPath });
     }
   }
 

@@ -100,12 +100,14 @@ export class DataverkVaultClient implements VaultClient {
   ): Promise<{ body: unknown; lifetime: TokenLifetime }> {
     const { token, lifetime } = await this.#session.current();
     try {
-      const body = await this.#call({ ...request, token }, { retry, hint: await this.#session.deniedHint() });
+      // No advice goes with the request: a 403 is explained below once the token is checked, and a
+      // 404 or 400 is about the path, not about how this client logs in.
+      const body = await this.#call({ ...request, token }, { retry });
       return { body, lifetime };
     } catch (error) {
       if (!hasVaultCode(error, 'VAULT_PERMISSION_DENIED')) throw error;
       const outcome = await this.#session.afterDenied(token);
-      if (!('retryWith' in outcome)) throw this.#explained(error, request, outcome);
+      if (!('retryWith' in outcome)) throw await this.#explained(error, request, outcome);
       const fresh = outcome.retryWith;
       try {
         return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };
@@ -113,17 +115,18 @@ export class DataverkVaultClient implements VaultClient {
         if (!hasVaultCode(again, 'VAULT_PERMISSION_DENIED')) throw again;
         // Refused again with the newer token: check it too, but retry no more.
         const second = await this.#session.afterDenied(fresh.token);
-        throw 'retryWith' in second ? again : this.#explained(again, request, second);
+        throw 'retryWith' in second ? again : await this.#explained(again, request, second);
       }
     }
   }
 
-  #explained(
+  async #explained(
     error: VaultError,
     request: Omit<VaultRequest, 'token'>,
     outcome: Exclude<DeniedOutcome, { readonly retryWith: unknown }>,
-  ): VaultError {
-    return explainDenied(error, { ...request, address: this.address, timeoutMs: this.#timeoutMs }, outcome);
+  ): Promise<VaultError> {
+    const context = { ...request, address: this.address, timeoutMs: this.#timeoutMs };
+    return explainDenied(error, context, outcome, await this.#session.deniedHint());
   }
 
   // Every request, logins and token renewals included, passes here: one span and one measurement each.

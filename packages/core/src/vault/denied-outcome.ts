@@ -25,33 +25,33 @@ export interface DeniedRequest {
 
 /**
  * The 403 `error` for `request`, reworded with what the token check found, so the caller learns
- * whether to fix a policy or a login. Never shows the token.
+ * whether to fix a policy (the line to add is named) or a login. `methodHint` is the auth method's
+ * own advice, for when the check learned nothing. Never shows the token.
  *
  * @example
- * throw explainDenied(error, { method: 'GET', path, address, timeoutMs }, { verdict: 'policy', description });
+ * throw explainDenied(error, { method: 'GET', path, address, timeoutMs }, { verdict: 'policy', description }, hint);
  * // VaultError: Vault denied GET database/creds/payroll (403: permission denied). This path was refused by policy: …
  */
 export function explainDenied(
   error: VaultError,
   request: DeniedRequest,
   outcome: Exclude<DeniedOutcome, { readonly retryWith: SessionToken }>,
+  methodHint: string,
 ): VaultError {
-  if (outcome.verdict === 'unchecked') return error;
   const failure = new VaultHttpFailure({ status: 403, errors: error.errors, attempts: error.attempts });
-  return toVaultError(failure, { ...request, path: error.path, hint: advice(outcome) });
+  const context = { ...request, path: error.path };
+  if (outcome.verdict === 'unchecked') return toVaultError(failure, { ...context, deniedHint: methodHint });
+  if (outcome.verdict === 'policy') {
+    const deniedHint =
+      `This path was refused by policy: the token from ${outcome.description} is valid (auth/token/lookup-self ` +
+      'accepted it), but none of its policies allows this request.';
+    return toVaultError(failure, { ...context, deniedHint });
+  }
+  return toVaultError(failure, { ...context, hint: deadTokenAdvice(outcome) });
 }
 
-function advice(
-  outcome: Exclude<DeniedOutcome, { readonly retryWith: SessionToken } | { verdict: 'unchecked' }>,
-): string {
+function deadTokenAdvice(outcome: Extract<DeniedOutcome, { readonly verdict: 'dead' }>): string {
   const { description } = outcome;
-  if (outcome.verdict === 'policy') {
-    return (
-      `This path was refused by policy: the token from ${description} is valid (auth/token/lookup-self ` +
-      'accepted it), but none of its policies allows this request. Add a policy for the path to the role ' +
-      'or token, or correct the path in the settings.'
-    );
-  }
   if (outcome.nextLoginAt === undefined) {
     return (
       `The token from ${description} has expired or was revoked (auth/token/lookup-self refused it too). ` +

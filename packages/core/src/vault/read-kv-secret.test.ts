@@ -57,11 +57,17 @@ describe('readKvSecret', () => {
     expect((error as Error).message).toContain('Check VKS_KV_PATH, APPLICATION_NAME and the namespace');
   });
 
-  it('a 403 on the mounts lookup surfaces (no access to the path)', async () => {
-    const transport = new FakeTransport().on('GET sys/internal/ui/mounts/kv/app', { status: 403 });
-    expect(await caught(() => readKvSecret(vaultOver(transport), 'kv/app'))).toMatchObject({
-      code: 'VAULT_PERMISSION_DENIED',
-    });
+  it('a 403 on the mounts lookup (no access, or no such mount): the refused read of the secret names its policy line and the KV settings', async () => {
+    const transport = new FakeTransport()
+      .on('GET sys/internal/ui/mounts/kv/app', { status: 403, errors: ['permission denied'] })
+      .on('GET kv/data/app', { status: 403, errors: ['permission denied'] });
+    const error = await caught(() => readKvSecret(vaultOver(transport), 'kv/app'));
+    expect(error).toMatchObject({ code: 'VAULT_PERMISSION_DENIED', path: 'kv/data/app', status: 403 });
+    const message = (error as Error).message;
+    expect(message).toContain('Vault denied GET kv/data/app (403: permission denied).');
+    expect(message).toContain('path "kv/data/app" { capabilities = ["read"] }');
+    expect(message).toContain('made of VKS_KV_PATH, APPLICATION_NAME and the namespace');
+    expect(message).not.toContain('sys/internal/ui/mounts');
   });
 
   it('refuses a path on another kind of mount, and an answer without the map', async () => {

@@ -19,9 +19,16 @@ describe('toVaultError', () => {
       ['1 error occurred:\n\t* permission denied\n\n'],
       VaultError,
       'VAULT_PERMISSION_DENIED',
-      '(403: 1 error occurred: * permission denied). The token has expired',
+      '(403: permission denied). The token has expired or has no policy that allows this path. If the path is ' +
+        'right, give the token (its role) a policy with: path "database/creds/readonly" { capabilities = ["read"] }',
     ],
-    [404, [], VaultError, 'VAULT_NOT_FOUND', 'nothing at database/creds/readonly (404). Check the mount'],
+    [
+      404,
+      [],
+      VaultError,
+      'VAULT_NOT_FOUND',
+      'nothing at database/creds/readonly (404). This path does not exist: check the mount (database/',
+    ],
     [
       429,
       ['rate limit quota exceeded'],
@@ -72,6 +79,31 @@ describe('toVaultError', () => {
     expect(error.message).toContain(`does not trust (${code})`);
     expect(error.message).toContain('Set VAULT_CACERT');
     expect(new VaultHttpFailure({ networkCode: 'ECONNRESET' }).retryable).toBe(true);
+  });
+
+  it('says which mount is missing for a 404 with no handler, and which role for a 400 unknown role', () => {
+    const route = 'no handler for route "databse/creds/readonly". route entry not found.';
+    const mount = toVaultError(new VaultHttpFailure({ status: 404, errors: [route] }), {
+      ...context,
+      path: 'databse/creds/readonly',
+    });
+    expect(mount.message).toContain('no secrets engine is mounted at databse/');
+    expect(mount.message).toContain('`vault secrets list`');
+    expect(mount.message).not.toMatch(/token|expired/);
+    const role = toVaultError(new VaultHttpFailure({ status: 400, errors: ['unknown role: readonly'] }), context);
+    expect(role.message).toContain("The database engine at database/ has no role 'readonly'");
+    expect(role.message).toContain('`vault list database/roles`');
+    const staticRole = toVaultError(new VaultHttpFailure({ status: 400, errors: ['unknown role: app'] }), {
+      ...context,
+      path: 'db/static-creds/app',
+    });
+    expect(staticRole.message).toContain('`vault list db/static-roles`');
+  });
+
+  it('shows Go multierrors as their items', () => {
+    const errors = ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n'];
+    const error = toVaultError(new VaultHttpFailure({ status: 403, errors }), context);
+    expect(error.message).toContain('(403: permission denied; invalid token).');
   });
 
   it('uses the caller’s hint for 403 and 404', () => {

@@ -9,6 +9,7 @@ import {
   vaultUnavailable,
 } from '../errors.js';
 import type { VaultHttpFailure } from './vault-http-failure.js';
+import { invalidRequestAdvice, notFoundAdvice, refusedPathAdvice } from './vault-path-advice.js';
 
 /** What the caller was doing, to word the error. */
 export interface VaultCallContext {
@@ -16,9 +17,16 @@ export interface VaultCallContext {
   readonly path: string;
   readonly address: string;
   readonly timeoutMs: number;
-  /** Replaces the generic advice for a 403 or 404, e.g. for a refused login. */
+  /** Replaces the advice for a 403 or 404, e.g. for a refused login. */
   readonly hint?: string;
+  /**
+   * For a 403 on a request made with a token: what the token check found (or the auth method's
+   * advice). The policy line that would allow the request follows it.
+   */
+  readonly deniedHint?: string;
 }
+
+const GENERIC_DENIED = 'The token has expired or has no policy that allows this path.';
 
 /**
  * Turns a transport failure into the typed `VaultError` for its status, with the path, status,
@@ -26,13 +34,13 @@ export interface VaultCallContext {
  *
  * @example
  * toVaultError(new VaultHttpFailure({ status: 404 }), { method: 'GET', path: 'kv/x', address, timeoutMs });
- * // VaultError: Vault has nothing at kv/x (404). Check the mount and the name in the path.
+ * // VaultError: Vault has nothing at kv/x (404). This path does not exist: check the mount (kv/; …
  */
 export function toVaultError(failure: VaultHttpFailure, context: VaultCallContext): VaultError {
   const { method, path, address } = context;
   const { status, errors, attempts } = failure;
   const details = { path, errors, attempts, ...(status === undefined ? {} : { status }) };
-  const said = errors.length === 0 ? '' : `: ${errors.map((e) => e.replace(/\s+/g, ' ').trim()).join('; ')}`;
+  const said = errors.length === 0 ? '' : `: ${errors.map(plainVaultError).join('; ')}`;
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   if (status === undefined && failure.tls) {
     return vaultUnavailable(
@@ -53,18 +61,21 @@ export function toVaultError(failure: VaultHttpFailure, context: VaultCallContex
       { ...details, reason: timedOut ? 'timeout' : 'network' },
     );
   }
-  const advice = context.hint;
   switch (true) {
-    case status === 400:
-      return vaultInvalidRequest(`Vault rejected ${method} ${path} (400${said}).`, details);
-    case status === 403:
-      return vaultPermissionDenied(
-        `Vault denied ${method} ${path} (403${said}). ${advice ?? 'The token has expired or has no policy that allows this path; check the policies of the role this client logs in with.'}`,
+    case status === 400: {
+      const advice = invalidRequestAdvice(path, errors);
+      return vaultInvalidRequest(
+        `Vault rejected ${method} ${path} (400${said}).${advice ? ` ${advice}` : ''}`,
         details,
       );
+    }
+    case status === 403: {
+      const advice = context.hint ?? `${context.deniedHint ?? GENERIC_DENIED} ${refusedPathAdvice(method, path)}`;
+      return vaultPermissionDenied(`Vault denied ${method} ${path} (403${said}). ${advice}`, details);
+    }
     case status === 404:
       return vaultNotFound(
-        `Vault has nothing at ${path} (404${said}). ${advice ?? 'Check the mount and the name in the path.'}`,
+        `Vault has nothing at ${path} (404${said}). ${context.hint ?? notFoundAdvice(path, errors)}`,
         details,
       );
     case status === 429:
@@ -86,4 +97,22 @@ export function toVaultError(failure: VaultHttpFailure, context: VaultCallContex
     default:
       return vaultRequestFailed(`Vault answered ${method} ${path} with ${status}${said}.`, details);
   }
+}
+
+/**
+ * One of Vault's `errors[]` on one line. Go's multierror (`1 error occurred:\n\t* permission
+ * denied\n\n`) becomes its items (`permission denied`), joined by `; `.
+ */
+function plainVaultError(text: string): string {
+  const items = text
+    .replace(/^\s*\d+ errors? occurred:/, '')
+    .split(/\n\s*\*\s+/)
+    .map((item) =>
+      item
+        .replace(/^\s*\*\s+/, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
+    .filter((item) => item !== '');
+  return items.length === 0 ? text.replace(/\s+/g, ' ').trim() : items.join('; ');
 }
