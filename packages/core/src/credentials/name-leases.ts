@@ -61,6 +61,7 @@ export class NameLeases {
   #held: HeldLease | undefined;
   #fetching: Promise<DatabaseCredentials> | undefined;
   #target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
+  #vaultPath: string | undefined;
   /** Duration of the last lease (scales the gate for short test leases); 0 until the name's first lease. */
   #leaseMs = 0;
   /** Leaves the subscription to the current lease's token (rule 5); a token may never be superseded. */
@@ -70,6 +71,11 @@ export class NameLeases {
     this.name = name;
     this.#context = context;
     this.gate = new RequestGate(context.clock, context.random);
+  }
+
+  /** `db_vault_path` of this name as last resolved (for messages), once resolved. */
+  get vaultPath(): string | undefined {
+    return this.#vaultPath;
   }
 
   /** The read in flight, if any. */
@@ -171,6 +177,7 @@ export class NameLeases {
         this.#target = undefined;
         throw error;
       });
+      this.#vaultPath = vaultPath;
       // While Vault fails the gate paces requests; the client's own retries would triple them.
       // While a lease is held, its schedule renews and replaces it (and retries that itself): a
       // caller who has to read means the schedule is late, and behind a hung Vault the gate may not
