@@ -40,7 +40,7 @@ describe('VaultCredentialProvider shutdown', () => {
         ...process.env,
         T_VAULT: fixture.vault.address,
         T_TOKEN: fixture.vault.rootToken,
-        T_URL: `postgresql://user:pass@${fixture.postgres.host}:${fixture.postgres.port}/postgres`,
+        T_URL: `postgresql://user:pass@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
         T_PATH: fixture.vaultPath,
       },
       timeout: 30_000,

@@ -51,7 +51,7 @@ describe('VaultCredentialProvider against a real Vault (OpenBao, else the dev se
     const provider = new VaultCredentialProvider({
       vault,
       resolve: async () => ({
-        connectionString: `postgresql://user:pass@${fixture.postgres.host}:${fixture.postgres.port}/postgres`,
+        connectionString: `postgresql://user:pass@${fixture.postgres.host}:${fixture.postgres.port}/${fixture.postgres.database}`,
         vaultPath: fixture.vaultPath,
       }),
     });

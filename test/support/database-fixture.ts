@@ -67,7 +67,8 @@ export async function databaseFixture(options: {
   /** The provider's `safetyMarginMs`; default {@link testSafetyMarginMs}. */
   safetyMarginMs?: number;
 }): Promise<DatabaseFixture> {
-  const postgres = options.postgres ?? envPostgres(inject('postgres').url);
+  const suffix = randomBytes(4).toString('hex');
+  const postgres = await fixtureDatabase(options.postgres ?? envPostgres(inject('postgres').url), `fixture_${suffix}`);
   const vault = await startVault({ postgres, ...(options.backend === undefined ? {} : { backend: options.backend }) });
   const record = vault.record;
   if (record === undefined) {
@@ -76,7 +77,6 @@ export async function databaseFixture(options: {
       `the ${vault.backend} Vault keeps no request or lease record; these tests need the dev server or OpenBao`,
     );
   }
-  const suffix = randomBytes(4).toString('hex');
   const table = `probe_${suffix}`;
   const role = `app_${suffix}`;
   const admin = (sql: string, params?: unknown[]) => superuserQuery(postgres, sql, params);
@@ -119,6 +119,22 @@ export async function databaseFixture(options: {
       await vault.stop();
     },
   };
+}
+
+/**
+ * A database of the fixture's own on `server`, as a TestPostgres. Vault's default revocation ends
+ * with `REVOKE ALL … ON ALL TABLES IN SCHEMA public`, `REVOKE USAGE ON SCHEMA public` and `REVOKE
+ * CONNECT ON DATABASE`: catalogue rows of every table, the schema and the database it runs in. In
+ * one database shared by every test file, one file's revocation then collides with another's GRANT
+ * or revocation (`tuple concurrently updated`: a Vault 500 on a read, a 400 on a synchronous
+ * revoke), a failure no test is about. In its own database a fixture collides only with itself.
+ */
+async function fixtureDatabase(server: TestPostgres, database: string): Promise<TestPostgres> {
+  await superuserQuery(server, `CREATE DATABASE "${database}"`);
+  const url = new URL(server.url);
+  url.pathname = `/${database}`;
+  // The server is the run's (or the test's): stopping it is not the fixture's to do.
+  return { ...server, url: url.toString(), database, stop: async () => {} };
 }
 
 /**
