@@ -143,6 +143,33 @@ describe('responses are validated', () => {
   });
 });
 
+describe('advice goes with the status it is about', () => {
+  it('a 404 says the path does not exist and which mount to check, not that the token expired', async () => {
+    const route = 'no handler for route "databse/creds/readonly". route entry not found.';
+    const transport = new FakeTransport().on('GET databse/creds/readonly', { status: 404, errors: [route] });
+    const error = await caught(() =>
+      client(transport, { token: 't' }).vault.readDatabaseCredentials('databse/creds/readonly'),
+    );
+    expect(error).toMatchObject({ code: 'VAULT_NOT_FOUND', status: 404 });
+    const message = (error as Error).message;
+    expect(message).toContain('no secrets engine is mounted at databse/');
+    expect(message).not.toMatch(/expired|vault login|token/i);
+  });
+
+  it('a 403 with a valid token names the policy line that allows the request', async () => {
+    const transport = new FakeTransport()
+      .on('GET auth/token/lookup-self', { body: { data: { ttl: 3600, renewable: true } } })
+      .on(CREDS, { status: 403, errors: ['1 error occurred:\n\t* permission denied\n\n'] });
+    const error = await caught(() =>
+      client(transport, { token: 't' }).vault.readDatabaseCredentials('database/creds/readonly'),
+    );
+    expect(error).toMatchObject({ code: 'VAULT_PERMISSION_DENIED', status: 403 });
+    const message = (error as Error).message;
+    expect(message).toContain('(403: permission denied). This path was refused by policy');
+    expect(message).toContain('path "database/creds/readonly" { capabilities = ["read"] }');
+  });
+});
+
 describe('token renewal on the lease timing rules', () => {
   it('renews with renew-self at ⅔ TTL + grace/3, asking for the first TTL again', async () => {
     const transport = new FakeTransport()
