@@ -23,7 +23,7 @@ const root = mkdtempSync(join(tmpdir(), 'dataverk-consumer-'));
 let packed: PackedPackage[] = [];
 const summary: string[] = [];
 const checked: Record<PackageManager, number> = { npm: 0, pnpm: 0 };
-const docSnippets: Record<PackageManager, number> = { npm: 0, pnpm: 0 };
+let docSnippets = 0;
 let uncheckedSnippets = 0;
 
 /** `tsc` diagnostics codes in a compiler output (`usage.ts(3,5): error TS1479: …`). */
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   summary.push(
-    `tsc runs as expected: npm ${checked.npm}/8, pnpm ${checked.pnpm}/8 (CJS + node16: TS1479 by design); doc snippets type-checked: npm ${docSnippets.npm}, pnpm ${docSnippets.pnpm} (${uncheckedSnippets} marked no-check)`,
+    `tsc runs as expected: npm ${checked.npm}/8, pnpm ${checked.pnpm}/8 (CJS + node16: TS1479 by design); doc snippets type-checked with ${SNIPPET_MANAGER}: ${docSnippets} (${uncheckedSnippets} marked no-check)`,
   );
   console.log(`[consumer] ${summary.join('; ')}`);
   rmSync(root, { recursive: true, force: true });
@@ -97,6 +97,13 @@ const MANAGERS = (process.env.DATAVERK_CONSUMER_MANAGERS ?? 'npm,pnpm')
   .split(',')
   .map((name) => name.trim())
   .filter((name): name is PackageManager => name === 'npm' || name === 'pnpm');
+
+/**
+ * The documentation's snippets are type-checked in one project: npm's, as the docs' install lines
+ * use npm (what pnpm's strict layout changes for our packages, the usage file's tsc runs check).
+ * One `tsc` of ~1,700 files, the ORMs' types included: once per run, not once per manager.
+ */
+const SNIPPET_MANAGER: PackageManager = MANAGERS.includes('npm') ? 'npm' : (MANAGERS[0] ?? 'npm');
 
 describe.each<PackageManager>(MANAGERS)('installed with %s', (manager) => {
   const dir = join(root, manager);
@@ -160,22 +167,24 @@ describe.each<PackageManager>(MANAGERS)('installed with %s', (manager) => {
 
   // One tsc over every snippet (README.md, docs/, package READMEs), each its own module; a
   // diagnostic names the Markdown file and line (test/consumer/doc-snippets.ts).
-  it(
-    'every TypeScript snippet of the READMEs and docs/ type-checks (ESM project, nodenext)',
-    async () => {
-      const project = writeSnippetProject(REPO_ROOT, dir);
-      const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
-      const result = await runCommand(process.execPath, [tsc, '-p', project.tsconfig, '--pretty', 'false'], {
-        cwd: dir,
-      });
-      expect(diagnosticsAtDocLines(result.stdout, project.byFile)).toEqual([]);
-      expect(result.code, describeResult(result)).toBe(0);
-      expect(project.byFile.size).toBeGreaterThanOrEqual(20);
-      docSnippets[manager] = project.byFile.size;
-      uncheckedSnippets = project.snippets.length - project.byFile.size;
-    },
-    3 * MINUTE,
-  );
+  if (manager === SNIPPET_MANAGER) {
+    it(
+      'every TypeScript snippet of the READMEs and docs/ type-checks (ESM project, nodenext)',
+      async () => {
+        const project = writeSnippetProject(REPO_ROOT, dir);
+        const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+        const result = await runCommand(process.execPath, [tsc, '-p', project.tsconfig, '--pretty', 'false'], {
+          cwd: dir,
+        });
+        expect(diagnosticsAtDocLines(result.stdout, project.byFile)).toEqual([]);
+        expect(result.code, describeResult(result)).toBe(0);
+        expect(project.byFile.size).toBeGreaterThanOrEqual(20);
+        docSnippets = project.byFile.size;
+        uncheckedSnippets = project.snippets.length - project.byFile.size;
+      },
+      3 * MINUTE,
+    );
+  }
 
   it(
     'the dataverk bin answers --version and --help',
