@@ -148,8 +148,10 @@ export class NameLeases {
       // While Vault does not answer at all (timeouts, refused connections), the read in flight is
       // the gate's probe: callers fail fast rather than wait up to a request timeout for it
       // (rule 7); their fallback is credentials still valid. A Vault that answers (a 500 on a
-      // renewal) may well answer the read: callers join it.
-      const unreachable = this.gate.failingSince !== undefined && isUnreachable(this.gate.lastError);
+      // renewal) may well answer the read: callers join it. So they do when Vault last failed long
+      // ago (nobody needed it since): the read is the first word on Vault now, not a probe of an
+      // outage, and its old error would fail them while Vault works.
+      const unreachable = this.gate.failingRecently && isUnreachable(this.gate.lastError);
       return gated && unreachable ? Promise.reject(this.gate.lastError) : this.#fetching;
     }
     const waitMs = gated ? this.gate.openAt - this.#context.clock.now() : 0;

@@ -4,8 +4,15 @@ import {
   failingIntervalMs,
   invalidationDelay,
   type RandomSource,
+  RETRY_MAX_MS,
   retryDelay,
 } from '../lease/lease-timing.js';
+
+/**
+ * A failure older than this says nothing about Vault now: while Vault fails and anything needs it,
+ * some request for the name goes out at least this often (rule 6's longest retry delay).
+ */
+export const FAILURE_STALE_AFTER_MS = RETRY_MAX_MS;
 
 /**
  * When the next Vault request for one database name may go out (rules 7 and 9 of
@@ -24,6 +31,7 @@ export class RequestGate {
   #openAt = 0;
   #failures = 0;
   #failingSince: number | undefined;
+  #lastFailedAt = Number.NEGATIVE_INFINITY;
   #lastError: unknown;
   #refusedInARow = 0;
 
@@ -42,6 +50,15 @@ export class RequestGate {
     return this.#failingSince;
   }
 
+  /**
+   * True when a request failed within {@link FAILURE_STALE_AFTER_MS}: Vault is failing now, as far
+   * as anyone knows. After a quiet spell (no lease held, no caller) the next request is a fresh
+   * question, however long ago Vault last failed.
+   */
+  get failingRecently(): boolean {
+    return this.#failingSince !== undefined && this.#clock.now() - this.#lastFailedAt < FAILURE_STALE_AFTER_MS;
+  }
+
   /** The last failure while failing, else `undefined`. */
   get lastError(): unknown {
     return this.#lastError;
@@ -56,6 +73,7 @@ export class RequestGate {
   failed(error: unknown, leaseMs: number, openBy = Number.POSITIVE_INFINITY): void {
     const now = this.#clock.now();
     this.#failingSince ??= now;
+    this.#lastFailedAt = now;
     this.#lastError = error;
     this.#failures++;
     // Exponential for short (test) leases, then one per 5 s: soon after Vault is back, never a storm.
