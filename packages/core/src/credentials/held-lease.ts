@@ -57,8 +57,11 @@ export function holdLease(
     scheduler: new LeaseScheduler(clock, context.random, {
       renew: async () => {
         const { leaseId } = held.credentials;
+        // Reckoned from the request, as a read is (name-leases.ts): Vault counts the TTL from its own
+        // moment of renewal, which is after the request left and before the answer arrives.
+        const askedAt = clock.now();
         const lease = await context.vault().renewLease(leaseId, held.scheduler.leaseMs / 1000);
-        held.leaseEndsAt = clock.now() + lease.leaseDuration * 1000;
+        held.leaseEndsAt = askedAt + lease.leaseDuration * 1000;
         held.credentials = credentialsWith(held.credentials, {
           leaseDuration: lease.leaseDuration,
           expiresAt: held.leaseEndsAt,

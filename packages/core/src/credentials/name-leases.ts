@@ -189,6 +189,9 @@ export class NameLeases {
       // the new role's GRANT: "tuple concurrently updated") would leave callers failing for the
       // gate's interval with Vault healthy: such a read gets the client's retries.
       const retry = mayRetry && this.gate.failingSince === undefined && this.#held === undefined;
+      // The lease's TTL counts from when Vault issued it, some time after this request left: its end
+      // is reckoned from the request, never from the answer (which may come late on a loaded machine).
+      const askedAt = context.clock.now();
       const secret = await context.vault().readDatabaseCredentials(vaultPath, retry ? {} : { retry: false });
       if (context.closed()) {
         if (secret.leaseId !== '')
@@ -199,7 +202,7 @@ export class NameLeases {
         throw providerClosed(name);
       }
       this.gate.succeeded();
-      const credentials = databaseCredentials(name, target, secret, context.clock.now());
+      const credentials = databaseCredentials(name, target, secret, askedAt);
       return this.#install(credentials, secret.leaseId === '' ? undefined : secret.token);
     } catch (error) {
       if (!isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED')) {

@@ -78,10 +78,11 @@ export function agentSharedLeases(
     return { ttlSeconds: Math.max(0, remaining - safety), final: cut || ttl <= full * FINAL_TTL_FRACTION };
   };
   const readOnce = async (path: string, options: ReadOptions | undefined) => {
+    const askedAt = now();
     const secret = await vault.readDatabaseCredentials(path, options);
     firstTtls.forgetEnded(now());
     if (secret.leaseId !== '')
-      firstTtls.remember(secret.leaseId, secret.leaseDuration, now() + secret.leaseDuration * 1000);
+      firstTtls.remember(secret.leaseId, secret.leaseDuration, askedAt + secret.leaseDuration * 1000);
     return { secret, state: secret.leaseId === '' ? undefined : await inspect(secret.leaseId) };
   };
   return {

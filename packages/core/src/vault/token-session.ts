@@ -173,8 +173,9 @@ export class TokenSession {
     this.#pending ??= (async () => {
       try {
         const method = await this.#method();
+        const askedAt = this.#clock.now();
         const grant = await method.login(this.#call);
-        const record = this.#adopt(grant, method);
+        const record = this.#adopt(grant, method, askedAt);
         return { token: record.token, lifetime: record };
       } finally {
         this.#pending = undefined;
@@ -187,12 +188,13 @@ export class TokenSession {
   #fromSource(method: VaultAuthMethod): Promise<SessionToken> {
     this.#pending ??= (async () => {
       try {
+        const askedAt = this.#clock.now();
         const grant = await method.refresh?.(this.#call);
         const current = this.#current?.record;
         if (grant === undefined) {
           throw vaultTokenEnding(method.description, current?.expiresAt ?? this.#clock.now());
         }
-        const record = this.#adopt(grant, method);
+        const record = this.#adopt(grant, method, askedAt);
         return { token: record.token, lifetime: record };
       } finally {
         this.#pending = undefined;
@@ -201,9 +203,13 @@ export class TokenSession {
     return this.#pending;
   }
 
-  #adopt(grant: TokenGrant, method: VaultAuthMethod): TokenLifetimeRecord {
+  /**
+   * `askedAt`: when the request that got `grant` left. Vault counts a TTL from its own moment, after
+   * that and before the answer arrived: an end reckoned from the request is never later than Vault's.
+   */
+  #adopt(grant: TokenGrant, method: VaultAuthMethod, askedAt: number): TokenLifetimeRecord {
     const ttlMs = grant.ttlSeconds * 1000;
-    const expiresAt = ttlMs > 0 ? this.#clock.now() + ttlMs : Number.POSITIVE_INFINITY;
+    const expiresAt = ttlMs > 0 ? askedAt + ttlMs : Number.POSITIVE_INFINITY;
     const record = new TokenLifetimeRecord(grant.token, expiresAt, ttlMs > 0 && grant.renewable);
     const scheduler: LeaseScheduler = new LeaseScheduler(this.#clock, this.#random, {
       renew: () => this.#renew(record, scheduler.leaseMs / 1000),
@@ -230,6 +236,7 @@ export class TokenSession {
 
   async #renew(record: TokenLifetimeRecord, incrementSeconds: number): Promise<LifetimeGrant> {
     const path = 'auth/token/renew-self';
+    const askedAt = this.#clock.now();
     let body: unknown;
     try {
       body = await this.#call(
@@ -241,7 +248,7 @@ export class TokenSession {
       return this.#renewalRefused(record, error);
     }
     const grant = parseAuth(body, path);
-    record.expiresAt = this.#clock.now() + grant.ttlSeconds * 1000;
+    record.expiresAt = askedAt + grant.ttlSeconds * 1000;
     // Less than asked: the max TTL is near and this end is final (a new login follows).
     if (grant.ttlSeconds < incrementSeconds || !grant.renewable) record.renewing = false;
     return { remainingMs: grant.ttlSeconds * 1000, renewable: grant.renewable };

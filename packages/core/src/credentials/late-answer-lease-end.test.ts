@@ -1,0 +1,80 @@
+import { ManualClock } from '@dataverk/testkit';
+import { describe, expect, it } from 'vitest';
+import { SimulatedVault, type SimulatedVaultOptions } from '../vault/simulated-vault.test-helpers.js';
+import type { VaultRequest, VaultTransport } from '../vault/vault-transport.js';
+import { settledAdvancing, simulatedProvider } from './simulated-provider.test-helpers.js';
+
+// Vault starts a lease's (and a token's) TTL when it issues or renews it; its answer may arrive
+// much later on a loaded machine. CI saw p99 query latencies of 840 ms under load and a MikroORM
+// transaction on a 3 s lease (300 ms margin) meet its session's end: an end reckoned from the
+// answer is late by the answer's delay, so connections were still handed out after Vault's end.
+const NAME = 'sales';
+const START = Date.parse('2026-01-01T00:00:00Z');
+const ANSWER_DELAY_MS = 800;
+
+/** Vault answers at once, on the fake clock, and the answer reaches the client `delayMs` later. */
+class LateAnswers implements VaultTransport {
+  constructor(
+    private readonly vault: VaultTransport,
+    private readonly clock: ManualClock,
+    private readonly delayMs: number,
+  ) {}
+
+  async send(request: VaultRequest): Promise<unknown> {
+    const answer = await this.vault.send(request).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    await new Promise((resolve) => this.clock.setTimeout(resolve, this.delayMs));
+    if ('error' in answer) throw answer.error;
+    return answer.value;
+  }
+}
+
+function setUp(options: SimulatedVaultOptions) {
+  const clock = new ManualClock(START);
+  const sim = new SimulatedVault(clock, options);
+  const provider = simulatedProvider(clock, new LateAnswers(sim, clock, ANSWER_DELAY_MS));
+  return { clock, sim, provider };
+}
+
+describe('lease and token ends reckoned from the request, not the late answer', () => {
+  it('a read: the credentials end no later than Vault ends the lease', async () => {
+    const { clock, sim, provider } = setUp({ tokenTtl: 3_600, tokenMaxTtl: 86_400, leaseTtl: 60, leaseMaxTtl: 600 });
+    const credentials = await settledAdvancing(clock, provider.getCredentials(NAME));
+    const lease = sim.leases.get(credentials.leaseId);
+    expect(lease).toBeDefined();
+    expect(credentials.expiresAt).toBeLessThanOrEqual(lease?.expiresAt ?? 0);
+    await provider.close();
+  });
+
+  it('a renewal: the renewed end is no later than Vault renewed it to', async () => {
+    const { clock, sim, provider } = setUp({ tokenTtl: 3_600, tokenMaxTtl: 86_400, leaseTtl: 60, leaseMaxTtl: 600 });
+    const first = await settledAdvancing(clock, provider.getCredentials(NAME));
+    // Past the first renewal (⅔ of 60 s and the answer's delay), before the lease would end.
+    await clock.advance(50_000);
+    expect(sim.count('POST sys/leases/renew')).toBeGreaterThanOrEqual(1);
+    const renewed = await provider.getCredentials(NAME);
+    expect(renewed.leaseId).toBe(first.leaseId);
+    expect(renewed.expiresAt).toBeGreaterThan(first.expiresAt);
+    expect(renewed.expiresAt).toBeLessThanOrEqual(sim.leases.get(first.leaseId)?.expiresAt ?? 0);
+    await provider.close();
+  });
+
+  it("a login: credentials bounded by a token that cannot be renewed end no later than Vault's token", async () => {
+    // A 60 s token that cannot be renewed under 1 h leases: the credentials end with the token.
+    const { clock, sim, provider } = setUp({
+      tokenTtl: 60,
+      tokenMaxTtl: 60,
+      tokenRenewable: false,
+      leaseTtl: 3_600,
+      leaseMaxTtl: 3_600,
+    });
+    const credentials = await settledAdvancing(clock, provider.getCredentials(NAME));
+    const token = sim.tokens.get(sim.lastLoginToken ?? '');
+    expect(token).toBeDefined();
+    expect(credentials.expiresAt).toBeLessThan(sim.leases.get(credentials.leaseId)?.expiresAt ?? 0);
+    expect(credentials.expiresAt).toBeLessThanOrEqual(token?.expiresAt ?? 0);
+    await provider.close();
+  });
+});
