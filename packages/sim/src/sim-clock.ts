@@ -8,23 +8,60 @@ interface PendingTimer {
 }
 
 /**
- * The run's virtual clock: timers in due order (ties by creation) from a binary heap, with
- * {@link SETTLE_TURNS} microtask turns between two timers, as the bench's `FleetClock` (whose 500
- * turns per timer were most of a run's time here). A chain longer than that (none seen: traces
- * at 100 and 500 turns are identical) would simply go on after the next timer; still the same
- * for every replay of a seed. A macrotask turn per timer (`setImmediate`) measured slower still.
+ * `now()` asked this often within one step (one timer and all the work it starts) means an async
+ * loop that never waits on a timer: a livelock. The busiest step of seeds 1–60 (a burst of callers,
+ * a chain of reads through a proxy) asks 349 times.
+ */
+export const MAX_NOW_READS_PER_STEP = 100_000;
+/** Timers run at one instant beyond this: a timer loop that never lets time move. */
+export const MAX_TIMERS_PER_INSTANT = 100_000;
+
+/** The run can no longer make progress on the virtual clock; what it reports is the invariant's detail. */
+export class SimLivelockError extends Error {
+  readonly at: number;
+
+  constructor(at: number, detail: string) {
+    super(detail);
+    this.name = 'SimLivelockError';
+    this.at = at;
+  }
+}
+
+/**
+ * The run's virtual clock: timers in due order (ties by creation) from a binary heap. Before each
+ * timer runs, everything the previous one started has finished: a macrotask turn (`setImmediate`)
+ * comes only once the microtask queue is empty, so a chain of any length (reads through a proxy and
+ * the dev server, hop after hop) completes at the instant it started, as it would in a process
+ * whose requests take no time. (A fixed number of microtask turns let virtual time jump to the next
+ * timer in the middle of a long chain: seed 33's acquires "waited" 0.7 s for nothing.)
+ *
+ * A livelock cannot hang a run: a step that reads `now()` more than {@link MAX_NOW_READS_PER_STEP}
+ * times gets a {@link SimLivelockError} from `now()` (it breaks the loop where it runs), and more
+ * than {@link MAX_TIMERS_PER_INSTANT} timers at one instant stop `advance` with one. Both depend on
+ * the seed only, never on the machine's speed.
  */
 export class SimClock implements Clock {
   #now: number;
   #nextId = 1;
   readonly #heap: PendingTimer[] = [];
+  #nowReads = 0;
+  #timersAtInstant = 0;
+  /** Livelocks found, in order: the run reports each. */
+  readonly livelocks: SimLivelockError[] = [];
 
   constructor(startMs: number) {
     this.#now = startMs;
   }
 
   now(): number {
-    return this.#now;
+    if (++this.#nowReads <= MAX_NOW_READS_PER_STEP) return this.#now;
+    // Every read from here to the step's end throws (a loop that catches one would go on), reported once.
+    const error = new SimLivelockError(
+      this.#now,
+      `now() read ${MAX_NOW_READS_PER_STEP} times in one step: an async loop that never waits on a timer`,
+    );
+    if (this.#nowReads === MAX_NOW_READS_PER_STEP + 1) this.livelocks.push(error);
+    throw error;
   }
 
   setTimeout(callback: () => void, delayMs: number): ClockTimer {
@@ -50,15 +87,26 @@ export class SimClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
     for (;;) {
-      await settle();
+      await drained();
       const due = this.#peek();
       if (due === undefined || due.dueAt > target) break;
       this.#pop();
-      this.#now = due.dueAt;
+      this.#step(due.dueAt);
       due.callback();
     }
     this.#now = Math.max(this.#now, target);
-    await settle();
+    this.#nowReads = 0;
+    await drained();
+  }
+
+  #step(dueAt: number): void {
+    this.#timersAtInstant = dueAt === this.#now ? this.#timersAtInstant + 1 : 0;
+    this.#now = dueAt;
+    this.#nowReads = 0;
+    if (this.#timersAtInstant <= MAX_TIMERS_PER_INSTANT) return;
+    const error = new SimLivelockError(dueAt, `${MAX_TIMERS_PER_INSTANT} timers at one instant: time cannot move`);
+    this.livelocks.push(error);
+    throw error;
   }
 
   #peek(): PendingTimer | undefined {
@@ -103,11 +151,9 @@ function earlier(a: PendingTimer, b: PendingTimer): boolean {
   return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.id < b.id);
 }
 
-/** Microtask turns between two timers: a credential read through the dev server needs well under 100. */
-export const SETTLE_TURNS = 100;
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < SETTLE_TURNS; i++) await null;
+/** Resolves once the microtask queue has emptied: every chain started so far has run to its next wait. */
+function drained(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function noop(): void {}

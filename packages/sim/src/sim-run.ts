@@ -6,7 +6,7 @@ import { checkInvariants } from './invariants/all-invariants.js';
 import type { Violation } from './invariants/run-facts.js';
 import { OutageTransport } from './outage-transport.js';
 import { ProcessClock } from './process-clock.js';
-import { SimClock } from './sim-clock.js';
+import { SimClock, SimLivelockError } from './sim-clock.js';
 import { SimDatabase } from './sim-database.js';
 import { processDays, type SimFault, type SimName, type SimPlan } from './sim-plan.js';
 import { codeOf } from './sim-pool.js';
@@ -43,8 +43,20 @@ export async function runPlan(plan: SimPlan): Promise<SimResult> {
   process.on('unhandledRejection', unhandled);
   try {
     return await runWithin(plan, clock, record);
+  } catch (error) {
+    // Timers that never let time move: the run stops there, with what it saw so far.
+    if (!(error instanceof SimLivelockError)) throw error;
+    noteLivelocks(clock, record);
+    const violations = checkInvariants({ plan, record, secrets: [] });
+    return { plan, record, violations, processDays: processDays(plan) };
   } finally {
     process.off('unhandledRejection', unhandled);
+  }
+}
+
+function noteLivelocks(clock: SimClock, record: SimRecord): void {
+  for (const livelock of clock.livelocks) {
+    record.stepViolations.push({ invariant: 'no-livelock', at: livelock.at, detail: livelock.message });
   }
 }
 
@@ -77,6 +89,7 @@ async function runWithin(plan: SimPlan, clock: SimClock, record: SimRecord): Pro
   const stopping = vault.server.stop();
   await clock.advance(10_000);
   await stopping;
+  noteLivelocks(clock, record);
   const secrets = vault.server.faults.issuedSecrets().map((s) => s.value);
   const violations = checkInvariants({ plan, record, secrets });
   return { plan, record, violations, processDays: processDays(plan) };

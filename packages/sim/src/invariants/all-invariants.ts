@@ -8,6 +8,7 @@ import {
   connectionCountConsistent,
   connectsBounded,
   exitCompletes,
+  noLivelock,
   noSecretInOutput,
   noSelfRotation,
   nothingLeftAfterCloseRevoke,
@@ -19,6 +20,7 @@ import type { Invariant, RunFacts, Violation } from './run-facts.js';
 
 /** Every invariant the simulator checks, in the order violations are reported. */
 export const ALL_INVARIANTS: readonly Invariant[] = [
+  noLivelock,
   noStatementOnEndedLease,
   failuresOnlyWithoutValidCredentials,
   acquireWaitBounded,

@@ -12,6 +12,7 @@ import {
   connectionCountConsistent,
   connectsBounded,
   exitCompletes,
+  noLivelock,
   noSecretInOutput,
   noSelfRotation,
   nothingLeftAfterCloseRevoke,
@@ -145,13 +146,15 @@ describe('each invariant can fail', () => {
     expect(names(loginsBounded, broken)).toEqual(['logins-bounded']);
   });
 
-  it('step invariants (self-rotation, connection counts, exits, unhandled rejections) report under their names', () => {
+  it('step invariants (livelock, self-rotation, connection counts, exits, unhandled rejections) report under their names', () => {
     const broken = facts((r) => {
+      r.stepViolations.push({ invariant: 'no-livelock', at: T0, detail: 'now() read 100000 times in one step' });
       r.stepViolations.push({ invariant: 'no-self-rotation', at: T0, detail: 'L1 to itself' });
       r.stepViolations.push({ invariant: 'connection-count-consistent', at: T0, detail: '2 open, 0 counted' });
       r.stepViolations.push({ invariant: 'exit-completes', at: T0, detail: '1 process still exiting' });
       r.stepViolations.push({ invariant: 'no-unhandled-rejection', at: T0, detail: 'VaultHttpFailure' });
     });
+    expect(names(noLivelock, broken)).toEqual(['no-livelock']);
     expect(names(noSelfRotation, broken)).toEqual(['no-self-rotation']);
     expect(names(connectionCountConsistent, broken)).toEqual(['connection-count-consistent']);
     expect(names(exitCompletes, broken)).toEqual(['exit-completes']);

@@ -23,6 +23,12 @@ export const connectionCountConsistent = stepInvariant('connection-count-consist
 /** `exit-completes`: ending the pools and closing the provider and client finish (no hang). */
 export const exitCompletes = stepInvariant('exit-completes');
 
+/**
+ * `no-livelock`: virtual time keeps moving. An async loop that never waits on a timer, or timers
+ * that keep re-arming at one instant, would hang the run (and CI); the clock's watchdog stops it.
+ */
+export const noLivelock = stepInvariant('no-livelock');
+
 /** `no-unhandled-rejection`: nothing in a run rejects with nobody listening (Node would crash on it). */
 export const noUnhandledRejection = stepInvariant('no-unhandled-rejection');
 
