@@ -6,8 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTestPrismaClient } from '../integrations/support/generate-prisma-client.js';
 import { createConsumerProject, type PackageManager } from './consumer-project.js';
 import { ENTRY_POINTS, MODULE_MODES, type ModuleMode } from './consumer-sources.js';
 import { diagnosticsAtDocLines } from './doc-snippets.js';
@@ -171,7 +172,10 @@ describe.each<PackageManager>(MANAGERS)('installed with %s', (manager) => {
     it(
       'every TypeScript snippet of the READMEs and docs/ type-checks (ESM project, nodenext)',
       async () => {
-        const project = writeSnippetProject(REPO_ROOT, dir);
+        // A client of its own: the Prisma example's test regenerates examples/prisma/generated meanwhile.
+        const prismaClient = dirname(await generateTestPrismaClient());
+        const project = writeSnippetProject(REPO_ROOT, dir, prismaClient);
+        rmSync(dirname(prismaClient), { recursive: true, force: true });
         const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
         const result = await runCommand(process.execPath, [tsc, '-p', project.tsconfig, '--pretty', 'false'], {
           cwd: dir,

@@ -32,9 +32,6 @@ const LINKED_FROM_WORKSPACE: Readonly<Record<string, string>> = {
   vitest: '.',
 };
 
-/** Files the ORM guides tell users to copy into their project, copied next to the snippets. */
-const COPIED_FROM_EXAMPLES = ['orm', 'prisma/generated'] as const;
-
 /** What {@link writeSnippetProject} wrote. */
 export interface SnippetProject {
   /** The tsconfig to pass to `tsc -p`. */
@@ -73,13 +70,15 @@ function markdownUnder(root: string, folder: string): string[] {
 
 /**
  * Writes every checked snippet of the repository at `root` as a module of `consumerDir`/snippets,
- * with the copied example files, the linked packages and a strict nodenext tsconfig.
+ * with the linked packages, a strict nodenext tsconfig and what the ORM guides tell users to put
+ * next to their code: the helpers of examples/orm/ and a generated Prisma client (`prismaClient`,
+ * the folder holding `client.ts`: prisma.md imports `./prisma/generated/client.js`).
  *
  * @example
- * const project = writeSnippetProject(repositoryRoot, '/tmp/consumer/npm');
+ * const project = writeSnippetProject(repositoryRoot, '/tmp/consumer/npm', generatedClientDir);
  * await runCommand(process.execPath, [tsc, '-p', project.tsconfig, '--pretty', 'false'], { cwd: '/tmp/consumer/npm' });
  */
-export function writeSnippetProject(root: string, consumerDir: string): SnippetProject {
+export function writeSnippetProject(root: string, consumerDir: string, prismaClient: string): SnippetProject {
   const dir = join(consumerDir, 'snippets');
   mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
   for (const [name, folder] of Object.entries(LINKED_FROM_WORKSPACE)) {
@@ -88,11 +87,8 @@ export function writeSnippetProject(root: string, consumerDir: string): SnippetP
     mkdirSync(join(dir, 'node_modules', name, '..'), { recursive: true });
     symlinkSync(realpathSync(installed), join(dir, 'node_modules', name), 'dir');
   }
-  for (const folder of COPIED_FROM_EXAMPLES) {
-    const from = join(root, 'examples', folder);
-    if (!existsSync(from)) throw new Error(`${from} is missing: run pnpm --dir examples run prisma:generate`);
-    cpSync(from, folder === 'orm' ? dir : join(dir, folder), { recursive: true });
-  }
+  cpSync(join(root, 'examples', 'orm'), dir, { recursive: true });
+  cpSync(prismaClient, join(dir, 'prisma', 'generated'), { recursive: true });
 
   const snippets = documentationFiles(root).flatMap((file) =>
     extractSnippets(file, readFileSync(join(root, file), 'utf8')),
