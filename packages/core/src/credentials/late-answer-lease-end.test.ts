@@ -25,7 +25,7 @@ class LateAnswers implements VaultTransport {
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
-    await new Promise((resolve) => this.clock.setTimeout(resolve, this.delayMs));
+    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.delayMs));
     if ('error' in answer) throw answer.error;
     return answer.value;
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CredentialsUnavailableError, vaultInvalidRequest, vaultUnavailable } from '../errors.js';
 import type { CredentialEvents } from './credential-provider.js';
 import { FakeVaultClient, fakeVaultError } from './fake-vault-client.test-helpers.js';
+import { settledAdvancing } from './simulated-provider.test-helpers.js';
 import { VaultCredentialProvider } from './vault-credential-provider.js';
 
 const NAME = 'postgres_database';
@@ -334,7 +335,8 @@ describe('VaultCredentialProvider', () => {
     const errors: unknown[] = [];
     provider.on('error', (event) => errors.push(event));
     await provider.getCredentials(NAME);
-    await provider.close({ revoke: true });
+    // The retries wait on the provider's clock (200 ms × attempt, jittered).
+    await settledAdvancing(clock, provider.close({ revoke: true }));
     expect(refusals).toBe(3);
     expect(vault.liveLeases()).toEqual([]);
     expect(errors).toEqual([]);

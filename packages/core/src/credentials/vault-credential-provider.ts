@@ -342,7 +342,7 @@ export class VaultCredentialProvider implements CredentialProvider {
   #revoke(leaseId: string, name: string, reason: CredentialEvents['revoked']['reason']): void {
     if (reason === 'released' && this.#options.revokeSuperseded === 'never') return;
     const revoking = this.#revocations
-      .then(() => revokeRetryingCollisions(() => this.#vault.revokeLease(leaseId)))
+      .then(() => revokeRetryingCollisions(() => this.#vault.revokeLease(leaseId), this.#clock, this.#context.random))
       .then(
         () => this.#events.emit('revoked', { name, leaseId, reason }),
         (error: unknown) => this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
@@ -368,7 +368,11 @@ const REVOKE_COLLISION_DELAY_MS = 200;
  * (`tuple concurrently updated`); Vault answers 400 and keeps the lease, and would itself retry it
  * at expiry. We retry that collision, and only that, a few times with jitter.
  */
-async function revokeRetryingCollisions(revoke: () => Promise<void>): Promise<void> {
+async function revokeRetryingCollisions(
+  revoke: () => Promise<void>,
+  clock: Clock,
+  random: RandomSource,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await revoke();
@@ -377,7 +381,7 @@ async function revokeRetryingCollisions(revoke: () => Promise<void>): Promise<vo
         error instanceof VaultError && error.errors.some((text) => text.includes('concurrently updated'));
       if (!collided || attempt >= REVOKE_COLLISION_ATTEMPTS) throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, REVOKE_COLLISION_DELAY_MS * (attempt + Math.random())));
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, REVOKE_COLLISION_DELAY_MS * (attempt + random())));
   }
 }
 
