@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { describePlan } from './describe-plan.js';
 import type { Violation } from './invariants/run-facts.js';
-import { runBatch, shortTrace, shrunkRun } from './sim-batch.js';
+import { type BatchOptions, runBatch, shrunkRun } from './sim-batch.js';
 import { drawPlan } from './sim-plan.js';
 import { formatTime } from './sim-record.js';
 import { runPlan } from './sim-run.js';
+import { runBatchOnWorkers } from './worker-batch.js';
 
 /**
  * The default batch: seeds 1–200, about 1,800 process-days (half the seeds are production-shaped
@@ -11,10 +13,14 @@ import { runPlan } from './sim-run.js';
  */
 const DEFAULT_SEEDS = 200;
 
+/** Worker threads by default: one per core, at most this many (a CI machine has 2). */
+const MAX_DEFAULT_WORKERS = 2;
+
 /**
  * `pnpm sim`: a CI-sized batch of seeds, or `--seed N`: one seed replayed with its whole trace.
  * Options: `--seeds N` (N seeds), `--days D` (seeds until D process-days), `--from S` (first seed),
- * `--no-shrink`; with `--seed N`, `--shrink` prints the shrunk run instead.
+ * `--no-shrink`, `--workers W` (threads running seeds; 0: this thread only); with `--seed N`,
+ * `--shrink` prints the shrunk run instead. The seeds and what is printed do not depend on `W`.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const option = (flag: string) => {
@@ -24,7 +30,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const seed = option('--seed');
   if (seed !== undefined) return replay(seed, argv.includes('--shrink'));
   const started = performance.now();
-  const result = await runBatch({
+  const workers = option('--workers') ?? Math.min(MAX_DEFAULT_WORKERS, availableParallelism());
+  const batch = (options: BatchOptions) => (workers > 0 ? runBatchOnWorkers(options, workers) : runBatch(options));
+  const result = await batch({
     firstSeed: option('--from') ?? 1,
     maxSeeds: option('--seeds') ?? (option('--days') === undefined ? DEFAULT_SEEDS : Number.POSITIVE_INFINITY),
     shrinkAtMost: argv.includes('--no-shrink') ? 0 : 3,
@@ -32,22 +40,20 @@ async function main(argv: readonly string[]): Promise<number> {
     onSeed: (run) => {
       for (const [invariant, found] of byInvariant(run.violations)) {
         const more = found.length > 1 ? ` (and ${found.length - 1} more)` : '';
-        console.log(`seed ${run.plan.seed}: ${invariant}: ${found[0]?.detail}${more}`);
+        console.log(`seed ${run.seed}: ${invariant}: ${found[0]?.detail}${more}`);
       }
     },
   });
   const ranFor = (performance.now() - started) / 1000;
   for (const failing of result.failing) {
-    console.log(
-      `\nseed ${failing.seed} (shrunk: ${describePlan(failing.shrunk.plan)}), replay: pnpm sim --seed ${failing.seed}`,
-    );
-    for (const line of shortTrace(failing.shrunk)) console.log(`  ${line}`);
+    console.log(`\nseed ${failing.seed} (shrunk: ${failing.plan}), replay: pnpm sim --seed ${failing.seed}`);
+    for (const line of failing.trace) console.log(`  ${line}`);
   }
   const seconds = (performance.now() - started) / 1000;
   const days = result.processDays;
   const rate = (days / ranFor).toFixed(0);
   console.log(
-    `(${seconds.toFixed(1)} s wall in all, ${ranFor.toFixed(1)} s for the seeds and shrinking, ${rate} process-days/s)`,
+    `(${seconds.toFixed(1)} s wall in all, ${ranFor.toFixed(1)} s for the seeds and shrinking, ${rate} process-days/s, ${workers} worker threads)`,
   );
   console.log(`sim: ${result.seeds} seeds, ${days.toFixed(0)} process-days, ${result.violations} invariant violations`);
   return result.violations > 0 ? 1 : 0;

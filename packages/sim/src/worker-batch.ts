@@ -1,0 +1,82 @@
+import { Worker } from 'node:worker_threads';
+import { type BatchOptions, type BatchResult, BatchTally, type SeedOutcome, type ShrunkFailure } from './sim-batch.js';
+
+/** What the main thread asks a worker. */
+export type WorkerJob = { readonly kind: 'run' | 'shrink'; readonly seed: number };
+
+/** What a worker answers. */
+export type WorkerAnswer =
+  | { readonly kind: 'run'; readonly outcome: SeedOutcome }
+  | { readonly kind: 'shrink'; readonly shrunk: ShrunkFailure }
+  | { readonly kind: 'crash'; readonly seed: number; readonly error: string };
+
+/**
+ * Runs a batch on `threads` worker threads: each takes the next seed when it is free, outcomes are
+ * taken in seed order ({@link BatchTally}), so the seeds, what is printed and the totals are those
+ * of a run on one thread. A worker may run a few seeds past the batch's end; they are dropped.
+ */
+export async function runBatchOnWorkers(options: BatchOptions, threads: number): Promise<BatchResult> {
+  const workers = Array.from({ length: threads }, () => new SimWorker());
+  try {
+    const tally = new BatchTally(options);
+    let nextSeed = options.firstSeed;
+    await Promise.all(
+      workers.map(async (worker) => {
+        while (!tally.done) {
+          const seed = nextSeed++;
+          tally.add(await worker.run(seed));
+        }
+      }),
+    );
+    const seeds = tally.toShrink;
+    const failing: ShrunkFailure[] = [];
+    await Promise.all(
+      workers.map(async (worker) => {
+        for (let seed = seeds.shift(); seed !== undefined; seed = seeds.shift())
+          failing.push(await worker.shrink(seed));
+      }),
+    );
+    return tally.result(failing.sort((a, b) => a.seed - b.seed));
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+  }
+}
+
+/** One worker thread and its one job at a time. */
+class SimWorker {
+  readonly #worker = new Worker(new URL('./sim-worker-bootstrap.mjs', import.meta.url));
+  #answer: ((answer: WorkerAnswer) => void) | undefined;
+  #failed: ((error: Error) => void) | undefined;
+
+  constructor() {
+    this.#worker.on('message', (answer: WorkerAnswer) => this.#answer?.(answer));
+    this.#worker.on('error', (error) => this.#failed?.(error));
+  }
+
+  async run(seed: number): Promise<SeedOutcome> {
+    const answer = await this.#ask({ kind: 'run', seed });
+    if (answer.kind !== 'run') throw new Error(`seed ${seed}: the worker answered ${answer.kind}`);
+    return answer.outcome;
+  }
+
+  async shrink(seed: number): Promise<ShrunkFailure> {
+    const answer = await this.#ask({ kind: 'shrink', seed });
+    if (answer.kind !== 'shrink') throw new Error(`seed ${seed}: the worker answered ${answer.kind}`);
+    return answer.shrunk;
+  }
+
+  stop(): Promise<number> {
+    return this.#worker.terminate();
+  }
+
+  #ask(job: WorkerJob): Promise<WorkerAnswer> {
+    return new Promise<WorkerAnswer>((resolve, reject) => {
+      this.#answer = (answer) => {
+        if (answer.kind === 'crash') reject(new Error(`seed ${answer.seed} crashed its worker: ${answer.error}`));
+        else resolve(answer);
+      };
+      this.#failed = reject;
+      this.#worker.postMessage(job);
+    });
+  }
+}
