@@ -55,7 +55,9 @@ export class ProcessTransport implements VaultTransport {
       status = error instanceof VaultHttpFailure ? (error.status ?? 0) : 0;
       throw error;
     } finally {
-      this.#record.requests.push({ at, process: this.#process, method: request.method, path: request.path, status });
+      const { method, path } = request;
+      const leaseId = path === 'sys/leases/renew' ? String(request.body?.lease_id ?? '') : undefined;
+      this.#record.requests.push({ at, process: this.#process, method, path, status, leaseId });
       this.#record.line(at, this.#process, `vault ${request.method} ${request.path} → ${status || 'no answer'}`);
     }
   }

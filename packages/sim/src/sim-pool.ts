@@ -1,5 +1,5 @@
 import type { Clock, CredentialProvider, DatabaseCredentials } from '@dataverk/core';
-import { closeRevokingLeases, onRotation, PoolLeases } from '@dataverk/core/adapter-support';
+import { closeRevokingLeases, leaseStillServed, onRotation, PoolLeases } from '@dataverk/core/adapter-support';
 import { type SimDatabase, SimDatabaseError, type SimSession } from './sim-database.js';
 import type { AcquireRecord, SimRecord } from './sim-record.js';
 
@@ -28,9 +28,9 @@ export interface SimPoolContext {
 /**
  * A pool that follows the adapters' contract (DESIGN §6) over the provider's public API only: a
  * connection takes a lease handle before it logs in and releases it when it closes; checkout
- * closes connections that are no longer current and makes new ones; a `28P01` login invalidates
- * and retries once; a connection in use is retired on release; idle connections of a superseded
- * lease close on rotation; `end()` closes everything, and with `revokeOnClose` asks the provider to
+ * closes connections whose lease is no longer served (`leaseStillServed`) and makes new ones; a
+ * `28P01` login invalidates and retries once; a connection in use is retired on release; idle
+ * connections of a superseded lease close on rotation; `end()` closes everything, and with `revokeOnClose` asks the provider to
  * revoke the leases it leaves behind (the adapters' shared `closeRevokingLeases`).
  */
 export class SimPool {
@@ -182,8 +182,14 @@ export class SimPool {
     return connection;
   }
 
+  /**
+   * What the adapters ask (pg's `connect`, knex's `validate`, postgres.js's router): the lease is
+   * still served, current or inside its margin with nothing better yet. `isCurrent` alone closed
+   * connections on a lease the provider then handed out again (behind a proxy, whose cache answers
+   * the same lease with a later end): connect churn the adapters do not have (seed 70).
+   */
   #isCurrent(connection: SimConnection): boolean {
-    return !connection.broken && this.#context.provider.isCurrent(this.name, connection.leaseId);
+    return !connection.broken && leaseStillServed(this.#context.provider, this.name, connection.leaseId);
   }
 
   #closeIdleStale(): void {

@@ -6,6 +6,8 @@ export interface VaultRequestRecord {
   readonly path: string;
   /** HTTP status, or 0 when Vault did not answer (timeout, refused connection). */
   readonly status: number;
+  /** The lease a renewal (`sys/leases/renew`) asked for. */
+  readonly leaseId?: string | undefined;
 }
 
 /** A window in which the process could not count on Vault (or on itself): failures inside are excused. */

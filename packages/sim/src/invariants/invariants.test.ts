@@ -138,6 +138,19 @@ describe('each invariant can fail', () => {
     expect(names(vaultRequestsBounded, storm)).toEqual(['vault-requests-bounded']);
   });
 
+  it('vault-requests-bounded: a lease refusing its renewal at its max TTL is its end, refused again it is a storm', () => {
+    const renewal = (i: number, leaseId: string) =>
+      ({ at: T0 + i * 1000, process: 0, method: 'POST', path: 'sys/leases/renew', status: 400, leaseId }) as const;
+    const ends = facts((r) => {
+      for (let i = 0; i < 50; i++) r.requests.push(renewal(i, `lease-${i}`));
+    });
+    expect(names(vaultRequestsBounded, ends)).toEqual([]);
+    const again = facts((r) => {
+      for (let i = 0; i < 50; i++) r.requests.push(renewal(i, 'lease-a'));
+    });
+    expect(names(vaultRequestsBounded, again)).toEqual(['vault-requests-bounded']);
+  });
+
   it('logins-bounded: logging in again and again with a healthy token', () => {
     const broken = facts((r) => {
       for (let i = 0; i < 50; i++)
