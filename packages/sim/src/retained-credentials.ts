@@ -23,9 +23,12 @@ export class RetainedCredentials {
     return this.#byLease.size;
   }
 
-  /** After a full collection: leases (other than `except`) with a credentials object still reachable. */
+  /**
+   * Leases (other than `except`) with a credentials object still reachable: call right after
+   * {@link collectGarbage} (once for every process counted at that instant: a full collection of a
+   * run's heap costs milliseconds).
+   */
   retainedExcept(except: ReadonlySet<string>): number {
-    collectGarbage();
     let retained = 0;
     for (const [leaseId, refs] of this.#byLease) {
       if (except.has(leaseId)) continue;
@@ -38,7 +41,7 @@ export class RetainedCredentials {
 let gc: (() => void) | undefined;
 
 /** A full, synchronous collection: `--expose-gc`'s `gc`, or V8's own flag turned on at run time. */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   if (gc === undefined) {
     const exposed = (globalThis as { gc?: () => void }).gc;
     if (exposed !== undefined) gc = exposed;

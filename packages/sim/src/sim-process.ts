@@ -23,7 +23,7 @@ const EVENTS: readonly (keyof CredentialEvents)[] = ['issued', 'renewed', 'rotat
 /** How long after a new login the superseded token is looked up (time enough to revoke it). */
 export const SUPERSEDED_CHECK_AFTER_MS = 60_000;
 
-/** A forced full collection costs milliseconds: counted only where enough rotations make growth visible. */
+/** A full collection costs milliseconds: counted only where enough rotations make growth visible. */
 const RETAINED_CHECK_MIN_ROTATIONS = 12;
 
 /** How long an exiting process waits for its pools to drain before it closes the provider anyway. */
@@ -131,12 +131,18 @@ export class SimProcess {
     this.#context.clock.thaw();
   }
 
+  /** True when enough rotations make growth visible: {@link checkRetained} then counts. */
+  get countsRetained(): boolean {
+    return this.#rotations >= RETAINED_CHECK_MIN_ROTATIONS;
+  }
+
   /**
    * Counts superseded leases whose credentials the provider still keeps reachable (call between
-   * clock steps, after a macrotask turn: WeakRefs made in a job keep their target until it ends).
+   * clock steps, after a macrotask turn: WeakRefs made in a job keep their target until it ends,
+   * and right after a full collection).
    */
   checkRetained(): void {
-    if (this.#rotations < RETAINED_CHECK_MIN_ROTATIONS) return;
+    if (!this.countsRetained) return;
     const inUse = new Set<string>(this.#lastLease.values());
     for (const workload of this.#workloads) for (const leaseId of workload.leasesReferenced()) inUse.add(leaseId);
     const retained = this.#retained.retainedExcept(inUse);

@@ -6,6 +6,7 @@ import { checkInvariants } from './invariants/all-invariants.js';
 import type { Violation } from './invariants/run-facts.js';
 import { OutageTransport } from './outage-transport.js';
 import { ProcessClock } from './process-clock.js';
+import { collectGarbage } from './retained-credentials.js';
 import { SimClock, SimLivelockError } from './sim-clock.js';
 import { SimDatabase } from './sim-database.js';
 import { processDays, type SimFault, type SimName, type SimPlan } from './sim-plan.js';
@@ -103,8 +104,11 @@ async function runToExits(plan: SimPlan, clock: SimClock, processes: readonly Si
     await clock.advance(SIM_START_MS + time - clock.now());
     // WeakRefs keep their targets until the job that made them ends: let it end before counting.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const process of processes) {
-      if (Math.min(plan.processes[process.index]?.exitAtMs ?? 0, plan.durationMs) !== time) continue;
+    const exiting = processes.filter(
+      (process) => Math.min(plan.processes[process.index]?.exitAtMs ?? 0, plan.durationMs) === time,
+    );
+    if (exiting.some((process) => process.countsRetained)) collectGarbage();
+    for (const process of exiting) {
       process.checkRetained();
       exits.push(process.exit());
     }

@@ -128,12 +128,14 @@ export const connectsBounded: Invariant = {
   check(facts) {
     const { plan, record } = facts;
     const violations: Violation[] = [];
+    const failuresOn = new Map<string, number>();
+    for (const f of record.databaseFailures) failuresOn.set(f.leaseId, (failuresOn.get(f.leaseId) ?? 0) + 1);
     for (const [pool, byLease] of record.connects) {
       const [processKey, poolKey] = pool.split('.');
       const process = plan.processes[Number(processKey?.slice(1))];
       const slots = process?.pools[Number(poolKey?.slice(4))]?.slots ?? 1;
       for (const [leaseId, connects] of byLease) {
-        const failures = record.databaseFailures.filter((f) => f.leaseId === leaseId).length;
+        const failures = failuresOn.get(leaseId) ?? 0;
         const allowed = 2 * slots + 4 + 2 * failures;
         if (connects <= allowed) continue;
         violations.push({
