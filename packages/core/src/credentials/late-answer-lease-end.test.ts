@@ -1,6 +1,7 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import { SimulatedVault, type SimulatedVaultOptions } from '../vault/simulated-vault.test-helpers.js';
+import { VaultHttpFailure } from '../vault/vault-http-failure.js';
 import type { VaultRequest, VaultTransport } from '../vault/vault-transport.js';
 import { settledAdvancing, simulatedProvider } from './simulated-provider.test-helpers.js';
 
@@ -31,10 +32,27 @@ class LateAnswers implements VaultTransport {
   }
 }
 
-function setUp(options: SimulatedVaultOptions) {
+/** The first `count` database credentials reads fail with 503 (the client retries them). */
+class FirstReadsFail implements VaultTransport {
+  constructor(
+    private readonly vault: VaultTransport,
+    private count: number,
+  ) {}
+
+  send(request: VaultRequest): Promise<unknown> {
+    if (request.path.startsWith('database/creds/') && this.count > 0) {
+      this.count--;
+      return Promise.reject(new VaultHttpFailure({ status: 503, errors: ['Vault is sealed'] }));
+    }
+    return this.vault.send(request);
+  }
+}
+
+function setUp(options: SimulatedVaultOptions, failedReads = 0) {
   const clock = new ManualClock(START);
   const sim = new SimulatedVault(clock, options);
-  const provider = simulatedProvider(clock, new LateAnswers(sim, clock, ANSWER_DELAY_MS));
+  const transport = new LateAnswers(new FirstReadsFail(sim, failedReads), clock, ANSWER_DELAY_MS);
+  const provider = simulatedProvider(clock, transport);
   return { clock, sim, provider };
 }
 
@@ -45,6 +63,15 @@ describe('lease and token ends reckoned from the request, not the late answer', 
     const lease = sim.leases.get(credentials.leaseId);
     expect(lease).toBeDefined();
     expect(credentials.expiresAt).toBeLessThanOrEqual(lease?.expiresAt ?? 0);
+    await provider.close();
+  });
+
+  it('a read retried twice: the end counts from the attempt Vault answered, not from the first', async () => {
+    const hour = { tokenTtl: 3_600, tokenMaxTtl: 86_400, leaseTtl: 60, leaseMaxTtl: 600 };
+    const { clock, sim, provider } = setUp(hour, 2);
+    const credentials = await settledAdvancing(clock, provider.getCredentials(NAME));
+    // Vault issued the lease as the third attempt arrived: the provider's end is Vault's, to the ms.
+    expect(credentials.expiresAt).toBe(sim.leases.get(credentials.leaseId)?.expiresAt);
     await provider.close();
   });
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import { hasVaultCode, isDataverkError, isSetupError, providerClosed } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
-import type { TokenLifetime, VaultClient } from '../vault/vault-client.js';
+import type { DatabaseSecret, TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
 import type { DatabaseCredentials } from './credential-provider.js';
 import { credentialsWith, databaseCredentials } from './database-credentials.js';
@@ -202,7 +202,7 @@ export class NameLeases {
         throw providerClosed(name);
       }
       this.gate.succeeded();
-      const credentials = databaseCredentials(name, target, secret, askedAt);
+      const credentials = databaseCredentials(name, target, secret, requestedAt(secret, askedAt, context.clock.now()));
       return this.#install(credentials, secret.leaseId === '' ? undefined : secret.token);
     } catch (error) {
       if (!isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED')) {
@@ -300,4 +300,14 @@ function asError(error: unknown): Error {
 /** Vault did not answer: a timeout or a failed connection (not an HTTP status). */
 function isUnreachable(error: unknown): boolean {
   return hasVaultCode(error, 'VAULT_UNAVAILABLE') && (error.reason === 'timeout' || error.reason === 'network');
+}
+
+/**
+ * When the read Vault answered left: the client's time of its last attempt (after retries) when it
+ * gives one that fits this call on the provider's clock, else when the call began. Either is before
+ * Vault started the lease's TTL.
+ */
+function requestedAt(secret: DatabaseSecret, askedAt: number, answeredAt: number): number {
+  const sent = secret.requestedAt;
+  return sent !== undefined && sent >= askedAt && sent <= answeredAt ? sent : askedAt;
 }

@@ -75,6 +75,7 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
     address: connection.address,
     transport: options.transport ?? nodeVaultTransport(connection),
     requestTimeoutMs: connection.requestTimeoutMs,
+    now: () => (options.clock ?? systemClock).now(),
     retry: {
       maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
       baseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_MS,

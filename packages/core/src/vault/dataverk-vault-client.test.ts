@@ -128,6 +128,7 @@ describe('responses are validated', () => {
       renewable: true,
       warnings: [],
       token: expect.objectContaining({ expiresAt: Number.POSITIVE_INFINITY }),
+      requestedAt: expect.any(Number),
     });
     expect(await vault.renewLease('database/creds/readonly/v-user', 600)).toEqual({
       leaseId: 'database/creds/readonly/v-user',

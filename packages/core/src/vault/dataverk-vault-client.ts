@@ -24,6 +24,8 @@ export interface DataverkVaultClientParts {
   readonly transport: VaultTransport;
   readonly retry: RetryPolicy;
   readonly requestTimeoutMs: number;
+  /** The client's clock (epoch ms): when each attempt of a credentials read is sent. */
+  readonly now: () => number;
   /**
    * Built by the client, since the session logs in through the client's {@link VaultCall}; may be
    * shared with other clients made the same way (one login per process).
@@ -42,6 +44,7 @@ export class DataverkVaultClient implements VaultClient {
   readonly #transport: VaultTransport;
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
+  readonly #now: () => number;
   readonly #session: TokenSession;
   readonly #sessionUse: TokenSessionUse;
 
@@ -50,6 +53,7 @@ export class DataverkVaultClient implements VaultClient {
     this.#transport = parts.transport;
     this.#retry = parts.retry;
     this.#timeoutMs = parts.requestTimeoutMs;
+    this.#now = parts.now;
     this.#sessionUse = parts.session(this.#call);
     this.#session = this.#sessionUse.session;
   }
@@ -67,9 +71,13 @@ export class DataverkVaultClient implements VaultClient {
 
   async readDatabaseCredentials(path: string, options: ReadOptions = {}): Promise<DatabaseSecret> {
     const clean = trimPath(path);
-    const { body, lifetime } = await this.#authed({ method: 'GET', path: clean }, options.retry ?? true);
+    let requestedAt = this.#now();
+    const onAttempt = () => {
+      requestedAt = this.#now();
+    };
+    const { body, lifetime } = await this.#authed({ method: 'GET', path: clean }, options.retry ?? true, onAttempt);
     // The token that read the lease: Vault revokes the lease when that token ends.
-    return { ...parseDatabaseSecret(body, clean), token: lifetime };
+    return { ...parseDatabaseSecret(body, clean), token: lifetime, requestedAt };
   }
 
   async renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease> {
@@ -97,12 +105,14 @@ export class DataverkVaultClient implements VaultClient {
   async #authed(
     request: Omit<VaultRequest, 'token'>,
     retry: boolean,
+    onAttempt?: () => void,
   ): Promise<{ body: unknown; lifetime: TokenLifetime }> {
     const { token, lifetime } = await this.#session.current();
+    const options = { retry, ...(onAttempt === undefined ? {} : { onAttempt }) };
     try {
       // No advice goes with the request: a 403 is explained below once the token is checked, and a
       // 404 or 400 is about the path, not about how this client logs in.
-      const body = await this.#call({ ...request, token }, { retry });
+      const body = await this.#call({ ...request, token }, options);
       return { body, lifetime };
     } catch (error) {
       if (!hasVaultCode(error, 'VAULT_PERMISSION_DENIED')) throw error;
@@ -110,7 +120,7 @@ export class DataverkVaultClient implements VaultClient {
       if (!('retryWith' in outcome)) throw await this.#explained(error, request, outcome);
       const fresh = outcome.retryWith;
       try {
-        return { body: await this.#call({ ...request, token: fresh.token }, { retry }), lifetime: fresh.lifetime };
+        return { body: await this.#call({ ...request, token: fresh.token }, options), lifetime: fresh.lifetime };
       } catch (again) {
         if (!hasVaultCode(again, 'VAULT_PERMISSION_DENIED')) throw again;
         // Refused again with the newer token: check it too, but retry no more.
@@ -137,6 +147,7 @@ export class DataverkVaultClient implements VaultClient {
     try {
       const send = () => {
         countTry();
+        options.onAttempt?.();
         return this.#transport.send(request);
       };
       return await (options.retry ? withRetries(send, this.#retry) : send());

@@ -44,6 +44,12 @@ export interface DatabaseSecret extends VaultLease {
   readonly password: string;
   /** The token it was read with, when the client knows it (`createVaultClient` does). */
   readonly token?: TokenLifetime;
+  /**
+   * When the attempt Vault answered was sent (epoch ms, on the client's clock), when the client
+   * knows it (`createVaultClient` does): after retries, later than the call began. Vault's TTL
+   * starts after it, so a lease end reckoned from it is never later than Vault's.
+   */
+  readonly requestedAt?: number;
 }
 
 /** A raw Vault response envelope with its JSON fields renamed to camelCase. */

@@ -7,7 +7,12 @@ import type { VaultRequest } from '../vault-transport.js';
  */
 export type VaultCall = (
   request: VaultRequest,
-  options: { readonly retry: boolean; readonly hint?: string },
+  options: {
+    readonly retry: boolean;
+    readonly hint?: string;
+    /** Called as each attempt is sent (the first, and each retry). */
+    readonly onAttempt?: () => void;
+  },
 ) => Promise<unknown>;
 
 /**
