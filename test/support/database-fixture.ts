@@ -41,6 +41,8 @@ export interface DatabaseFixture {
   /** What the Vault server saw (requests, lease record, issued secrets); on the dev server and OpenBao. */
   readonly record: VaultRecord;
   readonly provider: VaultCredentialProvider;
+  /** The provider's safety margin (ms). */
+  readonly safetyMarginMs: number;
   /** A table every leased role may read and write. */
   readonly table: string;
   readonly name: string;
@@ -96,8 +98,9 @@ export async function databaseFixture(options: {
   console.log(
     `[fixture] Vault ${vault.backend} at ${vault.address}: ${vaultPath}, ttl ${options.ttl} s, max ${options.maxTtl} s`,
   );
+  const safetyMarginMs = options.safetyMarginMs ?? testSafetyMarginMs(options.ttl);
   const provider = new VaultCredentialProvider({
-    safetyMarginMs: options.safetyMarginMs ?? testSafetyMarginMs(options.ttl),
+    safetyMarginMs,
     vault: createVaultClient({ address: vault.address, token: vault.rootToken }),
     resolve: async () => ({
       connectionString: `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`,
@@ -110,6 +113,7 @@ export async function databaseFixture(options: {
     backend: vault.backend,
     record,
     provider,
+    safetyMarginMs,
     table,
     name: SETTINGS_NAME,
     vaultPath,

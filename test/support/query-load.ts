@@ -137,6 +137,22 @@ export function queriesRunningPastLeaseEnd(
   });
 }
 
+/**
+ * Failed operations that began before a lease's margin (at most `marginMs` before its end, by the
+ * Vault server's record) and were still running when it ended: work a pool gave a connection while
+ * its lease was fresh, stalled longer than the margin (a loaded machine), and cut by the lease's
+ * end. No pool can move a session that is in use; whatever began inside the margin, or was sent
+ * after the end, is not among these.
+ */
+export function failuresCutAtLeaseEnd(
+  outcomes: readonly QueryOutcome[],
+  leases: readonly ServerLease[],
+  marginMs: number,
+): QueryOutcome[] {
+  const ends = leases.flatMap((lease) => (lease.endedAt === undefined ? [] : [lease.endedAt]));
+  return outcomes.filter((o) => !o.ok && ends.some((end) => o.startedAt < end - marginMs && o.endedAt >= end));
+}
+
 function leaseEnds(leases: readonly ServerLease[]): Map<string, number> {
   return new Map(leases.map((lease) => [lease.username, lease.endedAt ?? lease.expiresAt]));
 }
