@@ -40,6 +40,23 @@ for (const arg of process.argv.slice(2).filter((arg) => !arg.startsWith('--'))) 
       `${label}: ${run.passed} passed, ${run.failed} failed, ${run.skipped} skipped, ${failedSuites} files failed to run`,
     );
 }
+// `--sim=LOG`: the simulator's batch counts as one check: passed when its `sim:` line reports 0
+// invariant violations, failed when it reports some or has no such line (it crashed or timed out).
+const simArg = process.argv.find((arg) => arg.startsWith('--sim='));
+if (simArg !== undefined) {
+  let log = '';
+  try {
+    log = readFileSync(simArg.slice('--sim='.length), 'utf8');
+  } catch {}
+  const line = log.split('\n').find((text) => text.startsWith('sim: '));
+  const violations = Number(/(\d+) invariant violations/.exec(line ?? '')?.[1] ?? Number.NaN);
+  console.log(`simulator: ${line ?? 'no sim: line (crashed or timed out)'}`);
+  if (violations === 0) totals.passed += 1;
+  else {
+    totals.failed += 1;
+    failures.push(`simulator: ${line ?? 'no result'}`);
+  }
+}
 for (const failure of failures) console.log(`FAILED ${failure}`);
 if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
 if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
