@@ -8,8 +8,6 @@ const NOW = Date.parse('2026-11-29T12:00:00Z');
 function stubProxy(state: {
   reads: Record<string, string>;
   lookups: Record<string, { ttl: number; expireIn: number; renewedAgo: number }>;
-  /** The lease_duration of every read; default 3600. */
-  leaseDuration?: number;
 }) {
   const calls: string[] = [];
   const vault: VaultClient = {
@@ -32,7 +30,7 @@ function stubProxy(state: {
       return {
         path,
         leaseId,
-        leaseDuration: state.leaseDuration ?? 3600,
+        leaseDuration: 3600,
         renewable: true,
         warnings: [],
         username: `v-${leaseId}`,
@@ -93,19 +91,6 @@ describe('agentSharedLeases: leases shared through a caching proxy', () => {
     expect(fromB.leaseId).toBe(fromA.leaseId);
     // Renewing a final lease reports it as ending now, so that the provider moves on.
     expect(await sharedA.renewLease('OLD', 3600)).toMatchObject({ leaseDuration: 0, renewable: false });
-  });
-
-  it('a fresh lease whose TTL rounds down to one second less is not final (simulator seed 1554)', async () => {
-    // Vault's lookup counts ttl in whole seconds from a rounded now: a fresh 1 s lease shows 0. Taken
-    // as final, every read followed 4 successors: 5 database roles per read.
-    const { vault, calls } = stubProxy({
-      reads: { 'database/creds/app': 'L1' },
-      lookups: { L1: { ttl: 0, expireIn: 0.6, renewedAgo: 0.4 } },
-      leaseDuration: 1,
-    });
-    const secret = await agentSharedLeases(vault, { now: () => NOW }).readDatabaseCredentials('database/creds/app');
-    expect(secret.leaseId).toBe('L1');
-    expect(calls.filter((c) => c.includes(SUCCESSOR_PARAMETER))).toEqual([]);
   });
 
   it('forgets a lease once it has ended: the first TTLs it keeps do not grow with every lease read', async () => {

@@ -75,11 +75,7 @@ export function agentSharedLeases(
     // `ttl` is whole seconds, rounded: the expiry itself is exact, so it wins when it is earlier.
     const remaining = Number.isFinite(expire) ? Math.min(ttl, (expire - now()) / 1000) : ttl - 1;
     const safety = Math.min(END_SAFETY_MAX_SECONDS, full * END_SAFETY_FRACTION);
-    // Vault's lookup counts `ttl` in whole seconds from a rounded now: a fresh lease may show one
-    // second less than it was granted (a fresh 1 s lease shows 0). Within that second of its first
-    // TTL a lease cannot be told final from its TTL.
-    const final = cut || (ttl <= full * FINAL_TTL_FRACTION && ttl < full - 1);
-    return { ttlSeconds: Math.max(0, remaining - safety), final };
+    return { ttlSeconds: Math.max(0, remaining - safety), final: cut || ttl <= full * FINAL_TTL_FRACTION };
   };
   const readOnce = async (path: string, options: ReadOptions | undefined) => {
     const askedAt = now();
