@@ -104,4 +104,28 @@ describe('lease and token ends reckoned from the request, not the late answer', 
     expect(credentials.expiresAt).toBeLessThanOrEqual(token?.expiresAt ?? 0);
     await provider.close();
   });
+
+  it("production lengths (24 h leases, 768 h max, 1 h tokens), 3 days: every end the provider holds is within Vault's", async () => {
+    const { clock, sim, provider } = setUp({
+      tokenTtl: 3_600,
+      tokenMaxTtl: 768 * 3_600,
+      leaseTtl: 24 * 3_600,
+      leaseMaxTtl: 768 * 3_600,
+    });
+    const first = await settledAdvancing(clock, provider.getCredentials(NAME));
+    let checked = 0;
+    for (let hour = 1; hour <= 72; hour++) {
+      await clock.advance(3_600_000);
+      const held = await provider.getCredentials(NAME);
+      const lease = sim.leases.get(held.leaseId);
+      expect(held.expiresAt).toBeLessThanOrEqual(lease?.expiresAt ?? 0);
+      // Late answers make ends early by at most the answer's delay, never a lease shorter than that.
+      expect(held.expiresAt).toBeGreaterThanOrEqual((lease?.expiresAt ?? 0) - 2 * ANSWER_DELAY_MS);
+      checked++;
+    }
+    expect(checked).toBe(72);
+    expect(sim.count('POST sys/leases/renew')).toBeGreaterThanOrEqual(3);
+    expect(sim.leases.get(first.leaseId)?.revoked).toBe(false);
+    await provider.close();
+  });
 });
