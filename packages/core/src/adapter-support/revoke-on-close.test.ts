@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProvider, DatabaseCredentials, LeaseHandle } from '../credentials/credential-provider.js';
-import { FakeVaultClient } from '../credentials/fake-vault-client.test-helpers.js';
+import { FakeVaultClient, fakeVaultProvider } from '../credentials/fake-vault-client.test-helpers.js';
 import { simulatedProvider } from '../credentials/simulated-provider.test-helpers.js';
-import { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
+import type { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
 import { SimulatedVault } from '../vault/simulated-vault.test-helpers.js';
 import { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
 
@@ -118,12 +118,7 @@ describe('revokeOnClose with two pools on one provider (1 h leases, fake clock)'
   function shared() {
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
     const vault = new FakeVaultClient(clock, 3600, 768 * 3600);
-    const provider = new VaultCredentialProvider({
-      vault,
-      clock,
-      random: () => 0.5,
-      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-    });
+    const provider = fakeVaultProvider(clock, vault);
     return { clock, vault, provider };
   }
 

@@ -1,6 +1,23 @@
 import type { Clock } from '../clock/clock.js';
 import { VaultError } from '../errors.js';
 import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultResponse } from '../vault/vault-client.js';
+import { VaultCredentialProvider } from './vault-credential-provider.js';
+
+/**
+ * A provider on `clock` over a fake `vault`, with fixed jitter, for one name whose settings point at
+ * `database/creds/ro`.
+ *
+ * @example
+ * const provider = fakeVaultProvider(clock, new FakeVaultClient(clock, 3600, 768 * 3600));
+ */
+export function fakeVaultProvider(clock: Clock, vault: VaultClient): VaultCredentialProvider {
+  return new VaultCredentialProvider({
+    vault,
+    clock,
+    random: () => 0.5,
+    resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
+  });
+}
 
 interface FakeLease {
   readonly issuedAt: number;

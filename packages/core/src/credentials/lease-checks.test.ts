@@ -1,8 +1,7 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import type { VaultLease, VaultResponse } from '../vault/vault-client.js';
-import { FakeVaultClient, fakeVaultError } from './fake-vault-client.test-helpers.js';
-import { VaultCredentialProvider } from './vault-credential-provider.js';
+import { FakeVaultClient, fakeVaultError, fakeVaultProvider } from './fake-vault-client.test-helpers.js';
 
 const NAME = 'sales';
 
@@ -48,12 +47,7 @@ function setup() {
   const clock = new ManualClock(Date.UTC(2026, 0, 5, 9));
   // Production lengths: 24 h leases, 768 h max TTL.
   const vault = new LookupVault(clock, 24 * 3600, 768 * 3600);
-  const provider = new VaultCredentialProvider({
-    vault,
-    clock,
-    random: () => 0.5,
-    resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-  });
+  const provider = fakeVaultProvider(clock, vault);
   return { clock, vault, provider };
 }
 

@@ -1,7 +1,6 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { FakeVaultClient } from './fake-vault-client.test-helpers.js';
-import { VaultCredentialProvider } from './vault-credential-provider.js';
+import { FakeVaultClient, fakeVaultProvider } from './fake-vault-client.test-helpers.js';
 
 const NAME = 'postgres_database';
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -9,12 +8,7 @@ const START = Date.parse('2026-01-01T00:00:00Z');
 function setup(ttl = 3, maxTtl = 8) {
   const clock = new ManualClock(START);
   const vault = new FakeVaultClient(clock, ttl, maxTtl);
-  const provider = new VaultCredentialProvider({
-    vault,
-    clock,
-    random: () => 0.5,
-    resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-  });
+  const provider = fakeVaultProvider(clock, vault);
   return { clock, vault, provider };
 }
 

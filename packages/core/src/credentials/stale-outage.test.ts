@@ -1,8 +1,7 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
 import { vaultUnavailable } from '../errors.js';
-import { FakeVaultClient } from './fake-vault-client.test-helpers.js';
-import { VaultCredentialProvider } from './vault-credential-provider.js';
+import { FakeVaultClient, fakeVaultProvider } from './fake-vault-client.test-helpers.js';
 
 const NAME = 'sales';
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -18,12 +17,7 @@ function setup() {
     await new Promise<void>((resolve) => clock.setTimeout(resolve, READ_MS));
     return read(path, options);
   };
-  const provider = new VaultCredentialProvider({
-    vault,
-    clock,
-    random: () => 0.5,
-    resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-  });
+  const provider = fakeVaultProvider(clock, vault);
   return { clock, vault, provider };
 }
 
