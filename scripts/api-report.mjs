@@ -4,48 +4,24 @@
 // `--check` writes nothing: it exits 1 when docs/api.md differs from what the build exports, so
 // CI fails when the public API changes without the file changing. The text above the marker line
 // in docs/api.md is written by hand and kept.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import { declarationProgram, diffSummary, fail, moduleSymbolOf, publicEntries } from './public-entries.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const REPORT = join(ROOT, 'docs/api.md');
 const MARKER = '<!-- Generated below by `pnpm api:report` from the built .d.ts files: do not edit. -->';
 const check = process.argv.includes('--check');
 
-const entries = [];
-for (const dir of readdirSync(join(ROOT, 'packages')).sort()) {
-  const manifestPath = join(ROOT, 'packages', dir, 'package.json');
-  if (!existsSync(manifestPath)) continue;
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  if (manifest.private === true) continue;
-  for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
-    const types = typesOf(target);
-    if (types === undefined) continue;
-    const file = join(ROOT, 'packages', dir, types);
-    if (!existsSync(file)) fail(`${file} is missing: run \`pnpm build\` before the API report.`);
-    entries.push({ specifier: subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`, file });
-  }
-}
-
-const program = ts.createProgram(
-  entries.map((e) => e.file),
-  {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    skipLibCheck: true,
-    noEmit: true,
-  },
-);
+const entries = publicEntries(ROOT);
+const program = declarationProgram(entries.map((e) => e.file));
 const checker = program.getTypeChecker();
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
 
 const sections = [];
 for (const { specifier, file } of entries) {
-  const source = program.getSourceFile(file);
-  const moduleSymbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
-  if (moduleSymbol === undefined) fail(`${file} has no exports TypeScript can read.`);
+  const moduleSymbol = moduleSymbolOf(program, file);
   const lines = [];
   const exported = checker.getExportsOfModule(moduleSymbol).sort((a, b) => compare(a.getName(), b.getName()));
   for (const symbol of exported) lines.push(describe(symbol));
@@ -70,17 +46,6 @@ if (check) {
 } else {
   writeFileSync(REPORT, report);
   console.log(`wrote docs/api.md: ${entries.length} entry points.`);
-}
-
-function typesOf(target) {
-  if (typeof target === 'string') return target.endsWith('.d.ts') ? target : undefined;
-  if (target === null || typeof target !== 'object') return undefined;
-  if (typeof target.types === 'string') return target.types;
-  for (const value of Object.values(target)) {
-    const found = typesOf(value);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 /** `kind name` and each declaration as the .d.ts has it, without comments. */
@@ -111,17 +76,4 @@ function kindOf(symbol) {
 
 function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function diffSummary(before, after) {
-  const was = new Set(before.split('\n'));
-  const now = new Set(after.split('\n'));
-  const removed = [...was].filter((line) => !now.has(line)).slice(0, 20);
-  const added = [...now].filter((line) => !was.has(line)).slice(0, 20);
-  return [...removed.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join('\n');
-}
-
-function fail(message) {
-  console.error(message);
-  process.exit(1);
 }

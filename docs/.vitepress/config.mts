@@ -2,7 +2,8 @@ import { defineConfig } from 'vitepress';
 
 // The documentation site: `pnpm docs:dev` serves it, `pnpm docs:build` writes docs/.vitepress/dist.
 // Pages stay where code comments and tests already point (docs/packaging.md, docs/integrations/…);
-// docs/api.md is written by scripts/api-report.mjs and is a page like any other.
+// docs/api.md and docs/reference/options.md are written by scripts/api-report.mjs and
+// scripts/options-report.mjs and are pages like any other.
 export default defineConfig({
   title: 'dataverk-js',
   description:
@@ -74,6 +75,7 @@ export default defineConfig({
           { text: 'Node.js, modules, TypeScript', link: '/reference/compatibility' },
           { text: 'Performance', link: '/reference/performance' },
           { text: 'Packaging and peer versions', link: '/packaging' },
+          { text: 'Options', link: '/reference/options' },
           { text: 'Public API', link: '/api' },
           { text: 'Developing dataverk-js', link: '/development' },
         ],

@@ -6,10 +6,17 @@ import { isCurrentOnceChecked, leaseAwareKnexClient } from './knex-pg-client.js'
 
 /**
  * Options of {@link dataverkConfig}: any knex config except what dataverk sets (`client`,
- * `connection`, and knex 3.3's `connectionPool`, see there), plus the provider.
+ * `connection`, and knex 3.3's `connectionPool`, which is refused with
+ * `DATAVERK_KNEX_OPTION_NOT_ALLOWED`), plus the provider. Your `pool.validate` and other `pool`
+ * options are kept; dataverk adds its own check of each connection's lease to them.
  */
 export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'connection' | 'connectionPool'> {
-  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  /**
+   * Where credentials come from. Pass one provider to every pool of the process that should share
+   * its leases, and close it when the process is done.
+   *
+   * @defaultValue the process-wide `defaultProvider()`, configured from the environment
+   */
   readonly provider?: CredentialProvider;
   /**
    * On `knex.destroy()`, once its connections are closed, revoke the leases this instance leaves
@@ -17,8 +24,10 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
    * confirm. A lease another pool still uses is left to it (revoked once superseded and released,
    * or by `provider.close({ revoke: true })`): closing one pool never pulls credentials from under
    * another pool's connections. Revoking the current lease is no refused login: the next pool gets
-   * a new lease at once. Default `false`: the provider keeps its current lease for its other users;
+   * a new lease at once. When `false`, the provider keeps its current lease for its other users;
    * `provider.close({ revoke: true })` revokes everything.
+   *
+   * @defaultValue `false`
    */
   readonly revokeOnClose?: boolean;
 }

@@ -4,18 +4,29 @@ import { PostgresDialect, type PostgresDialectConfig } from 'kysely';
 
 /** Options of {@link DataverkPostgresDialect}. */
 export interface DataverkPostgresDialectOptions {
-  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  /**
+   * Where credentials come from. Pass one provider to every pool of the process that should share
+   * its leases, and close it when the process is done.
+   *
+   * @defaultValue the process-wide `defaultProvider()`, configured from the environment
+   */
   readonly provider?: CredentialProvider;
   /**
-   * pg pool options (size, timeouts…, and `revokeOnClose`); the connection parameters come from the
-   * provider.
+   * Options of the `createPool` pool under the dialect: `pg.Pool`'s options (size, timeouts…) and
+   * `revokeOnClose`; the connection parameters come from the provider and the settings.
    */
   readonly pool?: Omit<CreatePoolOptions, 'provider'>;
-  /** `pg-cursor`'s `Cursor` class, needed for `.stream()`. */
+  /**
+   * `pg-cursor`'s `Cursor` class, passed to Kysely's `PostgresDialect`; `.stream()` needs it. Install
+   * `pg-cursor` (and `@types/pg-cursor` for TypeScript) to use it.
+   */
   readonly cursor?: PostgresDialectConfig['cursor'];
-  /** Runs once for every new connection, including those made after a rotation. */
+  /**
+   * Runs once for every new connection, including those made after a rotation; passed to Kysely's
+   * `PostgresDialect`.
+   */
   readonly onCreateConnection?: PostgresDialectConfig['onCreateConnection'];
-  /** Runs every time a connection is handed out. */
+  /** Runs every time a connection is handed out; passed to Kysely's `PostgresDialect`. */
   readonly onReserveConnection?: PostgresDialectConfig['onReserveConnection'];
 }
 

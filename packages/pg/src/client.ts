@@ -17,9 +17,17 @@ export function clientPool(client: Client, name: string): DataverkPool {
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
-  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  /**
+   * Where credentials come from. Pass one provider to every pool of the process that should share
+   * its leases, and close it when the process is done.
+   *
+   * @defaultValue the process-wide `defaultProvider()`, configured from the environment
+   */
   readonly provider?: CredentialProvider;
-  /** Options for each per-database pool (size, timeouts…). */
+  /**
+   * Options of the pool the client makes for each settings name, on first use: `pg.Pool`'s options
+   * (size, timeouts…) and `revokeOnClose`, as {@link CreatePoolOptions} has them.
+   */
   readonly pool?: Omit<CreatePoolOptions, 'provider'>;
 }
 

@@ -11,9 +11,19 @@ import pg from 'pg';
 import { staleConnection } from './errors.js';
 import { type LeasedClient, leasedClientClass } from './leased-pg-client.js';
 
-/** Options of {@link createPool}: pg's pool options (without connection parameters) plus ours. */
+/**
+ * Options of {@link createPool}: pg's pool options (without connection parameters) plus ours.
+ * `host`, `port` and `database` come from the settings URL whatever these options say; an `ssl`
+ * object and session parameters (`application_name`, `statement_timeout`…) given here win over the
+ * URL's.
+ */
 export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString' | 'Client'> {
-  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  /**
+   * Where credentials come from. Pass one provider to every pool of the process that should share
+   * its leases, and close it when the process is done.
+   *
+   * @defaultValue the process-wide `defaultProvider()`, configured from the environment
+   */
   readonly provider?: CredentialProvider;
   /**
    * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind that no
@@ -21,8 +31,10 @@ export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'passwor
    * another pool still uses is left to it (revoked once superseded and released, or by
    * `provider.close({ revoke: true })`): closing one pool never pulls credentials from under another
    * pool's connections. Revoking the current lease is no refused login: the next pool gets a new
-   * lease at once. Default `false`: the provider keeps its current lease for its other users, and
+   * lease at once. When `false`, the provider keeps its current lease for its other users, and
    * `provider.close({ revoke: true })` revokes everything when the process is done with it.
+   *
+   * @defaultValue `false`
    */
   readonly revokeOnClose?: boolean;
 }

@@ -9,7 +9,7 @@ import { streamSessionEnded } from './stream-session-ended.js';
  * Rows per batch when `batchSize` is not given: small enough that a batch dies young in V8 (see docs/big-results.md).
  *
  * @example
- * for await (const rows of dv.readSqlStream('sales', sql, { batchSize: 10 * DEFAULT_BATCH_SIZE })) write(rows);
+ * for await (const rows of dv.readSqlStream('sales', sql, [], { batchSize: 10 * DEFAULT_BATCH_SIZE })) write(rows);
  */
 export const DEFAULT_BATCH_SIZE = 1_000;
 /** Closing the cursor after an early `break` waits this long for the server before the connection is dropped. */
@@ -19,9 +19,17 @@ const SESSION_ENDED_STATES = /^(57P0[1-3]|08...)$/;
 
 /** Options of {@link Client.readSqlStream}. */
 export interface ReadSqlStreamOptions {
-  /** Rows fetched from the server-side cursor per batch (default {@link DEFAULT_BATCH_SIZE}). */
+  /**
+   * Rows fetched from the server-side cursor per batch, and so the most rows one batch holds; a
+   * positive integer (`DATAVERK_STREAM_BATCH_SIZE_INVALID` otherwise).
+   *
+   * @defaultValue `1000` (`DEFAULT_BATCH_SIZE`)
+   */
   readonly batchSize?: number;
-  /** Stops waiting for credentials before the stream has logged in. */
+  /**
+   * Stops the wait for credentials: the stream rejects with `signal.reason`. After that wait
+   * (connecting, reading) the signal is not looked at; leave the loop (`break`) to stop reading.
+   */
   readonly signal?: AbortSignal;
 }
 

@@ -11,7 +11,12 @@ import { type RoutedQueries, routedQueries } from './routed-queries.js';
 /** Options of {@link dataverkSql}: postgres.js options except who and where to log in, plus the provider. */
 // biome-ignore lint/complexity/noBannedTypes: postgres.js's own default (no custom types), so the Sql types match.
 export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> = {}> = PostgresOptions<T> & {
-  /** Where credentials come from; default: the process-wide `defaultProvider()`. */
+  /**
+   * Where credentials come from. Pass one provider to every pool of the process that should share
+   * its leases, and close it when the process is done.
+   *
+   * @defaultValue the process-wide `defaultProvider()`, configured from the environment
+   */
   readonly provider?: CredentialProvider;
   /**
    * On `sql.end()`, once its connections are closed, revoke the leases this `sql` leaves behind
@@ -19,7 +24,10 @@ export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> =
    * confirm. A lease another pool still uses is left to it (revoked once superseded and released,
    * or by `provider.close({ revoke: true })`): closing one pool never pulls credentials from under
    * another pool's connections. Revoking the current lease is no refused login: the next pool gets
-   * a new lease at once. Default `false`.
+   * a new lease at once. When `false`, the provider keeps its current lease for its other users;
+   * `provider.close({ revoke: true })` revokes everything.
+   *
+   * @defaultValue `false`
    */
   readonly revokeOnClose?: boolean;
 };

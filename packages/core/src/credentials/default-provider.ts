@@ -45,7 +45,18 @@ export function defaultProvider(): VaultCredentialProvider {
  * @example
  * process.once('SIGTERM', () => void closeDefaultProvider({ revoke: true }));
  */
-export async function closeDefaultProvider(options: { readonly revoke?: boolean } = {}): Promise<void> {
+export async function closeDefaultProvider(
+  options: {
+    /**
+     * Also revoke every lease the provider still holds, and wait for Vault's answers, so that Vault
+     * removes their database users now instead of at the end of their TTL. End the pools that use
+     * the provider first: a revoked lease's user loses its access.
+     *
+     * @defaultValue `false` (the leases run out at their TTL)
+     */
+    readonly revoke?: boolean;
+  } = {},
+): Promise<void> {
   const closing = shared;
   shared = undefined;
   await closing?.close(options);

@@ -33,18 +33,43 @@ export interface VaultCredentialProviderOptions {
    * Vault client (`settingsResolver()` uses it), so Vault KV placeholders are read with the same login.
    */
   readonly resolve: DatabaseSettingsResolver;
+  /**
+   * The time of lease ends, renewal and rotation timers and backoff; tests pass a fake clock and
+   * move it instead of waiting.
+   *
+   * @defaultValue the system clock (its timers do not keep the process alive)
+   */
   readonly clock?: Clock;
+  /**
+   * Where the jitter of renewals, rotations and retries comes from: a function returning a number
+   * in [0, 1), as `Math.random` does; tests give a fixed one.
+   *
+   * @defaultValue `Math.random`
+   */
   readonly random?: RandomSource;
   /**
    * A connection whose lease ends within this margin is retired on checkout, and the lease is no
-   * longer handed out. Default: 5 % of the lease as first granted, at most 30 s. A margin above a
-   * quarter of a lease (or negative) is clamped to fit that lease, with one process warning
-   * (`DATAVERK_SAFETY_MARGIN_CLAMPED`): at or above the TTL no lease would ever be fresh.
+   * longer handed out. A margin above a quarter of a lease (or negative) is clamped to fit that
+   * lease, with one process warning (`DATAVERK_SAFETY_MARGIN_CLAMPED`): at or above the TTL no
+   * lease would ever be fresh.
+   *
+   * @defaultValue 5 % of the lease as first granted, at most 30 s
    */
   readonly safetyMarginMs?: number;
-  /** `released` (default): revoke a superseded lease once its last handle is released; `never`: let it expire. */
+  /**
+   * `released`: revoke a superseded lease once its last handle is released (its connections have
+   * ended); `never`: let it expire at the end of its TTL (leases shared through a Vault Agent,
+   * which other processes may still use).
+   *
+   * @defaultValue `'released'`
+   */
   readonly revokeSuperseded?: 'released' | 'never';
-  /** Close the Vault client when the provider closes (default true). */
+  /**
+   * Close the Vault client when the provider closes. Set it to `false` when the client is shared
+   * with something that outlives the provider.
+   *
+   * @defaultValue `true`
+   */
   readonly ownsVaultClient?: boolean;
 }
 

@@ -11,14 +11,22 @@ import { VaultKvSecretSource } from './vault-kv-secret-source.js';
 
 /** What {@link defaultSecretSources} builds the chain from. */
 export interface DefaultSecretSourcesOptions {
-  /** The parsed settings (for `secret_path`). */
+  /** The parsed settings; their `secret_path` is the directory of the secret files source. */
   readonly settings: JsonObject;
+  /**
+   * The environment: `DATAVERK_SECRETS_FROM_API` and `DATAVERK_SECRETS_FROM_FILES` turn sources on,
+   * the KV path is built from its variables, and it is itself the last source.
+   */
   readonly env: Environment;
-  /** Gives the Vault client on first use. */
+  /** Gives the Vault client of the KV source; called at its first read, not before. */
   readonly vault: () => VaultClient;
-  /** An explicit KV path: enables the KV source without `DATAVERK_SECRETS_FROM_API`. */
+  /** An explicit KV path: turns the KV source on without `DATAVERK_SECRETS_FROM_API`. */
   readonly kvPath?: string;
-  /** Base of a relative `secret_path`; default `process.cwd()` (as Python dataverk). */
+  /**
+   * The directory a relative `secret_path` starts from.
+   *
+   * @defaultValue `process.cwd()` (as Python dataverk)
+   */
   readonly cwd?: string;
 }
 

@@ -8,10 +8,24 @@ export const SETTINGS_FILE_NAME = 'settings.json';
 
 /** Options of {@link findSettingsFile}. */
 export interface FindSettingsFileOptions {
-  /** A file, or a directory holding `settings.json`. Wins over the environment. */
+  /**
+   * A file, or a directory holding `settings.json`; relative to `cwd`. Wins over the environment.
+   * A path that holds no such file is an error (`DATAVERK_SETTINGS_FILE_MISSING`), with no fallback.
+   *
+   * @defaultValue `DATAVERK_SETTINGS_PATH` (a file, or a directory holding `settings.json`), else `settings.json` in `cwd`
+   */
   readonly path?: string;
+  /**
+   * The environment `DATAVERK_SETTINGS_PATH` is read from.
+   *
+   * @defaultValue `process.env`
+   */
   readonly env?: Environment;
-  /** Directory relative paths start from; default `process.cwd()`. */
+  /**
+   * The directory relative paths start from.
+   *
+   * @defaultValue `process.cwd()`
+   */
   readonly cwd?: string;
 }
 

@@ -12,20 +12,46 @@ import { findPlaceholders, substitutePlaceholders } from './substitute-placehold
 
 /** Options of {@link loadSettings}; all optional. */
 export interface LoadSettingsOptions {
-  /** `settings.json`, or a directory holding it; default `$DATAVERK_SETTINGS_PATH`, else `./settings.json`. */
+  /**
+   * `settings.json`, or a directory holding it; relative to `cwd`. A path that holds no such file is
+   * an error (`DATAVERK_SETTINGS_FILE_MISSING`), with no fallback.
+   *
+   * @defaultValue `DATAVERK_SETTINGS_PATH`, else `settings.json` in `cwd`
+   */
   readonly path?: string;
-  /** Default `process.env`. */
+  /**
+   * The environment variables read for the file's place, the secret sources
+   * (`DATAVERK_SECRETS_FROM_API`, `DATAVERK_SECRETS_FROM_FILES`, the KV path) and the last source of
+   * placeholder values itself.
+   *
+   * @defaultValue `process.env`
+   */
   readonly env?: Environment;
-  /** Base of relative paths; default `process.cwd()`. */
+  /**
+   * The directory a relative `path` and a relative `secret_path` start from.
+   *
+   * @defaultValue `process.cwd()`
+   */
   readonly cwd?: string;
-  /** Replaces the default chain (Vault KV → secret files → env) entirely. */
+  /**
+   * Where placeholder values are looked up, in order; replaces the default chain (Vault KV → secret
+   * files → environment) entirely.
+   *
+   * @defaultValue `defaultSecretSources()` of the settings and `env`
+   */
   readonly sources?: readonly SecretSource[];
-  /** A KV path to read placeholders from, instead of the dataverk-vault one; enables the KV source. */
+  /**
+   * A Vault KV path to read placeholder values from, instead of the one dataverk-vault builds
+   * (`$VKS_KV_PATH/$APPLICATION_NAME/<namespace>`); turns the KV source on without
+   * `DATAVERK_SECRETS_FROM_API`.
+   */
   readonly kvPath?: string;
   /**
    * The Vault client for the KV source, or a function giving it on first use (so that none is made
    * when no placeholder needs Vault). Not closed: pass the client the provider uses, and both share
-   * one login. Default: one from `createVaultClient({ env })`, closed after.
+   * one login.
+   *
+   * @defaultValue a client of its own from `createVaultClient({ env })`, closed before `loadSettings` returns
    */
   readonly vault?: VaultClient | (() => VaultClient);
 }

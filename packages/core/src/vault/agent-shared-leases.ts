@@ -54,7 +54,12 @@ interface LeaseState {
 export function agentSharedLeases(
   vault: VaultClient,
   options: {
-    /** Wall-clock time to compare Vault's `expire_time` with; default `Date.now` (a fake clock's `now` in tests). */
+    /**
+     * The wall-clock time, in ms since the epoch, compared with the `expire_time` Vault reports for
+     * a lease; tests pass a fake clock's `now`.
+     *
+     * @defaultValue `Date.now`
+     */
     readonly now?: () => number;
   } = {},
 ): VaultClient {

@@ -17,23 +17,60 @@ import {
 import { nodeVaultTransport, type VaultTransport } from './vault-transport.js';
 /** Options of {@link createVaultClient}; all optional, the environment supplies the rest. */
 export interface VaultClientOptions extends VaultConnectionOptions {
-  /** A token to use as is (wins over the environment). */
+  /**
+   * A Vault token to use as is: it wins over `VAULT_TOKEN`, a Vault Agent and `~/.vault-token`. A
+   * fixed token is renewed up to its max TTL, then runs out; prefer `auth` or the environment in services.
+   */
   readonly token?: string;
-  /** An explicit auth method (wins over `token` and the environment). */
+  /** An explicit auth method: wins over `token` and over every variable of the environment. */
   readonly auth?: VaultAuthOptions;
-  /** Where `.vault-token` is looked for; default `$HOME`. */
+  /**
+   * The directory where `.vault-token` (what `vault login` writes) is looked for.
+   *
+   * @defaultValue `HOME` of `env`, else the OS home directory
+   */
   readonly homeDir?: string;
-  /** Tries per read, first included; default 3. */
+  /**
+   * Tries per read and login, the first included, when Vault is unreachable or answers 429 or 5xx.
+   * Writes, renewals and revocations are sent once. Values below 1 count as 1.
+   *
+   * @defaultValue `3`
+   */
   readonly maxAttempts?: number;
-  /** First retry delay, at most; default 250 ms, doubling per retry, equal jitter. */
+  /**
+   * The longest first wait before a retry, in ms; it doubles per retry, with equal jitter (each
+   * wait is between half and all of its step).
+   *
+   * @defaultValue `250`
+   */
   readonly retryBaseDelayMs?: number;
-  /** Clock for token renewal timers; default {@link systemClock} (unref'd timers). */
+  /**
+   * The time of the token's renewal timers and of the request timestamps lease ends are reckoned
+   * from. A client with a clock other than the system clock gets a Vault token of its own instead
+   * of sharing one with the other clients of the process (for tests).
+   *
+   * @defaultValue the system clock (its timers do not keep the process alive)
+   */
   readonly clock?: Clock;
-  /** Randomness for jitter; default `Math.random`. */
+  /**
+   * Where the jitter of retry waits and token renewals comes from: a function returning a number in
+   * [0, 1), as `Math.random` does; tests give a fixed one.
+   *
+   * @defaultValue `Math.random`
+   */
   readonly random?: RandomSource;
-  /** Wait between retries; default a real (ref'd) timer. */
+  /**
+   * Waits between retries. Tests replace it to retry without waiting.
+   *
+   * @defaultValue a real timer (it keeps the process alive while a retry waits)
+   */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Replaces the node-vault transport (tests). */
+  /**
+   * Sends each HTTP request to Vault in place of the built-in one (for tests). A client with its own
+   * transport gets a Vault token of its own instead of sharing one with the other clients.
+   *
+   * @defaultValue HTTP(S) requests to `address`, with the TLS and timeout options here
+   */
   readonly transport?: VaultTransport;
 }
 

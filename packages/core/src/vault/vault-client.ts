@@ -65,8 +65,10 @@ export interface VaultResponse {
 /** Options of {@link VaultClient.readDatabaseCredentials}. */
 export interface ReadOptions {
   /**
-   * Retry network errors, 429 and 5xx inside the call (default true). The provider turns it off
-   * while Vault is failing, since it paces its own requests then.
+   * Retry network errors, 429 and 5xx inside the call. The provider turns it off while Vault is
+   * failing, since it paces its own requests then.
+   *
+   * @defaultValue `true`
    */
   readonly retry?: boolean;
 }

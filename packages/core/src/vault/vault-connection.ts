@@ -13,21 +13,59 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** How to reach Vault; each option wins over its environment variable. */
 export interface VaultConnectionOptions {
-  /** Default `VAULT_AGENT_ADDR` (a local agent or proxy), else `VAULT_ADDR`, else `VKS_VAULT_ADDR`. */
+  /**
+   * Vault's URL (`https://vault.example.com:8200`). Without it and without any of the variables,
+   * creating the client fails with `VAULT_ADDRESS_MISSING`.
+   *
+   * @defaultValue `VAULT_AGENT_ADDR` (a local Vault Agent or proxy), else `VAULT_ADDR`, else `VKS_VAULT_ADDR`
+   */
   readonly address?: string;
-  /** Vault Enterprise namespace, sent as `X-Vault-Namespace`. Default `VAULT_NAMESPACE`. */
+  /**
+   * The Vault Enterprise namespace, sent as `X-Vault-Namespace`.
+   *
+   * @defaultValue `VAULT_NAMESPACE`, else none
+   */
   readonly namespace?: string;
-  /** PEM text of the CA that signed Vault's certificate. */
+  /**
+   * PEM text of the CA that signed Vault's certificate; wins over `caCertPath` and `VAULT_CACERT`.
+   *
+   * @defaultValue the contents of `caCertPath`, else Node.js's trusted CAs
+   */
   readonly caCert?: string;
-  /** PEM file of that CA. Default `VAULT_CACERT`. */
+  /**
+   * A PEM file of the CA that signed Vault's certificate, read when the client is created (a file
+   * that cannot be read fails then, not at the first request).
+   *
+   * @defaultValue `VAULT_CACERT`, else none
+   */
   readonly caCertPath?: string;
-  /** Turn off certificate checks (warned about). Default `VAULT_SKIP_VERIFY`, only when set. */
+  /**
+   * Turns off the checks of Vault's TLS certificate: anyone on the network path could read the
+   * credentials, so an `https` address gets a warning through `logger`. Use `caCert` instead.
+   *
+   * @defaultValue `VAULT_SKIP_VERIFY` (`true`/`1`… or `false`/`0`…; another value is `VAULT_CONFIG_INVALID`), else `false`
+   */
   readonly skipVerify?: boolean;
-  /** Per-request timeout in ms; default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  /**
+   * How long one HTTP request to Vault may take, in ms, before it fails as a timeout (and is retried
+   * where reads are). Must be a positive number (`VAULT_CONFIG_INVALID` otherwise).
+   *
+   * @defaultValue `10000` (10 s)
+   */
   readonly requestTimeoutMs?: number;
-  /** Default `process.env`. */
+  /**
+   * The environment variables read in place of any option not given (`VAULT_ADDR`, `VAULT_TOKEN`,
+   * `VAULT_CACERT`…): pass an object to keep the client from reading `process.env`.
+   *
+   * @defaultValue `process.env`
+   */
   readonly env?: Environment;
-  /** Default: `process.emitWarning`. */
+  /**
+   * Receives warnings worth a human's attention: certificate checks off, a failed token renewal.
+   * Messages never hold a token or a secret.
+   *
+   * @defaultValue `process.emitWarning`
+   */
   readonly logger?: VaultLogger;
 }
 

@@ -26,10 +26,22 @@ export interface TestPostgres {
 
 /** Options of {@link startPostgres}. */
 export interface StartPostgresOptions {
-  /** Environment to read `DATAVERK_TEST_DATABASE_URL` from. Defaults to `process.env`. */
+  /**
+   * The environment `DATAVERK_TEST_DATABASE_URL` (a server you run) is read from.
+   *
+   * @defaultValue `process.env`
+   */
   readonly env?: NodeJS.ProcessEnv;
-  /** Force a backend instead of choosing the first that applies. */
+  /**
+   * Force a backend instead of choosing the first that applies.
+   *
+   * @defaultValue `env` when `DATAVERK_TEST_DATABASE_URL` is set, else `testcontainers` when a Docker engine answers, else `embedded`
+   */
   readonly backend?: PostgresBackend;
-  /** Receives PostgreSQL's own log lines (embedded backend). Silent by default. */
+  /**
+   * Receives PostgreSQL's own log lines (embedded backend only).
+   *
+   * @defaultValue none: the lines are dropped
+   */
   readonly onLog?: (line: string) => void;
 }

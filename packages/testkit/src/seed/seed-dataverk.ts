@@ -12,26 +12,54 @@ export const SEED_SETTINGS_NAME = 'postgres_database';
 
 /** Options of {@link seedDataverk}; all but the backends are optional. */
 export interface SeedDataverkOptions {
+  /** The PostgreSQL (from `startPostgres`) the schema, group role and leased users are made in. */
   readonly postgres: TestPostgres;
+  /** The Vault (from `startVault`) whose KV secret, database role and policy the seed writes. */
   readonly vault: TestVault;
-  /** The settings name under `db_connection_strings` and `db_vault_path`; default `postgres_database`. */
+  /**
+   * The settings name under `db_connection_strings` and `db_vault_path`.
+   *
+   * @defaultValue `'postgres_database'`
+   */
   readonly name?: string;
-  /** Lease TTL of the database role, in seconds; default 3600. */
+  /**
+   * Lease TTL of the database role, in seconds.
+   *
+   * @defaultValue `3600`
+   */
   readonly ttl?: number;
-  /** Max TTL of the database role, in seconds; default 86400. */
+  /**
+   * Max TTL of the database role, in seconds.
+   *
+   * @defaultValue `86400`
+   */
   readonly maxTtl?: number;
-  /** `APPLICATION_NAME`, the middle part of the KV path; default `my-app`. */
+  /**
+   * `APPLICATION_NAME`, the middle part of the KV path.
+   *
+   * @defaultValue `'my-app'`
+   */
   readonly application?: string;
-  /** The pod namespace, the last part of the KV path; default `default`. */
+  /**
+   * The pod namespace, the last part of the KV path.
+   *
+   * @defaultValue `'default'`
+   */
   readonly namespace?: string;
-  /** Privileges every leased user has on the schema's tables; default SELECT, INSERT, UPDATE, DELETE. */
+  /**
+   * Privileges every leased user has on the schema's tables.
+   *
+   * @defaultValue `SELECT`, `INSERT`, `UPDATE`, `DELETE`
+   */
   readonly tablePrivileges?: readonly string[];
   /**
-   * How the application logs in to Vault: `token` (default) puts a token with the seed's policy in
+   * How the application logs in to Vault: `token` puts a token with the seed's policy in
    * `VAULT_TOKEN`; `kubernetes` does it as in a pod: a service-account JWT in
    * `K8S_SERVICEACCOUNT_PATH/token` and `VKS_AUTH_PATH`, with the Kubernetes auth role named after
    * `APPLICATION_NAME` (dataverk's default role). Real Vault needs the testkit's TokenReview
    * endpoint for it (see `VaultAdmin.enableKubernetesAuth`).
+   *
+   * @defaultValue `'token'`
    */
   readonly auth?: 'token' | 'kubernetes';
 }

@@ -211,8 +211,17 @@ export interface TestVault {
 export interface StartVaultOptions {
   /** The PostgreSQL the database secrets engine manages. */
   readonly postgres: TestPostgres;
-  /** Environment to read `DATAVERK_TEST_VAULT_ADDR`/`_TOKEN` from. Defaults to `process.env`. */
+  /**
+   * The environment `DATAVERK_TEST_VAULT` (the backend to use) and `DATAVERK_TEST_VAULT_ADDR` /
+   * `DATAVERK_TEST_VAULT_TOKEN` (a Vault you run) are read from.
+   *
+   * @defaultValue `process.env`
+   */
   readonly env?: NodeJS.ProcessEnv;
-  /** Force a backend instead of choosing the first that applies. */
+  /**
+   * Force a backend instead of choosing the first that applies.
+   *
+   * @defaultValue `DATAVERK_TEST_VAULT`, else the first available of `env`, `openbao`, `testcontainers`, `dev-server`
+   */
   readonly backend?: VaultBackend;
 }

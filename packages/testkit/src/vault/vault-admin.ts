@@ -14,9 +14,16 @@ import { callVault, dataOf } from './vault-http.js';
 
 /** Options of {@link HttpVaultAdmin}. */
 export interface HttpVaultAdminOptions {
+  /** Vault's URL (`http://127.0.0.1:8200`); requests go to its `/v1/` API. */
   readonly address: string;
+  /** A root token (or one with root's rights): it mounts engines, writes policies and makes tokens. */
   readonly rootToken: string;
+  /**
+   * Which kind of Vault this is: Kubernetes auth is set up differently on the dev server (it checks
+   * service-account JWTs itself) than on a real Vault, which needs a Kubernetes API to ask.
+   */
   readonly backend: VaultBackend;
+  /** The PostgreSQL that `configureDatabase` connects Vault's database engine to, as its superuser. */
   readonly postgres: TestPostgres;
   /** Where Vault reaches PostgreSQL, when that differs from the test's view (Vault in a container). */
   readonly postgresAddressForVault?: { readonly host: string; readonly port: number };

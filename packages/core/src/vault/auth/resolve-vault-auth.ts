@@ -16,9 +16,18 @@ export interface ResolveVaultAuthOptions {
   readonly token?: string;
   /** An explicit method; wins over everything. */
   readonly auth?: VaultAuthOptions;
-  /** Default `process.env`. */
+  /**
+   * The environment variables that choose the method and carry its settings (`VAULT_TOKEN`,
+   * `VAULT_AGENT_ADDR`, `K8S_SERVICEACCOUNT_PATH`, `VAULT_ROLE_ID`…).
+   *
+   * @defaultValue `process.env`
+   */
   readonly env?: Environment;
-  /** Where `.vault-token` is; default `$HOME` of `env`, else the OS home directory. */
+  /**
+   * The directory where `.vault-token` (what `vault login` writes) is looked for.
+   *
+   * @defaultValue `HOME` of `env`, else the OS home directory
+   */
   readonly homeDir?: string;
 }
 

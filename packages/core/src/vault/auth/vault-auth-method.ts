@@ -38,14 +38,46 @@ export interface VaultAuthMethod {
 
 /** Explicit authentication, instead of the chain read from the environment. */
 export type VaultAuthOptions =
-  | { readonly method: 'token'; readonly token: string }
+  | {
+      readonly method: 'token';
+      /** The Vault token, used as is and renewed while Vault allows; no other login is tried. */
+      readonly token: string;
+    }
   | {
       readonly method: 'kubernetes';
-      /** Default `VAULT_ROLE`, else `APPLICATION_NAME`, else the namespace file beside the JWT. */
+      /**
+       * The Vault role of the Kubernetes auth method to log in as.
+       *
+       * @defaultValue `VAULT_ROLE`, else `APPLICATION_NAME`, else the pod's namespace (the `namespace` file beside the JWT)
+       */
       readonly role?: string;
-      /** Auth mount (`kubernetes`) or full login path (`auth/kubernetes/prod/login`). */
+      /**
+       * The auth mount (`kubernetes`, `auth/kubernetes`) or a whole login path ending in `/login`
+       * (`auth/kubernetes/prod/login`).
+       *
+       * @defaultValue `VAULT_AUTH_PATH`, else `VKS_AUTH_PATH`, else `kubernetes`
+       */
       readonly authPath?: string;
-      /** Service-account JWT file; default `$K8S_SERVICEACCOUNT_PATH/token`. */
+      /**
+       * The service-account JWT file, read anew at every login (projected tokens rotate).
+       *
+       * @defaultValue `$K8S_SERVICEACCOUNT_PATH/token`, else `/var/run/secrets/kubernetes.io/serviceaccount/token`
+       */
       readonly jwtPath?: string;
     }
-  | { readonly method: 'approle'; readonly roleId: string; readonly secretId?: string; readonly mount?: string };
+  | {
+      readonly method: 'approle';
+      /** The AppRole's role ID (`role_id`). */
+      readonly roleId: string;
+      /**
+       * The secret ID (`secret_id`); leave it out for roles created with `bind_secret_id=false`.
+       * `VAULT_SECRET_ID` is not read when `auth` is given.
+       */
+      readonly secretId?: string;
+      /**
+       * The AppRole auth mount, with or without `auth/` in front.
+       *
+       * @defaultValue `approle`
+       */
+      readonly mount?: string;
+    };

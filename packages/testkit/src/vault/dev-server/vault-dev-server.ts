@@ -41,26 +41,44 @@ const SEAL_EXEMPT = new Set(['sys/health', 'sys/seal-status']);
 
 /** Options of {@link VaultDevServer.start}. */
 export interface VaultDevServerOptions {
-  /** Root token; a random `s.` token by default, as OpenBao mints them. */
+  /**
+   * The root token.
+   *
+   * @defaultValue a random `s.` token, as OpenBao mints them
+   */
   readonly rootToken?: string;
-  /** Interface to listen on, default `127.0.0.1`. */
+  /**
+   * The interface to listen on.
+   *
+   * @defaultValue `'127.0.0.1'`
+   */
   readonly host?: string;
-  /** Port, default a free one. */
+  /**
+   * The port to listen on.
+   *
+   * @defaultValue a free port the system picks
+   */
   readonly port?: number;
   /**
-   * Vault's `revokeRetryBase` (10 s): a revocation that fails at expiry is retried after 2^n × this
+   * Vault's `revokeRetryBase`: a revocation that fails at expiry is retried after 2^n × this
    * (±50 %), 6 attempts, then the lease is irrevocable. Tests of that schedule shorten it.
+   *
+   * @defaultValue `10000` (10 s, as Vault)
    */
   readonly revokeRetryBaseMs?: number;
   /**
-   * Whose time the server runs on: every TTL, expiry, timestamp and timer. The wall clock by
-   * default; a fake clock (`ManualClock` of `@dataverk/core` fits) moves leases through days in
-   * seconds. Requests still arrive in real time: use {@link VaultDevServer.exchange} with it.
+   * Whose time the server runs on: every TTL, expiry, timestamp and timer. A fake clock
+   * (`ManualClock` of `@dataverk/testkit` fits) moves leases through days in seconds. Requests still
+   * arrive in real time: use {@link VaultDevServer.exchange} with it.
+   *
+   * @defaultValue the wall clock
    */
   readonly clock?: DevServerClock;
   /**
-   * Where the database engine runs role statements, per `database/config/:name`; a real PostgreSQL
-   * at the configured `connection_url` by default. `InMemoryRoleExecutor` runs them without one.
+   * Where the database engine runs role statements, per `database/config/:name`. The testkit's own
+   * tests run them in memory, without a PostgreSQL.
+   *
+   * @defaultValue a real PostgreSQL at the configured `connection_url`
    */
   readonly databaseExecutor?: RoleStatementExecutorFactory;
 }
