@@ -77,16 +77,18 @@ export interface VaultClientOptions extends VaultConnectionOptions {
 /**
  * A {@link VaultClient} over `node-vault`, configured from options and the environment:
  *
- * - address `VAULT_ADDR`, else `VKS_VAULT_ADDR`; `VAULT_NAMESPACE`; TLS from `VAULT_CACERT`,
- *   `VAULT_SKIP_VERIFY` (warned about); a request timeout (10 s);
- * - auth, first that applies: option → `VAULT_TOKEN` → `~/.vault-token` → Kubernetes
+ * - address `VAULT_AGENT_ADDR` (a local agent or proxy), else `VAULT_ADDR`, else `VKS_VAULT_ADDR`;
+ *   `VAULT_NAMESPACE`; TLS from `VAULT_CACERT`, `VAULT_SKIP_VERIFY` (warned about); a request
+ *   timeout (10 s);
+ * - auth, first that applies: option → `VAULT_TOKEN` → the agent at `VAULT_AGENT_ADDR` (its
+ *   auto-auth token) → `~/.vault-token` → Kubernetes
  *   (`K8S_SERVICEACCOUNT_PATH`, `VAULT_AUTH_PATH`/`VKS_AUTH_PATH`, `VAULT_ROLE`/`APPLICATION_NAME`)
  *   → AppRole (`VAULT_ROLE_ID`/`VAULT_SECRET_ID`), resolved on first use;
  * - the token renewed on the lease timing rules and replaced by a new login when needed;
  * - reads retried on network errors, 429 and 5xx with jittered exponential backoff.
  *
- * Throws `DataverkError`/`DataverkError` at once for unusable settings; auth
- * problems surface on the first request. `close()` stops all timers.
+ * Throws a `DataverkError` at once for unusable settings (`VAULT_ADDRESS_MISSING`,
+ * `VAULT_CONFIG_INVALID`); auth problems surface on the first request. `close()` stops all timers.
  *
  * @example
  * const vault = createVaultClient();
