@@ -133,7 +133,7 @@ export async function databaseFixture(options: {
  * or revocation (`tuple concurrently updated`: a Vault 500 on a read, a 400 on a synchronous
  * revoke), a failure no test is about. In its own database a fixture collides only with itself.
  */
-async function fixtureDatabase(server: TestPostgres, database: string): Promise<TestPostgres> {
+export async function fixtureDatabase(server: TestPostgres, database: string): Promise<TestPostgres> {
   await superuserQuery(server, `CREATE DATABASE "${database}"`);
   const url = new URL(server.url);
   url.pathname = `/${database}`;

@@ -310,19 +310,41 @@ export class CredentialsUnavailableError extends DataverkError {
   /**
    * @param options.vaultPath - `db_vault_path.<name>` as resolved, when known: named in the
    *   message when Vault's answer was about it.
+   * @param options.staticRotation - the name serves a Vault static role whose password was due to
+   *   rotate and could not be read: only new logins are refused (open sessions keep working).
    */
   constructor(
     name: string,
     failingForMs: number | undefined,
     lastError: unknown,
-    options: { readonly vaultPath?: string } = {},
+    options: { readonly vaultPath?: string; readonly staticRotation?: boolean } = {},
   ) {
-    super('DATAVERK_CREDENTIALS_UNAVAILABLE', unavailableMessage(name, failingForMs, lastError, options.vaultPath), {
-      cause: lastError,
-    });
+    const message =
+      options.staticRotation === true
+        ? staticRotationMessage(name, failingForMs, lastError, options.vaultPath)
+        : unavailableMessage(name, failingForMs, lastError, options.vaultPath);
+    super('DATAVERK_CREDENTIALS_UNAVAILABLE', message, { cause: lastError });
     this.settingsName = name;
     this.failingSinceMs = failingForMs;
   }
+}
+
+function staticRotationMessage(
+  name: string,
+  failingForMs: number | undefined,
+  lastError: unknown,
+  vaultPath: string | undefined,
+): string {
+  const last = lastError instanceof Error ? lastError.message : String(lastError);
+  const setting = vaultPath === undefined ? `db_vault_path.${name}` : `db_vault_path.${name} = ${vaultPath}`;
+  const since =
+    failingForMs === undefined || failingForMs < 100 ? '' : ` (failing for ${(failingForMs / 1000).toFixed(1)} s)`;
+  return (
+    `no password for new logins to '${name}': the static role at ${setting} was due to rotate its password and ` +
+    `Vault did not answer the read of the new one${since}. Sessions already open keep working; new logins ` +
+    `resume once Vault answers: check that Vault is up, unsealed and reachable (VAULT_ADDR) and that the token ` +
+    `may read that path. Last Vault error: ${last}`
+  );
 }
 
 function unavailableMessage(

@@ -67,6 +67,7 @@ export { readKvSecret } from './vault/read-kv-secret.js';
 export type {
   DatabaseSecret,
   ReadOptions,
+  StaticRotation,
   TokenLifetime,
   VaultClient,
   VaultLease,

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { type DatabaseCredentials, pgConnectionOptions } from '@dataverk/core';
 import type postgres from 'postgres';
 import { invalidArgument, optionNotAllowed } from './errors.js';
@@ -45,9 +46,35 @@ export function checkPostgresOptions(options: unknown): void {
   }
 }
 
+/** How each new connection of a static role's instance logs in (see `leaseOptions`). */
+export interface StaticLogin {
+  /** Resolves once a login may start: at once, or when the next password is there (it may reject). */
+  readonly ready: () => Promise<void>;
+  /** The password to log in with now. */
+  readonly password: () => Promise<string>;
+}
+
+/**
+ * A connected socket to `host` (a directory: its Unix socket, as postgres.js does it) once `ready`
+ * resolves. A static role's login waits for its password *before* connecting: PostgreSQL sends its
+ * SCRAM salt (of the password it holds then) before postgres.js asks for the password, so a password
+ * that changed during the handshake would be refused.
+ */
+async function socketAfter(ready: () => Promise<void>, host: string, port: number): Promise<Socket> {
+  await ready();
+  const socket = host.includes('/') ? connect(`${host}/.s.PGSQL.${port}`) : connect(port, host);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
 /**
  * The options of the postgres.js instance for one lease: the caller's options, the lease's user,
- * the password as a function (so that `sql.options` never holds it as a string), the host, port,
+ * the password as a function (so that `sql.options` never holds it as a string; with `login`, a
+ * static role's, whose password changes under the same user, it is asked at each login, once
+ * `login.ready` has let the connection start), the host, port,
  * database and TLS of the settings URL, and its session parameters (`application_name`,
  * `options=-c search_path=…`, `statement_timeout`, `lock_timeout`,
  * `idle_in_transaction_session_timeout`) sent in the startup message; the caller's `connection`
@@ -56,6 +83,7 @@ export function checkPostgresOptions(options: unknown): void {
 export function leaseOptions<T extends Record<string, postgres.PostgresType>>(
   credentials: DatabaseCredentials,
   options: PostgresOptions<T>,
+  login?: StaticLogin,
 ): postgres.Options<T> {
   const pg = pgConnectionOptions(credentials);
   const session: Record<string, string | number> = {};
@@ -73,7 +101,8 @@ export function leaseOptions<T extends Record<string, postgres.PostgresType>>(
     port: credentials.port,
     database: credentials.database,
     user: credentials.user,
-    pass: () => password,
+    pass: login?.password ?? (() => password),
+    ...(login === undefined ? {} : { socket: () => socketAfter(login.ready, credentials.host, credentials.port) }),
     ssl: options.ssl ?? pg.ssl,
     connection: { ...session, ...options.connection },
     // sql.subscribe needs a replication connection, which dataverk does not offer; this spares

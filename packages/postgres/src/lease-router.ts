@@ -1,4 +1,4 @@
-import type { CredentialProvider } from '@dataverk/core';
+import type { CredentialProvider, LeaseHandle } from '@dataverk/core';
 import {
   closeRevokingLeases,
   confirmLeaseRole,
@@ -14,7 +14,7 @@ import {
 import postgres from 'postgres';
 import { sqlEnded } from './errors.js';
 import { LeaseInstance } from './lease-instance.js';
-import { leaseOptions, type PostgresOptions } from './lease-options.js';
+import { leaseOptions, type PostgresOptions, type StaticLogin } from './lease-options.js';
 import { cancelledError, interceptSettle, type QueryInternals } from './query-internals.js';
 
 /**
@@ -215,7 +215,7 @@ export class LeaseRouter {
     const release = this.#leases.hold(handle);
     let sql: postgres.Sql<Record<string, unknown>>;
     let instance: LeaseInstance | undefined;
-    const options = leaseOptions(handle.credentials, this.#options.postgresOptions);
+    const options = leaseOptions(handle.credentials, this.#options.postgresOptions, this.#staticLogin(handle));
     const userOnclose = options.onclose;
     try {
       sql = postgres({
@@ -235,6 +235,29 @@ export class LeaseRouter {
     this.#current = instance;
     if (current !== undefined) this.#retire(current);
     return instance;
+  }
+
+  /**
+   * Static credentials (lease id `''`: a Vault static role) keep their user and change their
+   * password at each rotation, and their sessions outlive it: one instance serves them all, and each
+   * new connection of it waits, before it connects, for a password the provider may hand to a new
+   * login (around a rotation: the next one), and logs in with it. A lease's instance keeps its own.
+   */
+  #staticLogin(handle: LeaseHandle): StaticLogin | undefined {
+    const { leaseId, user } = handle.credentials;
+    if (leaseId !== '') return undefined;
+    const current = () => this.#provider.getCredentials(this.#name);
+    return {
+      ready: async () => {
+        await current();
+      },
+      password: async () => {
+        const credentials = await current();
+        return credentials.leaseId === leaseId && credentials.user === user
+          ? credentials.password
+          : handle.credentials.password;
+      },
+    };
   }
 
   #run(instance: LeaseInstance, query: QueryInternals, retried: boolean): void {

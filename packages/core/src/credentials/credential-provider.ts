@@ -26,9 +26,21 @@ export interface DatabaseCredentials {
    * lease's end as Vault last told us and the end of the Vault token that read it (Vault revokes a
    * token's leases with it) once that token can no longer be renewed. A token still being renewed
    * is kept alive, or replaced while it lives and its leases rotated, so it does not bound them.
-   * `Infinity` for static ones.
+   * `Infinity` for static ones: a session that logged in keeps working across a password rotation.
    */
   readonly expiresAt: number;
+  /**
+   * Until when a *new login* with these credentials is certain to be accepted (ms since epoch).
+   * For a lease it is `expiresAt` (the lease is session-bound: its sessions end with it too). For a
+   * Vault static role (login-bound) it is shortly before the rotation Vault's `ttl` predicts, while
+   * `expiresAt` stays `Infinity`: from then on the provider makes new logins wait for the new
+   * password, and pools keep their open sessions. Absent from credentials made by other providers:
+   * read it as `expiresAt`.
+   *
+   * @example
+   * const { loginsValidUntil = credentials.expiresAt } = credentials;
+   */
+  readonly loginsValidUntil?: number;
 }
 
 /**
@@ -83,6 +95,11 @@ export interface CredentialEvents {
   rotated: { name: string; previousLeaseId: string; leaseId: string; user: string; expiresAt: number };
   revoked: { name: string; leaseId: string; reason: 'released' | 'close' | 'superseded-expiring' };
   expired: { name: string; leaseId: string };
+  /**
+   * A pool reported a login refused with these credentials (`28P01`/`28000`: it called
+   * `invalidate`): a rotation the provider had not seen coming, or a password changed by hand.
+   */
+  refused: { name: string; leaseId: string };
   /** `listener`: one of your listeners threw; the provider carried on. */
   error: {
     name: string;

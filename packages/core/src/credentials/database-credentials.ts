@@ -23,9 +23,16 @@ class LeasedCredentials implements DatabaseCredentials {
   readonly renewable: boolean;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  readonly loginsValidUntil: number;
   readonly #password: string;
 
-  constructor(name: string, target: ConnectionTarget, secret: DatabaseSecret, issuedAt: number, expiresAt: number) {
+  constructor(
+    name: string,
+    target: ConnectionTarget,
+    secret: DatabaseSecret,
+    issuedAt: number,
+    ends: { readonly expiresAt: number; readonly loginsValidUntil?: number | undefined },
+  ) {
     this.name = name;
     this.user = secret.username;
     this.#password = secret.password;
@@ -38,7 +45,8 @@ class LeasedCredentials implements DatabaseCredentials {
     this.leaseDuration = secret.leaseDuration;
     this.renewable = secret.renewable;
     this.issuedAt = issuedAt;
-    this.expiresAt = expiresAt;
+    this.expiresAt = ends.expiresAt;
+    this.loginsValidUntil = Math.min(ends.expiresAt, ends.loginsValidUntil ?? ends.expiresAt);
     Object.freeze(this);
   }
 
@@ -59,7 +67,8 @@ class LeasedCredentials implements DatabaseCredentials {
       leaseDuration: this.leaseDuration,
       renewable: this.renewable,
       issuedAt: new Date(this.issuedAt).toISOString(),
-      expiresAt: Number.isFinite(this.expiresAt) ? new Date(this.expiresAt).toISOString() : 'never',
+      expiresAt: timestamp(this.expiresAt),
+      loginsValidUntil: timestamp(this.loginsValidUntil),
     };
   }
 
@@ -70,6 +79,10 @@ class LeasedCredentials implements DatabaseCredentials {
   [inspect.custom](): string {
     return `DatabaseCredentials ${inspect(this.toJSON())}`;
   }
+}
+
+function timestamp(at: number): string {
+  return Number.isFinite(at) ? new Date(at).toISOString() : 'never';
 }
 
 /**
@@ -84,8 +97,10 @@ export function databaseCredentials(
   target: ConnectionTarget,
   secret: DatabaseSecret,
   issuedAt: number,
+  loginsValidUntil?: number,
 ): DatabaseCredentials {
-  // Static credentials without a TTL never expire as far as we know; Vault rotates them on its own.
+  // Static credentials never expire for the sessions that logged in with them (PostgreSQL checks a
+  // password only at login); when new logins stop working is `loginsValidUntil`, from the schedule.
   // A lease with 0 s left ends now: Vault never grants 0 (a TTL of 0 asks for the default), so it
   // is a lease at its very end (e.g. a shared lease's last seconds through `agentSharedLeases`).
   const expiresAt =
@@ -94,16 +109,17 @@ export function databaseCredentials(
       : secret.leaseId === ''
         ? Number.POSITIVE_INFINITY
         : issuedAt;
-  return new LeasedCredentials(name, target, secret, issuedAt, expiresAt);
+  return new LeasedCredentials(name, target, secret, issuedAt, { expiresAt, loginsValidUntil });
 }
 
 /**
  * The same credentials with a new lease duration (a renewal) and effective end (lease or token,
- * whichever ends first).
+ * whichever ends first), or, for a static role read again before its rotation, a new end for logins.
+ * A lease's logins end with it; a static role's keep their end unless `change` gives one.
  */
 export function credentialsWith(
   credentials: DatabaseCredentials,
-  change: { readonly leaseDuration: number; readonly expiresAt: number },
+  change: { readonly leaseDuration: number; readonly expiresAt: number; readonly loginsValidUntil?: number },
 ): DatabaseCredentials {
   const secret: DatabaseSecret = {
     path: '',
@@ -115,5 +131,13 @@ export function credentialsWith(
     warnings: [],
   };
   const target: ConnectionTarget = credentials;
-  return new LeasedCredentials(credentials.name, target, secret, credentials.issuedAt, change.expiresAt);
+  const loginsValidUntil =
+    change.loginsValidUntil ??
+    (credentials.loginsValidUntil !== undefined && credentials.loginsValidUntil < credentials.expiresAt
+      ? credentials.loginsValidUntil
+      : undefined);
+  return new LeasedCredentials(credentials.name, target, secret, credentials.issuedAt, {
+    expiresAt: change.expiresAt,
+    loginsValidUntil,
+  });
 }

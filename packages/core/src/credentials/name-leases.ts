@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import { hasVaultCode, isDataverkError, isSetupError, providerClosed } from '../errors.js';
 import type { RandomSource } from '../lease/lease-timing.js';
-import type { DatabaseSecret, TokenLifetime, VaultClient } from '../vault/vault-client.js';
+import type { DatabaseSecret, StaticRotation, TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
 import type { DatabaseCredentials } from './credential-provider.js';
 import { credentialsWith, databaseCredentials } from './database-credentials.js';
@@ -10,6 +10,7 @@ import type { LeaseLedger } from './lease-ledger.js';
 import type { ProviderEvents } from './provider-events.js';
 import { RequestGate } from './request-gate.js';
 import type { SafetyMargin } from './safety-margin.js';
+import { StaticRotationWatch } from './static-rotation-watch.js';
 
 /** What a provider hands its {@link DatabaseSettingsResolver}. */
 export interface SettingsResolveContext {
@@ -66,6 +67,8 @@ export class NameLeases {
   #leaseMs = 0;
   /** Leaves the subscription to the current lease's token (rule 5); a token may never be superseded. */
   #unwatchToken: (() => void) | undefined;
+  /** The schedule of a Vault static role, while the name serves one (see `static-rotation-watch.ts`). */
+  #static: StaticRotationWatch | undefined;
 
   constructor(name: string, context: NameLeasesContext) {
     this.name = name;
@@ -87,6 +90,10 @@ export class NameLeases {
   fresh(): DatabaseCredentials | undefined {
     const held = this.#held;
     if (held === undefined) return undefined;
+    if (this.#static !== undefined) {
+      // Login-bound: good for new logins until shortly before Vault's next rotation.
+      return this.#context.clock.now() < this.#static.loginsValidUntil ? held.credentials : undefined;
+    }
     const { expiresAt } = effectiveCredentials(held, this.#context.ledger);
     const now = this.#context.clock.now();
     const margin = this.#context.safetyMargin.forLease(held.scheduler.leaseMs, this.name);
@@ -99,6 +106,23 @@ export class NameLeases {
     if (held === undefined) return undefined;
     const credentials = effectiveCredentials(held, this.#context.ledger);
     return this.#context.clock.now() < credentials.expiresAt ? credentials : undefined;
+  }
+
+  /** True while the name serves a Vault static role whose password is no longer good for new logins. */
+  get waitsForRotation(): boolean {
+    return this.#held !== undefined && this.#static !== undefined && this.fresh() === undefined;
+  }
+
+  /**
+   * Credentials for a new login of a static role past its password's time for logins: the next
+   * password once Vault has rotated and it has been read (one read for all callers). Rejects with
+   * the read's error while Vault fails; open sessions are not concerned.
+   */
+  async rotatedCredentials(): Promise<DatabaseCredentials> {
+    const watch = this.#static;
+    if (watch === undefined || this.#held === undefined) return this.refresh(true);
+    await watch.loginAllowed();
+    return this.fresh() ?? this.refresh(true);
   }
 
   /** True when `leaseId` is the current lease (whatever its freshness). */
@@ -126,6 +150,9 @@ export class NameLeases {
     if (held === undefined || (leaseId !== undefined && held.credentials.leaseId !== leaseId)) return false;
     held.scheduler.stop();
     this.#held = undefined;
+    // Logins waiting for a static role's next password read anew instead.
+    this.#static?.stop();
+    this.#static = undefined;
     this.#context.ledger.supersede(this.name, held.credentials.leaseId);
     return true;
   }
@@ -133,6 +160,7 @@ export class NameLeases {
   /** Stops the schedule (provider closing). */
   stop(): void {
     this.#held?.scheduler.stop();
+    this.#static?.stop(providerClosed(this.name));
     this.#unwatchToken?.();
   }
 
@@ -188,7 +216,9 @@ export class NameLeases {
       // operator's revoke) no schedule will retry, and a transient 5xx (a revocation's REVOKE racing
       // the new role's GRANT: "tuple concurrently updated") would leave callers failing for the
       // gate's interval with Vault healthy: such a read gets the client's retries.
-      const retry = mayRetry && this.gate.failingSince === undefined && this.#held === undefined;
+      // A static role's scheduled read has logins waiting on it and no other retries: it gets them too.
+      const retry =
+        this.gate.failingSince === undefined && ((mayRetry && this.#held === undefined) || this.#static !== undefined);
       // The lease's TTL counts from when Vault issued it, some time after this request left: its end
       // is reckoned from the request, never from the answer (which may come late on a loaded machine).
       const askedAt = context.clock.now();
@@ -202,10 +232,15 @@ export class NameLeases {
         throw providerClosed(name);
       }
       this.gate.succeeded();
-      const credentials = databaseCredentials(name, target, secret, requestedAt(secret, askedAt, context.clock.now()));
+      const sentAt = requestedAt(secret, askedAt, context.clock.now());
+      const credentials = databaseCredentials(name, target, secret, sentAt);
+      if (secret.leaseId === '' && secret.staticRotation !== undefined) {
+        return this.#installStatic(credentials, secret.staticRotation, sentAt);
+      }
       return this.#install(credentials, secret.leaseId === '' ? undefined : secret.token);
     } catch (error) {
       if (!isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED')) {
+        this.#static?.failed(error);
         // A setup mistake is not Vault failing: no backoff (the next call tries again, so a fixed
         // setting works at once) and the health report keeps Vault's own state.
         if (!isSetupError(error)) this.gate.failed(error, this.#leaseMs || 10_000);
@@ -254,6 +289,39 @@ export class NameLeases {
       context.events.emit('rotated', { name, previousLeaseId, leaseId, user, expiresAt });
     }
     return held.credentials;
+  }
+
+  /**
+   * A static role's answer: a new password (`last_vault_rotation` moved) is installed as a new
+   * lease with the same id (`''`), so the ledger keeps the handles of the sessions that logged in
+   * before, and pools, which compare lease ids, keep those sessions; the same password gets its new
+   * time for logins.
+   */
+  #installStatic(credentials: DatabaseCredentials, rotation: StaticRotation, sentAt: number): DatabaseCredentials {
+    this.#static ??= new StaticRotationWatch({
+      clock: this.#context.clock,
+      marginMs: (periodMs) => this.#context.safetyMargin.forLease(periodMs, this.name),
+      read: () => {
+        // Not gated: the watch paces its own reads, and must hear how each one ended.
+        this.refresh(false).catch(() => {
+          // Reported by the read (an `error` event) and handed to the watch, which reads again.
+        });
+      },
+    });
+    const { changed, loginsValidUntil } = this.#static.answered(rotation, sentAt);
+    const previous = this.#held;
+    const withEnds = { leaseDuration: 0, expiresAt: credentials.expiresAt, loginsValidUntil };
+    if (
+      !changed &&
+      previous !== undefined &&
+      previous.credentials.user === credentials.user &&
+      previous.credentials.password === credentials.password
+    ) {
+      previous.credentials = credentialsWith(previous.credentials, withEnds);
+      this.#context.ledger.extend(previous.credentials);
+      return previous.credentials;
+    }
+    return this.#install(credentialsWith(credentials, withEnds), undefined);
   }
 
   /**

@@ -161,22 +161,39 @@ export class VaultCredentialProvider implements CredentialProvider {
       await checking;
       return this.#credentials(name);
     }
+    if (leases.waitsForRotation) {
+      // A static role past its password's time for logins: they wait for the next one. Its old
+      // password is not "still valid" for them: Vault may have rotated it (open sessions keep it).
+      try {
+        return await leases.rotatedCredentials();
+      } catch (error) {
+        throw this.#unavailable(leases, error, true);
+      }
+    }
     try {
       return await leases.refresh(true);
     } catch (error) {
       // Vault failed; credentials that are still valid beat none at all.
       const still = leases.stillValid();
-      if (still !== undefined) return still;
-      // A setup mistake (settings, secret sources, VAULT_ADDR, TLS or login settings) is not Vault
-      // failing: the caller gets it as is, never "Vault has been failing for 0.0 s".
-      if (isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED') || isSetupError(error)) throw error;
-      const cause = leases.gate.lastError ?? error;
-      if (!(cause instanceof VaultError)) throw cause;
-      const since = leases.gate.failingSince;
-      const failingFor = since === undefined ? undefined : this.#clock.now() - since;
-      const vaultPath = leases.vaultPath;
-      throw new CredentialsUnavailableError(name, failingFor, cause, vaultPath === undefined ? {} : { vaultPath });
+      if (still !== undefined && !leases.waitsForRotation) return still;
+      throw this.#unavailable(leases, error, leases.waitsForRotation);
     }
+  }
+
+  /** What a caller gets when `leases` has nothing to log in with and Vault failed with `error`. */
+  #unavailable(leases: NameLeases, error: unknown, staticRotation: boolean): unknown {
+    // A setup mistake (settings, secret sources, VAULT_ADDR, TLS or login settings) is not Vault
+    // failing: the caller gets it as is, never "Vault has been failing for 0.0 s".
+    if (isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED') || isSetupError(error)) return error;
+    const cause = leases.gate.lastError ?? error;
+    if (!(cause instanceof VaultError)) return cause;
+    const since = leases.gate.failingSince;
+    const failingFor = since === undefined ? undefined : this.#clock.now() - since;
+    const vaultPath = leases.vaultPath;
+    return new CredentialsUnavailableError(leases.name, failingFor, cause, {
+      ...(vaultPath === undefined ? {} : { vaultPath }),
+      ...(staticRotation ? { staticRotation } : {}),
+    });
   }
 
   /**
@@ -217,6 +234,9 @@ export class VaultCredentialProvider implements CredentialProvider {
   }
 
   invalidate(name: string, leaseId?: string): void {
+    // Pools call it for a login PostgreSQL refused (28P01 / 28000): counted, so that a rotation the
+    // provider did not see coming shows (a static role's target is none).
+    this.#events.emit('refused', { name, leaseId: leaseId ?? this.#names.get(name)?.fresh()?.leaseId ?? '' });
     this.#names.get(name)?.invalidate(leaseId);
   }
 

@@ -16,6 +16,7 @@ export interface DataverkInstruments {
   readonly leasesRotated: Counter;
   readonly leasesRevoked: Counter;
   readonly leasesExpired: Counter;
+  readonly loginsRefused: Counter;
   readonly errors: Counter;
   readonly vaultRequestDuration: Histogram;
   readonly credentialWaitDuration: Histogram;
@@ -104,6 +105,10 @@ function createInstruments(api: OtelApi, meterProvider: MeterProvider): Dataverk
     leasesRotated: leases('rotated', 'Leases replaced by new credentials before they ended.'),
     leasesRevoked: leases('revoked', 'Leases revoked in Vault by the provider.'),
     leasesExpired: leases('expired', 'Leases that reached their end while still tracked.'),
+    loginsRefused: meter.createCounter('dataverk.logins.refused', {
+      unit: '{login}',
+      description: 'Logins PostgreSQL refused (28P01, 28000) that pools reported: rotations not seen coming.',
+    }),
     errors: meter.createCounter('dataverk.errors', { unit: '{error}', description: 'Errors, by stable code.' }),
     vaultRequestDuration: duration('dataverk.vault.request.duration', 'Vault requests, retries included.'),
     credentialWaitDuration: duration('dataverk.credentials.wait.duration', 'Time callers waited for credentials.'),

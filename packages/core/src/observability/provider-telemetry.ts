@@ -18,6 +18,7 @@ const LEASE_COUNTERS = {
   renewed: (instruments: DataverkInstruments) => instruments.leasesRenewed,
   rotated: (instruments: DataverkInstruments) => instruments.leasesRotated,
   expired: (instruments: DataverkInstruments) => instruments.leasesExpired,
+  refused: (instruments: DataverkInstruments) => instruments.loginsRefused,
 } as const;
 
 /** What {@link ProviderTelemetry} reads from its provider. */

@@ -36,6 +36,22 @@ export interface TokenLifetime {
   onSuperseded(listener: () => void): () => void;
 }
 
+/**
+ * What a static role's read (`<mount>/static-creds/<role>`) says about its rotation schedule.
+ * Vault rotates the password in a background queue, at or after `ttl` seconds from its answer.
+ *
+ * @example
+ * const next = secret.staticRotation === undefined ? Infinity : sentAt + secret.staticRotation.ttl * 1000;
+ */
+export interface StaticRotation {
+  /** Seconds to the next rotation as Vault counted them (rounded to whole seconds; 0 once it is due). */
+  readonly ttl: number;
+  /** When Vault last rotated the password (RFC 3339, Vault's clock): a change means a new password. */
+  readonly lastVaultRotation: string;
+  /** Seconds between rotations. */
+  readonly rotationPeriod: number;
+}
+
 /** A dynamic (or static) database secret read from `<mount>/creds/<role>` or `static-creds`. */
 export interface DatabaseSecret extends VaultLease {
   /** The Vault path it was read from (no token, no secret). */
@@ -50,6 +66,8 @@ export interface DatabaseSecret extends VaultLease {
    * starts after it, so a lease end reckoned from it is never later than Vault's.
    */
   readonly requestedAt?: number;
+  /** A static role's schedule (`data.ttl`, `data.last_vault_rotation`, `data.rotation_period`), when Vault sent it. */
+  readonly staticRotation?: StaticRotation;
 }
 
 /** A raw Vault response envelope with its JSON fields renamed to camelCase. */

@@ -1,5 +1,5 @@
 import { vaultResponseInvalid } from '../errors.js';
-import type { DatabaseSecret, VaultLease, VaultResponse } from './vault-client.js';
+import type { DatabaseSecret, StaticRotation, VaultLease, VaultResponse } from './vault-client.js';
 
 /** A token Vault gave us at login or renewal, with its lifetime. */
 export interface TokenGrant {
@@ -36,8 +36,9 @@ export function parseEnvelope(body: unknown, path: string): VaultResponse {
 
 /**
  * Validates a database secret (`<mount>/creds/<role>` or `static-creds/<role>`): `lease_id`,
- * `lease_duration`, `renewable`, `data.username`, `data.password`. Errors name the missing field,
- * never a value.
+ * `lease_duration`, `renewable`, `data.username`, `data.password`, and a static role's schedule
+ * (`data.ttl`, `data.last_vault_rotation`, `data.rotation_period`) when any of it is there. Errors
+ * name the missing or malformed field, never a value.
  *
  * @example
  * const secret = parseDatabaseSecret(await transport.send({ method: 'GET', path, token }), path);
@@ -49,7 +50,26 @@ export function parseDatabaseSecret(body: unknown, path: string): DatabaseSecret
   const password = data.password;
   if (typeof username !== 'string' || username === '') invalid(path, 'data.username', 'has no data.username');
   if (typeof password !== 'string' || password === '') invalid(path, 'data.password', 'has no data.password');
-  return { ...lease, path, username, password };
+  const staticRotation = parseStaticRotation(data, path);
+  return { ...lease, path, username, password, ...(staticRotation === undefined ? {} : { staticRotation }) };
+}
+
+/**
+ * A static role's schedule from `data`, or undefined when the answer has none of its fields (a
+ * dynamic role, or a server that does not send them). OpenBao sends `ttl` and `rotation_period`
+ * as JSON numbers of seconds (Go's `Duration.Seconds()`, so possibly with a fraction).
+ */
+function parseStaticRotation(data: Fields, path: string): StaticRotation | undefined {
+  const { ttl, last_vault_rotation: last, rotation_period: period } = data;
+  if (ttl === undefined && last === undefined && period === undefined) return undefined;
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) invalid(path, 'data.ttl', 'has no valid data.ttl');
+  if (typeof last !== 'string' || Number.isNaN(Date.parse(last))) {
+    invalid(path, 'data.last_vault_rotation', 'has no valid data.last_vault_rotation');
+  }
+  if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0) {
+    invalid(path, 'data.rotation_period', 'has no valid data.rotation_period');
+  }
+  return { ttl, lastVaultRotation: last, rotationPeriod: period };
 }
 
 /**

@@ -1,0 +1,205 @@
+/**
+ * When a Vault static role's password changes, and when to read it again.
+ *
+ * A static role is one PostgreSQL user whose password Vault rotates every `rotation_period`
+ * (`<mount>/static-creds/<role>`). The password is *login-bound*: PostgreSQL checks it at login
+ * only, so open sessions outlive a rotation, but a login with the old password after it is refused
+ * (`28P01`). Facts from OpenBao's database engine (`rotation.go`, `path_roles.go`):
+ *
+ * - A read answers `ttl` = time to `last_vault_rotation + rotation_period`, **rounded** to whole
+ *   seconds (±0.5 s), 0 once it is due.
+ * - A background queue rotates the role at the first tick (every 5 s by default,
+ *   `rotation_queue_tick_interval`) at which the clock's whole second has reached that time's whole
+ *   second: up to 1 s *before* it, usually at it (ticks stay in phase with a period that is a
+ *   multiple of 5 s), at most one tick after it; a failed rotation is retried 10 s later.
+ *
+ * Rules, with the send time of the read that answered (its `requestedAt`) as the origin:
+ *
+ * 1. The rotation is due at `sent + ttl`; it can come `STATIC_ROTATION_EARLY_MS` before that.
+ * 2. New logins get the password until `sent + ttl − STATIC_ROTATION_EARLY_MS − allowance`: a
+ *    login takes time to reach PostgreSQL's password check (`STATIC_LOGIN_ALLOWANCE_MS`, or the
+ *    provider's safety margin for a lease as long as the period when that is less). From then on
+ *    they wait for the new password. Not the whole safety margin (30 s for 24 h): that protects
+ *    queries on a session until its end, and a static role's sessions have none.
+ * 3. The role is read again `STATIC_FIRST_READ_DELAY_MS` after it is due, plus how late the last
+ *    rotation was by Vault's own clock (`last_vault_rotation` against the previous one plus the
+ *    period: the queue's ticks keep their phase, so a late rotation is late again by about as
+ *    much; at most `STATIC_LATENESS_HINT_MAX_MS`), then after 0.5, 1, 2, 2 … s while
+ *    `last_vault_rotation` is unchanged. One read per rotation once the phase is known.
+ * 4. Still unchanged `STATIC_LOGIN_WAIT_MS` after it was due (Vault could not rotate: the database
+ *    refused it): logins get the password Vault holds again, and reads go on every
+ *    `STATIC_OVERDUE_READ_MS` until it changes; a refused login (`invalidate`) is the fallback.
+ * 5. A read that fails while logins wait fails those logins (with an error that says why and what
+ *    to do) and the next ones; reads go on every 0.5, 1, 2, 4, 5 s until Vault answers. Open
+ *    sessions are never retired for it.
+ */
+
+import type { Clock, ClockTimer } from '../clock/clock.js';
+import type { StaticRotation } from '../vault/vault-client.js';
+
+/** Rule 1: `ttl` rounding (0.5 s) plus the queue rotating in the due time's whole second (1 s). */
+export const STATIC_ROTATION_EARLY_MS = 1_500;
+/** Rule 2: how long a login may take from getting the password to PostgreSQL checking it. */
+export const STATIC_LOGIN_ALLOWANCE_MS = 1_000;
+/** Rule 3: past the rounding of `ttl`, so that an in-phase queue has rotated by the first read. */
+export const STATIC_FIRST_READ_DELAY_MS = 750;
+/** Rule 3: one queue tick (5 s) and a bit. */
+export const STATIC_LATENESS_HINT_MAX_MS = 6_000;
+/** Rule 3: re-reads while Vault has not rotated yet. */
+export const STATIC_RETRY_MIN_MS = 500;
+export const STATIC_RETRY_MAX_MS = 2_000;
+/** Rule 5: re-reads while Vault fails (the provider's pace for a failing Vault). */
+export const STATIC_FAILING_RETRY_MAX_MS = 5_000;
+/** Rule 4: three queue ticks, and a failed rotation's retry 10 s later. */
+export const STATIC_LOGIN_WAIT_MS = 15_000;
+/** Rule 4: how often an overdue role is read again. */
+export const STATIC_OVERDUE_READ_MS = 10_000;
+
+/** What a {@link StaticRotationWatch} needs from the name it serves. */
+export interface StaticRotationWatchContext {
+  readonly clock: Clock;
+  /** The safety margin for a lease of `periodMs` (rule 2). */
+  readonly marginMs: (periodMs: number) => number;
+  /** Reads the role again; the answer comes back through `answered`, a failure through `failed`. */
+  readonly read: () => void;
+}
+
+/** What a read of the role means for the credentials it carried. */
+export interface StaticAnswer {
+  /** `last_vault_rotation` moved (or first read): a new password. */
+  readonly changed: boolean;
+  /** Until when new logins may use the password (rules 2 and 4). */
+  readonly loginsValidUntil: number;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The schedule of one static role: when logins stop using the password, when to read it again, and
+ * the logins waiting for the next one.
+ *
+ * @example
+ * const watch = new StaticRotationWatch({ clock, marginMs, read: () => void leases.readStatic() });
+ * const { changed, loginsValidUntil } = watch.answered(secret.staticRotation, sentAt);
+ * await watch.loginAllowed(); // when now >= loginsValidUntil: the new password, or an error
+ */
+export class StaticRotationWatch {
+  readonly #context: StaticRotationWatchContext;
+  #lastRotation: string | undefined;
+  #loginsValidUntil = Number.NEGATIVE_INFINITY;
+  /** When the last plan said the rotation would be due. */
+  #plannedDue: number | undefined;
+  /** When the rotation we wait for was due, while logins wait for it. */
+  #dueSince: number | undefined;
+  #retries = 0;
+  /** How late Vault's last rotation came, by its own clock (rule 3). */
+  #latenessMs = 0;
+  #failure: unknown;
+  #timer: ClockTimer | undefined;
+  #waiters: Waiter[] = [];
+  #stopped = false;
+
+  constructor(context: StaticRotationWatchContext) {
+    this.#context = context;
+  }
+
+  /** `last_vault_rotation` of the password held, once read. */
+  get lastVaultRotation(): string | undefined {
+    return this.#lastRotation;
+  }
+
+  /** Until when new logins may use the password held (rules 2 and 4). */
+  get loginsValidUntil(): number {
+    return this.#loginsValidUntil;
+  }
+
+  /** Vault answered a read sent at `sentAt`: plans the next read and lets waiting logins go when they may. */
+  answered(rotation: StaticRotation, sentAt: number): StaticAnswer {
+    const now = this.#context.clock.now();
+    const changed = rotation.lastVaultRotation !== this.#lastRotation;
+    if (changed && this.#lastRotation !== undefined) {
+      const late =
+        Date.parse(rotation.lastVaultRotation) - Date.parse(this.#lastRotation) - rotation.rotationPeriod * 1000;
+      this.#latenessMs = Math.min(STATIC_LATENESS_HINT_MAX_MS, Math.max(0, late));
+    }
+    this.#lastRotation = rotation.lastVaultRotation;
+    this.#failure = undefined;
+    const dueAt = sentAt + rotation.ttl * 1000;
+    const margin = Math.min(STATIC_LOGIN_ALLOWANCE_MS, this.#context.marginMs(rotation.rotationPeriod * 1000));
+    const loginsValidUntil = dueAt - STATIC_ROTATION_EARLY_MS - margin;
+    if (changed || loginsValidUntil > now) {
+      this.#dueSince = undefined;
+      this.#plannedDue = dueAt;
+      this.#retries = 0;
+      this.#loginsValidUntil = loginsValidUntil;
+      this.#arm(Math.max(dueAt + STATIC_FIRST_READ_DELAY_MS + this.#latenessMs, now) - now);
+    } else {
+      // Due, and Vault has not rotated yet (rule 3), or cannot (rule 4).
+      this.#dueSince ??= Math.min(this.#plannedDue ?? now, now);
+      if (now - this.#dueSince >= STATIC_LOGIN_WAIT_MS) {
+        this.#loginsValidUntil = Number.POSITIVE_INFINITY;
+        this.#arm(STATIC_OVERDUE_READ_MS);
+      } else {
+        this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
+        this.#arm(retryDelay(this.#retries++, STATIC_RETRY_MAX_MS));
+      }
+    }
+    if (this.#loginsValidUntil > now) this.#settle(undefined);
+    return { changed, loginsValidUntil: this.#loginsValidUntil };
+  }
+
+  /** A read failed: logins that wait for it fail, and so do new ones until Vault answers (rule 5). */
+  failed(error: unknown): void {
+    if (this.#stopped) return;
+    this.#failure = error;
+    this.#arm(retryDelay(this.#retries++, STATIC_FAILING_RETRY_MAX_MS));
+    if (this.#context.clock.now() >= this.#loginsValidUntil) this.#settle(error);
+  }
+
+  /**
+   * Resolves once a new login may use the password held: at once before `loginsValidUntil`, else
+   * when the next read brings a password it may use. Rejects with the read's error while Vault fails.
+   */
+  loginAllowed(): Promise<void> {
+    if (this.#context.clock.now() < this.#loginsValidUntil) return Promise.resolve();
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    // Nobody has read since the password stopped being good for logins (a timer the process's
+    // sleep postponed): read now.
+    if (this.#timer === undefined) this.#arm(0);
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Stops reading; waiting logins get `error`, or go on (to read anew) without one. */
+  stop(error?: unknown): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#settle(error);
+  }
+
+  #arm(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer?.cancel();
+    this.#timer = this.#context.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#context.read();
+    }, delayMs);
+  }
+
+  #settle(error: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+}
+
+/** 0.5, 1, 2, 4 … s, at most `maxMs`. */
+function retryDelay(retries: number, maxMs: number): number {
+  return Math.min(maxMs, STATIC_RETRY_MIN_MS * 2 ** Math.min(retries, 10));
+}

@@ -1,0 +1,321 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type CredentialEvents,
+  createVaultClient,
+  loadSettings,
+  settingsResolver,
+  type VaultClient,
+  VaultCredentialProvider,
+} from '@dataverk/core';
+import { dataverkConfig } from '@dataverk/knex';
+import { DataverkPostgresDialect } from '@dataverk/kysely';
+import { createPool } from '@dataverk/pg';
+import { dataverkSql } from '@dataverk/postgres';
+import { envPostgres, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
+import knex from 'knex';
+import { CompiledQuery, Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
+import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-load.js';
+
+/**
+ * Issue 29, part 1: a Vault static role (`database/static-creds/<role>`, rotation_period 10 s) named
+ * by Python dataverk's settings.json, under bursty load on every adapter at once, across two
+ * rotations the server records. Proves: no failed query, no refused login (the provider reads the
+ * new password just after each rotation instead of finding it by a 28P01), a bounded number of
+ * Vault reads, and sessions that logged in before a rotation still serving queries after it.
+ */
+
+const ROTATION_PERIOD_S = 10;
+const NAME = 'postgres_database';
+const ADAPTERS = ['pg', 'knex', 'kysely', 'postgres'] as const;
+type Adapter = (typeof ADAPTERS)[number];
+
+interface Probe {
+  readonly user: string;
+  readonly pid: number;
+  readonly serverAt: number;
+}
+
+/** The role's rotations as Vault records them (`last_vault_rotation`), polled while the test runs. */
+class RotationLog {
+  readonly rotations: number[] = [];
+  #last: string | undefined;
+  #stopped = false;
+  readonly #done: Promise<void>;
+
+  constructor(
+    readonly vault: TestVault,
+    readonly path: string,
+  ) {
+    this.#done = this.#poll();
+  }
+
+  async #poll(): Promise<void> {
+    while (!this.#stopped) {
+      const response = await fetch(`${this.vault.address}/v1/${this.path}`, {
+        headers: { 'X-Vault-Token': this.vault.rootToken },
+      });
+      const { data } = (await response.json()) as { data: { last_vault_rotation: string } };
+      if (this.#last !== undefined && data.last_vault_rotation !== this.#last) {
+        this.rotations.push(Date.parse(data.last_vault_rotation));
+      }
+      this.#last = data.last_vault_rotation;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#done;
+  }
+}
+
+/** A Vault client that counts the provider's reads of credentials. */
+function countingClient(client: VaultClient, counts: { reads: number }): VaultClient {
+  return {
+    address: client.address,
+    read: (path) => client.read(path),
+    write: (path, body) => client.write(path, body),
+    readDatabaseCredentials: (path, options) => {
+      counts.reads++;
+      return client.readDatabaseCredentials(path, options);
+    },
+    renewLease: (leaseId, increment) => client.renewLease(leaseId, increment),
+    revokeLease: (leaseId, options) => client.revokeLease(leaseId, options),
+    close: (options) => client.close(options),
+  };
+}
+
+describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex, Kysely and postgres.js', () => {
+  let postgres: TestPostgres;
+  let vault: TestVault;
+  let settingsDir: string;
+  let table: string;
+  let staticPath: string;
+
+  beforeAll(async () => {
+    const suffix = Math.random().toString(16).slice(2, 10);
+    postgres = await fixtureDatabase(envPostgres(inject('postgres').url), `static_${suffix}`);
+    vault = await startVault({ postgres });
+    const user = `app_${suffix}`;
+    table = `probe_${suffix}`;
+    await superuserQuery(postgres, `CREATE ROLE ${user} LOGIN PASSWORD 'set-by-hand-before-vault'`);
+    await superuserQuery(postgres, `CREATE TABLE ${table} (id serial PRIMARY KEY, note text)`);
+    await superuserQuery(postgres, `GRANT SELECT, INSERT ON ${table} TO ${user}`);
+    await superuserQuery(postgres, `GRANT USAGE ON SEQUENCE ${table}_id_seq TO ${user}`);
+    await vault.admin.configureDatabase();
+    await vault.admin.writeStaticRole(`app-${suffix}`, { username: user, rotationPeriod: ROTATION_PERIOD_S });
+    staticPath = `database/static-creds/app-${suffix}`;
+    // Python dataverk's settings.json, unchanged: a placeholder URL and a static-creds path.
+    settingsDir = await mkdtemp(join(tmpdir(), 'dataverk-static-'));
+    await writeFile(
+      join(settingsDir, 'settings.json'),
+      JSON.stringify({
+        db_connection_strings: {
+          [NAME]: `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`,
+        },
+        db_vault_path: { [NAME]: staticPath },
+      }),
+    );
+    console.log(`[static-role] Vault ${vault.backend}: ${staticPath}, rotation_period ${ROTATION_PERIOD_S} s`);
+  });
+
+  afterAll(async () => {
+    await vault?.stop();
+    if (settingsDir !== undefined) await rm(settingsDir, { recursive: true, force: true });
+  });
+
+  it('0 failed queries, 0 refused logins, bounded reads, sessions kept across two rotations', async () => {
+    const counts = Object.fromEntries(ADAPTERS.map((a) => [a, { reads: 0 }])) as Record<Adapter, { reads: number }>;
+    const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
+    const invalidated = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
+    const errors: string[] = [];
+    const providers = Object.fromEntries(
+      ADAPTERS.map((adapter) => {
+        const provider = new VaultCredentialProvider({
+          vault: countingClient(createVaultClient({ address: vault.address, token: vault.rootToken }), counts[adapter]),
+          resolve: settingsResolver(() => loadSettings({ path: settingsDir })),
+        });
+        provider.on('refused', () => refused[adapter]++);
+        // Pools call invalidate for a refused login (28P01/28000): counted here too, independently of
+        // the provider's own 'refused' event.
+        const invalidate = provider.invalidate.bind(provider);
+        provider.invalidate = (name, leaseId) => {
+          invalidated[adapter]++;
+          invalidate(name, leaseId);
+        };
+        provider.on('error', (e: CredentialEvents['error']) =>
+          errors.push(`${adapter} ${e.operation}: ${e.error.message}`),
+        );
+        return [adapter, provider];
+      }),
+    ) as Record<Adapter, VaultCredentialProvider>;
+
+    const sql = `INSERT INTO ${table} (note) VALUES ('probe')
+      RETURNING current_user::text AS "user", pg_backend_pid() AS pid,
+                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS "serverAt"`;
+    // Per adapter, a pool whose connections stay open (idle ones across both rotations), and a churn
+    // pool whose idle connections close after 200 ms: its probe, every 600 ms, logs in anew through
+    // the same long-lived pool (postgres.js: a new connection of the same instance), also just after
+    // each rotation.
+    const pool = createPool(NAME, { provider: providers.pg, max: 6 });
+    const churnPool = createPool(NAME, { provider: providers.pg, max: 1, idleTimeoutMillis: 200 });
+    const knexDb = knex(dataverkConfig(NAME, { provider: providers.knex, pool: { min: 0, max: 6 } }));
+    const churnKnex = knex(
+      dataverkConfig(NAME, {
+        provider: providers.knex,
+        pool: { min: 0, max: 1, idleTimeoutMillis: 200, reapIntervalMillis: 100 },
+      }),
+    );
+    const kyselyDb = new Kysely<Record<string, never>>({
+      dialect: new DataverkPostgresDialect(NAME, { provider: providers.kysely, pool: { max: 6 } }),
+    });
+    const churnKysely = new Kysely<Record<string, never>>({
+      dialect: new DataverkPostgresDialect(NAME, {
+        provider: providers.kysely,
+        pool: { max: 1, idleTimeoutMillis: 200 },
+      }),
+    });
+    const postgresSql = dataverkSql(NAME, { provider: providers.postgres, max: 6 });
+    const churnPostgres = dataverkSql(NAME, { provider: providers.postgres, max: 1, idle_timeout: 0.2 });
+    const probes: Record<Adapter, () => Promise<Probe>> = {
+      pg: async () => (await pool.query<Probe>(sql)).rows[0]!,
+      knex: async () => (await knexDb.raw<{ rows: Probe[] }>(sql)).rows[0]!,
+      kysely: async () => (await kyselyDb.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!,
+      postgres: async () => (await postgresSql.unsafe<Probe[]>(sql))[0]!,
+    };
+    const churnProbes: Record<Adapter, () => Promise<Probe>> = {
+      pg: async () => (await churnPool.query<Probe>(sql)).rows[0]!,
+      knex: async () => (await churnKnex.raw<{ rows: Probe[] }>(sql)).rows[0]!,
+      kysely: async () => (await churnKysely.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!,
+      postgres: async () => (await churnPostgres.unsafe<Probe[]>(sql))[0]!,
+    };
+    const sessions = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
+    const churned = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
+    const recorded = (adapter: Adapter) => async () => {
+      const row = await probes[adapter]();
+      sessions[adapter].push(row);
+      return row;
+    };
+    let loadRunning = true;
+    const churn = async (adapter: Adapter): Promise<QueryOutcome[]> => {
+      const outcomes: QueryOutcome[] = [];
+      while (loadRunning) {
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const startedAt = Date.now();
+        try {
+          const row = await churnProbes[adapter]();
+          churned[adapter].push(row);
+          outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user: row.user, serverAt: row.serverAt });
+        } catch (error) {
+          const { code, message } = error as { code?: string; message?: string };
+          outcomes.push({
+            startedAt,
+            endedAt: Date.now(),
+            ok: false,
+            errorCode: code ?? 'none',
+            errorMessage: message ?? '',
+          });
+        }
+      }
+      return outcomes;
+    };
+    const log = new RotationLog(vault, staticPath);
+    const started = Date.now();
+    // Until the server has rotated twice and a whole burst and quiet phase has run since.
+    const until = () => log.rotations.length >= 2 && Date.now() - log.rotations[1]! > 3_000;
+    const churning = Promise.all(ADAPTERS.map((adapter) => churn(adapter)));
+    const outcomes = await Promise.all(
+      ADAPTERS.map((adapter) =>
+        runQueryLoad(recorded(adapter), {
+          concurrency: 6,
+          durationMs: 34_000,
+          burstMs: 1_500,
+          quietMs: 1_500,
+          until,
+        }),
+      ),
+    );
+    loadRunning = false;
+    const churnOutcomes = await churning;
+    await log.stop();
+    const byAdapter = Object.fromEntries(
+      ADAPTERS.map((a, i) => [a, [...outcomes[i]!, ...churnOutcomes[i]!]]),
+    ) as Record<Adapter, QueryOutcome[]>;
+
+    // Sessions (backend pids) that served a query before the first rotation and again after the second.
+    const [first, second] = log.rotations;
+    for (const adapter of ADAPTERS) {
+      const summary = summarise(byAdapter[adapter]);
+      const pids = pidsAround(sessions[adapter], first, second);
+      const logins = pidsAround(churned[adapter], first, second).newAfterFirst;
+      console.log(
+        `[static-role] ${adapter}: ${summary.total} queries, ${summary.failed} failed, ${refused[adapter]} refused logins, ` +
+          `${log.rotations.length} rotations, ${counts[adapter].reads} Vault reads, ` +
+          `${pids.kept} of ${pids.before} sessions from before the first rotation used after the second, ` +
+          `${logins} churn logins after the first, p99 ${summary.p99} ms` +
+          (summary.failures.length > 0 ? `; ${summary.failures.join(' | ')}` : ''),
+      );
+    }
+    console.log(
+      `[static-role] ${((Date.now() - started) / 1000).toFixed(1)} s of load; provider errors: ${errors.length}`,
+    );
+    for (const error of errors.slice(0, 5)) console.log(`[static-role]   ${error}`);
+
+    await Promise.all([
+      pool.end(),
+      churnPool.end(),
+      knexDb.destroy(),
+      churnKnex.destroy(),
+      kyselyDb.destroy(),
+      churnKysely.destroy(),
+      postgresSql.end(),
+      churnPostgres.end(),
+    ]);
+    await Promise.all(ADAPTERS.map((a) => providers[a].close()));
+
+    expect(log.rotations.length).toBeGreaterThanOrEqual(2);
+    for (const adapter of ADAPTERS) {
+      const summary = summarise(byAdapter[adapter]);
+      expect({ adapter, failed: summary.failed, failures: summary.failures }).toEqual({
+        adapter,
+        failed: 0,
+        failures: [],
+      });
+      expect({ adapter, refused: refused[adapter], invalidated: invalidated[adapter] }).toEqual({
+        adapter,
+        refused: 0,
+        invalidated: 0,
+      });
+      // A first read, then a few per rotation (the queue may rotate a tick late), never one per login.
+      expect(counts[adapter].reads).toBeLessThanOrEqual(1 + 5 * log.rotations.length);
+      const kept = pidsAround(sessions[adapter], first, second).kept;
+      const logins = pidsAround(churned[adapter], first, second).newAfterFirst;
+      expect({ adapter, kept: kept > 0, newLogins: logins > 5 }).toEqual({
+        adapter,
+        kept: true,
+        newLogins: true,
+      });
+    }
+  });
+});
+
+/**
+ * Backend pids seen before `first` (server time), how many of them served a query after `second`,
+ * and how many sessions first served a query after `first` (logins made after a rotation).
+ */
+function pidsAround(rows: readonly Probe[], first = Number.POSITIVE_INFINITY, second = Number.POSITIVE_INFINITY) {
+  const before = new Set<number>();
+  const after = new Set<number>();
+  const firstSeen = new Map<number, number>();
+  for (const { pid, serverAt } of rows) {
+    if (serverAt < first) before.add(pid);
+    if (serverAt > second) after.add(pid);
+    firstSeen.set(pid, Math.min(firstSeen.get(pid) ?? serverAt, serverAt));
+  }
+  const newAfterFirst = [...firstSeen.values()].filter((at) => at > first).length;
+  return { before: before.size, kept: [...before].filter((pid) => after.has(pid)).length, newAfterFirst };
+}
