@@ -129,6 +129,55 @@ describeEachVaultBackend('database secrets engine', ({ vault, postgres }) => {
     expect(await tryQueryAs(postgres, 'vault_contract_static', data.password)).toBe('28P01');
   });
 
+  it('counts a static role ttl down to its rotation and moves last_vault_rotation by about rotation_period (path_roles.go, rotation.go)', async () => {
+    // What the provider's static-role schedule relies on: `ttl` is the time to
+    // `last_vault_rotation + rotation_period` in whole seconds, and the queue rotates at a tick
+    // (5 s) at or after that time's whole second: up to 1 s early, at most one tick late.
+    await superuserQuery(postgres, 'DROP ROLE IF EXISTS vault_contract_rotating');
+    await superuserQuery(postgres, "CREATE ROLE vault_contract_rotating LOGIN PASSWORD 'initial-password'");
+    await vault().admin.writeStaticRole('contract-rotating', {
+      username: 'vault_contract_rotating',
+      rotationPeriod: 5,
+    });
+    type StaticData = { password: string; ttl: number; last_vault_rotation: string; rotation_period: number };
+    const read = async () => {
+      const sentAt = Date.now();
+      const { status, body } = await vaultFetch(vault(), 'GET', 'database/static-creds/contract-rotating');
+      expect(status).toBe(200);
+      return { sentAt, data: body.data as StaticData };
+    };
+    const first = await read();
+    expect(Object.keys(first.data)).toEqual(['last_vault_rotation', 'password', 'rotation_period', 'ttl', 'username']);
+    expect(first.data.rotation_period).toBe(5);
+    expect(Number.isInteger(first.data.ttl)).toBe(true);
+    expect(first.data.ttl).toBeGreaterThanOrEqual(0);
+    expect(first.data.ttl).toBeLessThanOrEqual(5);
+    const lastRotation = Date.parse(first.data.last_vault_rotation);
+    // ttl is rounded to whole seconds: within 0.5 s (and this read's own time) of the schedule.
+    const dueAt = lastRotation + 5_000;
+    expect(Math.abs(first.sentAt + first.data.ttl * 1000 - dueAt)).toBeLessThanOrEqual(1_500);
+    // Polled until Vault records a rotation (what the server records, not a guessed sleep).
+    let next = first;
+    while (next.data.last_vault_rotation === first.data.last_vault_rotation && Date.now() < dueAt + 15_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const answer = await read();
+      if (answer.data.last_vault_rotation === first.data.last_vault_rotation) {
+        // Counting down to 0, never below (CredentialTTL clamps a due rotation at 0).
+        expect(answer.data.ttl).toBeLessThanOrEqual(first.data.ttl);
+        expect(answer.data.ttl).toBeGreaterThanOrEqual(0);
+      }
+      next = answer;
+    }
+    const rotatedAt = Date.parse(next.data.last_vault_rotation);
+    expect(rotatedAt - dueAt).toBeGreaterThanOrEqual(-1_000);
+    expect(rotatedAt - dueAt).toBeLessThanOrEqual(6_000);
+    expect(next.data.password).not.toBe(first.data.password);
+    expect(next.data.ttl).toBeGreaterThanOrEqual(3);
+    expect(await tryQueryAs(postgres, 'vault_contract_rotating', next.data.password)).toBe('ok');
+    expect(await tryQueryAs(postgres, 'vault_contract_rotating', first.data.password)).toBe('28P01');
+    await vaultFetch(vault(), 'DELETE', 'database/static-roles/contract-rotating');
+  });
+
   it('gives a token with a policy its own credentials and 403 to one without (docs/concepts/policies)', async () => {
     await vault().admin.writePolicy(
       'contract-db-reader',

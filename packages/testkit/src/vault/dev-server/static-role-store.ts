@@ -91,7 +91,8 @@ export class StaticRoleStore {
       last_vault_rotation: rfc3339(role.lastRotation),
       password: role.password,
       rotation_period: role.rotationPeriod,
-      ttl: Math.max(0, Math.floor((nextRotation - this.#clock.now()) / 1000)),
+      // OpenBao rounds to whole seconds (CredentialTTL: Round(time.Second)), 0 once due.
+      ttl: Math.max(0, Math.round((nextRotation - this.#clock.now()) / 1000)),
       username: role.username,
     };
   }
