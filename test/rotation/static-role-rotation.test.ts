@@ -253,7 +253,7 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
       const pids = pidsAround(sessions[adapter], first, second);
       const logins = pidsAround(churned[adapter], first, second).newAfterFirst;
       console.log(
-        `[static-role] ${adapter}: ${summary.total} queries, ${summary.failed} failed, ${refused[adapter]} refused logins, ` +
+        `[static-role] ${adapter}: ${summary.total} queries, ${summary.failed} failed, ${invalidated[adapter]} refused logins (${refused[adapter]} 'refused' events), ` +
           `${log.rotations.length} rotations, ${counts[adapter].reads} Vault reads, ` +
           `${pids.kept} of ${pids.before} sessions from before the first rotation used after the second, ` +
           `${logins} churn logins after the first, p99 ${summary.p99} ms` +
