@@ -1,5 +1,7 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
+import { leaseStillServed } from '../adapter-support/lease-still-served.js';
+import { onRotation } from '../adapter-support/on-provider-event.js';
 import { CredentialsUnavailableError } from '../errors.js';
 import type { CredentialEvents } from './credential-provider.js';
 import { FakeStaticRoleVault, LoginModel, staticRoleProvider } from './fake-static-role.test-helpers.js';
@@ -118,6 +120,49 @@ describe('Vault static role: proactive re-read at rotation_period 24 h', () => {
   });
 });
 
+describe('Vault static role: the rotation window', () => {
+  it('keeps sessions served, makes new logins wait for the next password, and tells pools of no rotation', async () => {
+    const clock = new ManualClock(START);
+    const vault = new FakeStaticRoleVault(clock, { periodSeconds: 86_400, tickPhaseMs: 2_000 });
+    const provider = staticRoleProvider(clock, vault);
+    const retire: string[] = [];
+    const stop = onRotation(provider, (e) => retire.push(e.previousLeaseId));
+    const session = await provider.acquire(NAME);
+    const first = session.credentials;
+    expect(first.expiresAt).toBe(Number.POSITIVE_INFINITY);
+    const due = vault.passwords.at(-1)!.setAt + vault.periodMs;
+    // Rule 2: the password is good for new logins until 2.5 s before the rotation (ttl is rounded).
+    expect(first.loginsValidUntil).toBeGreaterThanOrEqual(due - 3_000);
+    expect(first.loginsValidUntil).toBeLessThanOrEqual(due - 2_000);
+    await clock.advance(first.loginsValidUntil! - clock.now());
+
+    // Inside the window: not current for new logins, still served for the session.
+    expect(provider.isCurrent(NAME, '')).toBe(false);
+    expect(provider.isStillValid(NAME, '')).toBe(true);
+    expect(leaseStillServed(provider, NAME, '')).toBe(true);
+    // A scheduled wait is no degradation: readiness probes do not flap at every rotation.
+    expect(provider.health().status).toBe('ok');
+    let next: string | undefined;
+    void provider.getCredentials(NAME).then((c) => {
+      next = c.password;
+    });
+    await clock.advance(1_000);
+    expect(next).toBeUndefined(); // waits: Vault has not rotated yet
+    // The first rotation after the role's creation is off the queue's phase: up to a tick late.
+    await clock.advance(due + 8_000 - clock.now());
+    expect(vault.rotations).toBe(1);
+    expect(next).toBe(vault.passwords.at(-1)?.password);
+    expect(vault.accepts(next!)).toBe(true);
+    // The session logged in before keeps its connection; pools heard of no rotation to act on.
+    expect(provider.isCurrent(NAME, '')).toBe(true);
+    expect(retire).toEqual([]);
+    expect(provider.connectionsOn('')).toBe(1);
+    stop();
+    session.release();
+    await provider.close();
+  });
+});
+
 describe('Vault static role: Vault down across a rotation', () => {
   it('keeps sessions, fails new logins after the rotation with an error naming the setting, and recovers', async () => {
     const clock = new ManualClock(START);
@@ -142,6 +187,7 @@ describe('Vault static role: Vault down across a rotation', () => {
     for (const { password } of vault.passwords) expect(message).not.toContain(password);
     // The session opened before keeps its connection: the password was checked at its login.
     expect(provider.isStillValid(NAME, session.credentials.leaseId)).toBe(true);
+    expect(provider.health().status).toBe('degraded');
     // Vault sees a bounded number of reads while it is down (0.5, 1, 2, 4, 5, 5 … s apart).
     const readsWhileDown = vault.count('read ');
     await clock.advance(60_000);

@@ -330,7 +330,8 @@ export class VaultCredentialProvider implements CredentialProvider {
     const leases = this.#names.get(name);
     if (leases === undefined) return undefined;
     // First: `fresh()` brings the ledger's effective end up to date (a token that stopped renewing).
-    const fresh = leases.fresh() !== undefined;
+    // A static role waiting for its scheduled rotation, with Vault answering, is as it should be.
+    const fresh = leases.fresh() !== undefined || (leases.waitsForRotation && leases.gate.failingSince === undefined);
     const usage = this.#ledger.usage(name);
     return {
       name,
