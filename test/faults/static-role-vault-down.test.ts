@@ -1,5 +1,6 @@
 import { createVaultClient, VaultCredentialProvider } from '@dataverk/core';
 import { createPool } from '@dataverk/pg';
+import { dataverkSql } from '@dataverk/postgres';
 import { envPostgres, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -108,6 +109,93 @@ describe('Vault static role, Vault sealed across a rotation (Vault dev-server, f
     await fresh.end();
     await pool.end();
     await provider.close();
+  });
+});
+
+describe('Vault static role, an operator rotate-role nobody predicted (Vault dev-server)', () => {
+  let postgres: TestPostgres;
+  let vault: TestVault;
+  let role: string;
+
+  beforeAll(async () => {
+    const suffix = Math.random().toString(16).slice(2, 10);
+    postgres = await fixtureDatabase(envPostgres(inject('postgres').url), `static_unseen_${suffix}`);
+    vault = await startVault({ postgres, backend: 'dev-server' });
+    const user = `app_${suffix}`;
+    await superuserQuery(postgres, `CREATE ROLE ${user} LOGIN PASSWORD 'set-by-hand-before-vault'`);
+    await vault.admin.configureDatabase();
+    role = `app-${suffix}`;
+    await vault.admin.writeStaticRole(role, { username: user, rotationPeriod: 3_600 });
+  });
+
+  afterAll(async () => {
+    await vault?.stop();
+  });
+
+  it('pg and postgres.js: one refused login each, retried on the new password, sessions kept', async () => {
+    const providers = [0, 1].map(
+      () =>
+        new VaultCredentialProvider({
+          vault: createVaultClient({ address: vault.address, token: vault.rootToken }),
+          resolve: async () => ({
+            connectionString: `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`,
+            vaultPath: `database/static-creds/${role}`,
+          }),
+        }),
+    );
+    const refused = [0, 0];
+    providers.forEach((provider, i) => {
+      provider.on('refused', () => refused[i]!++);
+    });
+    const [pgProvider, postgresProvider] = providers as [VaultCredentialProvider, VaultCredentialProvider];
+    const pool = createPool(NAME, { provider: pgProvider, max: 2 });
+    const sql = dataverkSql(NAME, { provider: postgresProvider, max: 3 });
+    const pid = 'SELECT pg_backend_pid() AS pid';
+    // Two sessions each, opened before the rotation.
+    const pgPids = async () => {
+      const clients = await Promise.all([pool.connect(), pool.connect()]);
+      const rows = await Promise.all(clients.map((c) => c.query<{ pid: number }>(pid)));
+      for (const client of clients) client.release();
+      return rows.map((r) => r.rows[0]!.pid).sort();
+    };
+    // `count` queries at once, each holding its connection for 200 ms: `count` sessions.
+    const postgresPids = async (count: number) =>
+      (
+        await Promise.all(
+          Array.from({ length: count }, () =>
+            sql.unsafe<{ pid: number }[]>('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)'),
+          ),
+        )
+      )
+        .map((rows) => rows[0]!.pid)
+        .sort();
+    const pgBefore = await pgPids();
+    const postgresBefore = await postgresPids(2);
+    const { status } = await fetch(`${vault.address}/v1/database/rotate-role/${role}`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': vault.rootToken },
+    });
+    expect(status).toBe(204);
+
+    // New logins: a third connection each (both sessions busy), refused once and retried.
+    const pgClients = await Promise.all([pool.connect(), pool.connect()]);
+    const third = createPool(NAME, { provider: pgProvider, max: 1 });
+    expect((await third.query<{ pid: number }>(pid)).rows).toHaveLength(1);
+    for (const client of pgClients) client.release();
+    // postgres.js: a third session is a new login of the same instance.
+    const postgresAfter = await postgresPids(3);
+    console.log(
+      `[static-unseen] refused logins: pg ${refused[0]}, postgres.js ${refused[1]}; sessions from before kept: ` +
+        `pg ${(await pgPids()).filter((p) => pgBefore.includes(p)).length} of 2, ` +
+        `postgres.js ${postgresBefore.filter((p) => postgresAfter.includes(p)).length} of 2`,
+    );
+    expect(refused).toEqual([1, 1]);
+    expect(await pgPids()).toEqual(pgBefore);
+    expect(postgresBefore.filter((p) => postgresAfter.includes(p))).toEqual(postgresBefore);
+    await third.end();
+    await pool.end();
+    await sql.end();
+    await Promise.all(providers.map((provider) => provider.close()));
   });
 });
 

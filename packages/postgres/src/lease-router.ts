@@ -279,7 +279,9 @@ export class LeaseRouter {
   #afterError(instance: LeaseInstance, error: unknown): boolean {
     if (hasCode(error, LOGIN_REFUSED_CODES)) {
       this.#provider.invalidate(this.#name, instance.leaseId);
-      this.#retire(instance, true);
+      // A static role's sessions outlive its password (the user stays): its instance keeps them, and
+      // its next connection waits for the next password. A lease's instance has nothing left to give.
+      if (instance.leaseId !== '') this.#retire(instance, true);
       return true;
     }
     if (hasCode(error, SUSPECT_SESSION_CODES)) {

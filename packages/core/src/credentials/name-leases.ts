@@ -132,6 +132,13 @@ export class NameLeases {
 
   /** A login with the current lease was refused: drop it; the next read waits out the gate. */
   invalidate(leaseId: string | undefined): void {
+    const watch = this.#static;
+    if (watch !== undefined && this.#held !== undefined && (leaseId === undefined || leaseId === '')) {
+      // A static role's password changed unseen (an operator's rotate-role): its sessions stay (the
+      // user is the same, PostgreSQL checked them at login); new logins wait for the next read.
+      if (watch.refused(this.gate.openAt)) this.gate.refused();
+      return;
+    }
     if (this.#drop(leaseId)) this.gate.refused();
   }
 

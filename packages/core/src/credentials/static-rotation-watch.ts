@@ -29,7 +29,11 @@
  * 4. Still unchanged `STATIC_LOGIN_WAIT_MS` after it was due (Vault could not rotate: the database
  *    refused it): logins get the password Vault holds again, and reads go on every
  *    `STATIC_OVERDUE_READ_MS` until it changes; a refused login (`invalidate`) is the fallback.
- * 5. A read that fails while logins wait fails those logins (with an error that says why and what
+ * 5. A login refused with the password held (`invalidate`: an operator's `rotate-role`, a rotation
+ *    nobody predicted): new logins wait for a read at the time the provider's gate allows (at once,
+ *    then 1, 2, 4, 5 s apart while refusals follow one another); its answer is taken as it is.
+ *    Sessions stay: a rotation does not end them.
+ * 6. A read that fails while logins wait fails those logins (with an error that says why and what
  *    to do) and the next ones; reads go on every 0.5, 1, 2, 4, 5 s until Vault answers. Open
  *    sessions are never retired for it.
  */
@@ -48,7 +52,7 @@ export const STATIC_LATENESS_HINT_MAX_MS = 6_000;
 /** Rule 3: re-reads while Vault has not rotated yet. */
 export const STATIC_RETRY_MIN_MS = 500;
 export const STATIC_RETRY_MAX_MS = 2_000;
-/** Rule 5: re-reads while Vault fails (the provider's pace for a failing Vault). */
+/** Rule 6: re-reads while Vault fails (the provider's pace for a failing Vault). */
 export const STATIC_FAILING_RETRY_MAX_MS = 5_000;
 /** Rule 4: three queue ticks, and a failed rotation's retry 10 s later. */
 export const STATIC_LOGIN_WAIT_MS = 15_000;
@@ -98,6 +102,8 @@ export class StaticRotationWatch {
   /** How late Vault's last rotation came, by its own clock (rule 3). */
   #latenessMs = 0;
   #failure: unknown;
+  /** A login was refused with the password held (rule 5): the next answer is taken as it is. */
+  #refused = false;
   #timer: ClockTimer | undefined;
   #waiters: Waiter[] = [];
   #stopped = false;
@@ -120,6 +126,8 @@ export class StaticRotationWatch {
   answered(rotation: StaticRotation, sentAt: number): StaticAnswer {
     const now = this.#context.clock.now();
     const changed = rotation.lastVaultRotation !== this.#lastRotation;
+    const afterRefusal = this.#refused;
+    this.#refused = false;
     if (changed && this.#lastRotation !== undefined) {
       const late =
         Date.parse(rotation.lastVaultRotation) - Date.parse(this.#lastRotation) - rotation.rotationPeriod * 1000;
@@ -130,11 +138,13 @@ export class StaticRotationWatch {
     const dueAt = sentAt + rotation.ttl * 1000;
     const margin = Math.min(STATIC_LOGIN_ALLOWANCE_MS, this.#context.marginMs(rotation.rotationPeriod * 1000));
     const loginsValidUntil = dueAt - STATIC_ROTATION_EARLY_MS - margin;
-    if (changed || loginsValidUntil > now) {
+    if (changed || loginsValidUntil > now || afterRefusal) {
       this.#dueSince = undefined;
       this.#plannedDue = dueAt;
       this.#retries = 0;
-      this.#loginsValidUntil = loginsValidUntil;
+      // After a refusal, Vault's password is the best there is even when it is due to rotate: a
+      // login tries it (a refusal again is paced by the provider's gate).
+      this.#loginsValidUntil = afterRefusal && !changed ? Math.max(loginsValidUntil, now + 1) : loginsValidUntil;
       this.#arm(Math.max(dueAt + STATIC_FIRST_READ_DELAY_MS + this.#latenessMs, now) - now);
     } else {
       // Due, and Vault has not rotated yet (rule 3), or cannot (rule 4).
@@ -149,6 +159,19 @@ export class StaticRotationWatch {
     }
     if (this.#loginsValidUntil > now) this.#settle(undefined);
     return { changed, loginsValidUntil: this.#loginsValidUntil };
+  }
+
+  /**
+   * A login with the password held was refused (rule 5): new logins wait for a read at `readAt`.
+   * Returns false, doing nothing, while such a read is already due.
+   */
+  refused(readAt: number): boolean {
+    if (this.#stopped || this.#refused) return false;
+    const now = this.#context.clock.now();
+    this.#refused = true;
+    this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
+    this.#arm(Math.max(0, readAt - now));
+    return true;
   }
 
   /** A read failed: logins that wait for it fail, and so do new ones until Vault answers (rule 5). */
