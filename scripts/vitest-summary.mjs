@@ -57,16 +57,6 @@ if (simArg !== undefined) {
     failures.push(`simulator: ${line ?? 'no result'}`);
   }
 }
-// `--check=NAME:STATUS`: a CI step that is not a vitest run (lint, typecheck, …) counts as one
-// check, passed when its exit status is 0.
-for (const arg of process.argv.filter((text) => text.startsWith('--check='))) {
-  const [name, status] = arg.slice('--check='.length).split(':');
-  if (status === '0') totals.passed += 1;
-  else {
-    totals.failed += 1;
-    failures.push(`${name}: exit status ${status}`);
-  }
-}
 for (const failure of failures) console.log(`FAILED ${failure}`);
 if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
 if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
