@@ -36,7 +36,8 @@ export class SimVault {
 
   static async start(clock: Clock, names: readonly SimName[]): Promise<SimVault> {
     const roles = new InMemoryRoleExecutor();
-    const server = await VaultDevServer.start({ clock, databaseExecutor: () => roles });
+    // The run checks its own server's secrets: listed for the process, a batch's would pile up.
+    const server = await VaultDevServer.start({ clock, databaseExecutor: () => roles, listSecretsInProcess: false });
     const vault = new SimVault(server, roles);
     await vault.#configure(names);
     return vault;

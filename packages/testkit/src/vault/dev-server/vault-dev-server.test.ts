@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../clock/manual-clock.js';
+import { issuedSecretsInProcess } from '../issued-secrets-in-process.js';
 import { InMemoryRoleExecutor } from './in-memory-role-executor.js';
 import { VaultDevServer } from './vault-dev-server.js';
 
@@ -126,6 +127,21 @@ describe('VaultDevServer on an injected clock, answered in process', () => {
       expect(log.at(-1)).toMatchObject({ path: 'auth/token/lookup-self', status: 403, at: clock.now() });
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('VaultDevServer listSecretsInProcess', () => {
+  it('keeps a server that turns it off out of issuedSecretsInProcess, which still lists the others', async () => {
+    const listed = await VaultDevServer.start();
+    const unlisted = await VaultDevServer.start({ listSecretsInProcess: false });
+    try {
+      const values = issuedSecretsInProcess().map((secret) => secret.value);
+      expect(values).toContain(listed.rootToken);
+      expect(values).not.toContain(unlisted.rootToken);
+      expect(unlisted.faults.issuedSecrets().map((secret) => secret.value)).toContain(unlisted.rootToken);
+    } finally {
+      await Promise.all([listed.stop(), unlisted.stop()]);
     }
   });
 });

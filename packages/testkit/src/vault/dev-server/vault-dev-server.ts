@@ -81,6 +81,14 @@ export interface VaultDevServerOptions {
    * @defaultValue a real PostgreSQL at the configured `connection_url`
    */
   readonly databaseExecutor?: RoleStatementExecutorFactory;
+  /**
+   * Whether `issuedSecretsInProcess()` lists what this server issued, for the rest of the process's
+   * life. A simulator that starts thousands of servers in one process, and checks each server's
+   * `faults.issuedSecrets()` itself, turns it off: the list would keep every server's secrets.
+   *
+   * @defaultValue `true`
+   */
+  readonly listSecretsInProcess?: boolean;
 }
 
 /**
@@ -130,7 +138,7 @@ export class VaultDevServer {
       dropConnections: () => this.#dropConnections(),
     });
     this.#faults.secrets.add('token', 'root', this.#rootToken);
-    registerIssuedSecretSource(this.#faults.secrets);
+    if (options.listSecretsInProcess !== false) registerIssuedSecretSource(this.#faults.secrets);
     this.#mountDefaults();
     this.#dispatcher = new RequestDispatcher({ mounts: this.#mounts, tokens: this.#tokens, policies: this.#policies });
     this.#http = createServer((request, response) => void this.#serveIncoming(request, response));
