@@ -266,14 +266,18 @@ export class NameLeases {
     const same =
       previous !== undefined && credentials.leaseId !== '' && previous.credentials.leaseId === credentials.leaseId;
     if (same && previous.token === token) return this.#reheld(previous, credentials);
-    const held = holdLease(credentials, token, {
-      ...context,
-      name,
-      gate: this.gate,
-      replace: async (replaced) => {
-        if (this.#held === replaced && !context.closed()) await this.refresh(false);
-      },
-    });
+    // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path.
+    const held = holdLease(
+      credentials,
+      token,
+      Object.assign({}, context, {
+        name,
+        gate: this.gate,
+        replace: async (replaced: HeldLease) => {
+          if (this.#held === replaced && !context.closed()) await this.refresh(false);
+        },
+      }),
+    );
     this.#held = held;
     this.#leaseMs = credentials.leaseDuration * 1000;
     if (previous !== undefined) {

@@ -67,10 +67,14 @@ export class ProviderTelemetry {
     const attributes = this.#attributes(payload.name);
     if (event === 'revoked') {
       const { reason } = payload as CredentialEvents['revoked'];
-      instruments.leasesRevoked.add(1, { ...attributes, [ATTR.revokeReason]: reason });
+      // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path.
+      instruments.leasesRevoked.add(1, Object.assign(attributes, { [ATTR.revokeReason]: reason }));
     } else if (event === 'error') {
       const { operation, error } = payload as CredentialEvents['error'];
-      instruments.errors.add(1, { ...attributes, [ATTR.operation]: operation, [ATTR.errorType]: errorType(error) });
+      instruments.errors.add(
+        1,
+        Object.assign(attributes, { [ATTR.operation]: operation, [ATTR.errorType]: errorType(error) }),
+      );
     } else {
       LEASE_COUNTERS[event as keyof typeof LEASE_COUNTERS](instruments).add(1, attributes);
     }
@@ -88,7 +92,7 @@ export class ProviderTelemetry {
     return tracer.startActiveSpan(spanName, { attributes: { [ATTR.name]: name } }, async (span) => {
       const started = performance.now();
       const finish = (outcome: TelemetryAttributes) => {
-        const attributes = { ...this.#attributes(name), ...outcome };
+        const attributes = Object.assign(this.#attributes(name), outcome);
         span.setAttributes(attributes);
         dataverkInstruments()?.credentialWaitDuration.record((performance.now() - started) / 1000, attributes);
       };

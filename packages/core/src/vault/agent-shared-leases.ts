@@ -103,9 +103,10 @@ export function agentSharedLeases(
       for (let hop = 0; state?.final === true && hop < MAX_SUCCESSOR_HOPS; hop++) {
         ({ secret, state } = await readOnce(successorPath(path, secret.leaseId), options));
       }
+      // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path.
       return state === undefined
-        ? { ...secret, path }
-        : { ...secret, path, leaseDuration: Math.min(state.ttlSeconds, secret.leaseDuration) };
+        ? Object.assign({}, secret, { path })
+        : Object.assign({}, secret, { path, leaseDuration: Math.min(state.ttlSeconds, secret.leaseDuration) });
     },
     async renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease> {
       const state = await inspect(leaseId);

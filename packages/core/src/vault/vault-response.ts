@@ -51,7 +51,9 @@ export function parseDatabaseSecret(body: unknown, path: string): DatabaseSecret
   if (typeof username !== 'string' || username === '') invalid(path, 'data.username', 'has no data.username');
   if (typeof password !== 'string' || password === '') invalid(path, 'data.password', 'has no data.password');
   const staticRotation = parseStaticRotation(data, path);
-  return { ...lease, path, username, password, ...(staticRotation === undefined ? {} : { staticRotation }) };
+  // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path, every read.
+  const secret = Object.assign({}, lease, { path, username, password });
+  return staticRotation === undefined ? secret : Object.assign(secret, { staticRotation });
 }
 
 /**
