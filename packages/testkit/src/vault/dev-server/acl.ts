@@ -15,6 +15,8 @@ interface CompiledRule {
 export class Acl {
   readonly #root: boolean;
   readonly #rules: CompiledRule[];
+  /** The exact-path rules by path (one per path: rules are merged by path); asked at every request. */
+  readonly #exact: ReadonlyMap<string, CompiledRule>;
 
   constructor(rules: readonly PathRule[], options: { root?: boolean } = {}) {
     this.#root = options.root ?? false;
@@ -25,13 +27,13 @@ export class Acl {
       merged.set(rule.path, into);
     }
     this.#rules = [...merged].map(([path, capabilities]) => compile(path, capabilities));
+    this.#exact = new Map(this.#rules.filter((rule) => rule.exact).map((rule) => [rule.path, rule]));
   }
 
   /** Capabilities granted on `path` (all of them for the root policy). */
   capabilities(path: string): ReadonlySet<Capability> {
     if (this.#root) return new Set<Capability>(['create', 'read', 'update', 'delete', 'list', 'patch', 'sudo']);
-    const exact = this.#rules.find((rule) => rule.exact && rule.path === path);
-    const rule = exact ?? this.#mostSpecific(path);
+    const rule = this.#exact.get(path) ?? this.#mostSpecific(path);
     if (rule === undefined || rule.capabilities.has('deny')) return new Set();
     return rule.capabilities;
   }

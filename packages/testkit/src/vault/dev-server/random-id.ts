@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomFillSync, randomInt } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -14,8 +14,22 @@ export function base62(length: number): string {
  * 8-4-4-4-12 hex, without the version and variant bits of an RFC 4122 UUID.
  */
 export function uuid(): string {
-  const hex = randomBytes(16).toString('hex');
+  const hex = randomHex(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Random bytes drawn ahead: every answer carries a request id, and drawing 16 bytes costs about what 4 KiB does. */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+
+/** `bytes` random bytes as hex, from {@link pool}. */
+function randomHex(bytes: number): string {
+  if (poolUsed + bytes > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  poolUsed += bytes;
+  return pool.toString('hex', poolUsed - bytes, poolUsed);
 }
 
 const PASSWORD_CHARSET = `${BASE62}-`;

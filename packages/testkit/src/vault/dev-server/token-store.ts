@@ -359,5 +359,6 @@ function periodicOrCalculatedTtl(
 ): { ttl: number; warnings: string[] } {
   if (period <= 0) return calculateTtl(input);
   if (explicitMaxTtl <= 0) return { ttl: period, warnings: [] };
-  return calculateTtl({ ...input, increment: period, backendMaxTtl: 0 });
+  // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path.
+  return calculateTtl(Object.assign({}, input, { increment: period, backendMaxTtl: 0 }));
 }
