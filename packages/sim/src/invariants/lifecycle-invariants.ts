@@ -1,5 +1,6 @@
 import { SUPERSEDED_CHECK_AFTER_MS } from '../sim-process.js';
 import { faultNear, type Invariant, type Violation } from './run-facts.js';
+import { MIN_SECRET_LENGTH, secretsInText } from './secrets-in-text.js';
 
 /** Vault reports TTLs in whole seconds; an expiry this close to the max TTL is at it. */
 const MAX_TTL_SLACK_S = 5;
@@ -103,9 +104,9 @@ export const noSecretInOutput: Invariant = {
   name: 'no-secret-in-output',
   check(facts) {
     const violations: Violation[] = [];
-    // One scan of all output per secret; lines are looked at only when a secret is in there somewhere.
-    const all = facts.record.output.join('\n');
-    const found = facts.secrets.filter((s) => s.length >= 8 && all.includes(s));
+    // One scan of all output; lines are looked at only when a secret is in there somewhere.
+    const inOutput = secretsInText(facts.record.output.join('\n'), facts.secrets);
+    const found = facts.secrets.filter((s) => s.length >= MIN_SECRET_LENGTH && inOutput.has(s));
     for (const text of found.length === 0 ? [] : facts.record.output) {
       const secret = found.find((s) => text.includes(s));
       if (secret === undefined) continue;
