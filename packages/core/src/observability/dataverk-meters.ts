@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Counter, Histogram, MeterProvider, ObservableResult } from '@opentelemetry/api';
+import type { Counter, Histogram, Meter, MeterProvider, ObservableResult } from '@opentelemetry/api';
 import { type OtelApi, otelApi } from './otel-api.js';
 import { ATTR, type TelemetryAttributes } from './telemetry-attributes.js';
 
@@ -36,13 +36,15 @@ export interface LeaseGaugeSource {
 }
 
 const gaugeSources = new Set<LeaseGaugeSource>();
-const byMeterProvider = new WeakMap<MeterProvider, DataverkInstruments>();
+/** Instruments per meter provider; `null` for one that hands out the API's no-op meter (no SDK). */
+const byMeterProvider = new WeakMap<MeterProvider, DataverkInstruments | null>();
 let scopeVersion: string | undefined;
 
 /**
  * The instruments of the meter provider registered *now*. Looked up at every record, so that a
  * provider created before the application registers its SDK still reports once it has; creating
- * them is done once per meter provider. `undefined` when `@opentelemetry/api` is not installed.
+ * them is done once per meter provider. `undefined` when `@opentelemetry/api` is not installed, and
+ * while no meter provider is registered (the API's no-op meter would record nothing).
  *
  * @example
  * dataverkInstruments()?.leasesIssued.add(1, attributes);
@@ -53,10 +55,11 @@ export function dataverkInstruments(): DataverkInstruments | undefined {
   const meterProvider = api.metrics.getMeterProvider();
   let instruments = byMeterProvider.get(meterProvider);
   if (instruments === undefined) {
-    instruments = createInstruments(api, meterProvider);
+    const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, instrumentationVersion());
+    instruments = meter === api.createNoopMeter() ? null : createInstruments(api, meter);
     byMeterProvider.set(meterProvider, instruments);
   }
-  return instruments;
+  return instruments ?? undefined;
 }
 
 /**
@@ -76,8 +79,7 @@ export function instrumentationVersion(): string {
   return scopeVersion;
 }
 
-function createInstruments(api: OtelApi, meterProvider: MeterProvider): DataverkInstruments {
-  const meter = meterProvider.getMeter(INSTRUMENTATION_SCOPE, instrumentationVersion());
+function createInstruments(api: OtelApi, meter: Meter): DataverkInstruments {
   const leases = (event: string, description: string) =>
     meter.createCounter(`dataverk.lease.${event}`, { unit: '{lease}', description });
   const duration = (name: string, description: string) =>

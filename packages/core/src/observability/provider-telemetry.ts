@@ -1,12 +1,12 @@
+import type { Span } from '@opentelemetry/api';
 import type { CredentialEvents } from '../credentials/credential-provider.js';
 import {
   addLeaseGaugeSource,
   type DataverkInstruments,
   dataverkInstruments,
-  INSTRUMENTATION_SCOPE,
-  instrumentationVersion,
   type LeaseGaugeReading,
 } from './dataverk-meters.js';
+import { dataverkTracer } from './dataverk-tracer.js';
 import { markFailed } from './mark-failed.js';
 import type { NameSnapshot } from './name-snapshot.js';
 import { otelApi } from './otel-api.js';
@@ -82,32 +82,38 @@ export class ProviderTelemetry {
 
   /**
    * Runs a credential wait inside a span `dataverk <kind>` (a child of the caller's active span,
-   * parent of the Vault requests it causes) and records it in `dataverk.credentials.wait.duration`.
+   * parent of the Vault requests it causes; none without a tracer provider, where it would record
+   * nothing) and records it in `dataverk.credentials.wait.duration`; with neither provider
+   * registered, only runs it.
    */
   wait<T>(kind: CredentialWait, name: string, run: () => Promise<T>): Promise<T> {
-    const api = otelApi();
-    if (api === undefined) return run();
-    const tracer = api.trace.getTracer(INSTRUMENTATION_SCOPE, instrumentationVersion());
+    const tracer = dataverkTracer();
+    if (tracer === undefined && dataverkInstruments() === undefined) return run();
+    if (tracer === undefined) return this.#measured(name, run, undefined);
     const spanName = kind === 'acquire' ? 'dataverk acquire' : 'dataverk get-credentials';
-    return tracer.startActiveSpan(spanName, { attributes: { [ATTR.name]: name } }, async (span) => {
-      const started = performance.now();
-      const finish = (outcome: TelemetryAttributes) => {
-        const attributes = Object.assign(this.#attributes(name), outcome);
-        span.setAttributes(attributes);
-        dataverkInstruments()?.credentialWaitDuration.record((performance.now() - started) / 1000, attributes);
-      };
-      try {
-        const result = await run();
-        finish({ [ATTR.outcome]: 'ok' });
-        return result;
-      } catch (error) {
-        finish({ [ATTR.outcome]: 'error', [ATTR.errorType]: errorType(error) });
-        markFailed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return tracer.startActiveSpan(spanName, { attributes: { [ATTR.name]: name } }, (span) =>
+      this.#measured(name, run, span),
+    );
+  }
+
+  async #measured<T>(name: string, run: () => Promise<T>, span: Span | undefined): Promise<T> {
+    const started = performance.now();
+    const finish = (outcome: TelemetryAttributes) => {
+      const attributes = Object.assign(this.#attributes(name), outcome);
+      span?.setAttributes(attributes);
+      dataverkInstruments()?.credentialWaitDuration.record((performance.now() - started) / 1000, attributes);
+    };
+    try {
+      const result = await run();
+      finish({ [ATTR.outcome]: 'ok' });
+      return result;
+    } catch (error) {
+      finish({ [ATTR.outcome]: 'error', [ATTR.errorType]: errorType(error) });
+      if (span !== undefined) markFailed(span, error);
+      throw error;
+    } finally {
+      span?.end();
+    }
   }
 
   /** Name and, once a lease told us, database, host and port. */

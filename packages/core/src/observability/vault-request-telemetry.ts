@@ -1,4 +1,6 @@
-import { dataverkInstruments, INSTRUMENTATION_SCOPE, instrumentationVersion } from './dataverk-meters.js';
+import type { Span } from '@opentelemetry/api';
+import { dataverkInstruments } from './dataverk-meters.js';
+import { dataverkTracer } from './dataverk-tracer.js';
 import { markFailed } from './mark-failed.js';
 import { otelApi } from './otel-api.js';
 import { ATTR, errorType, serverAttributes, type TelemetryAttributes } from './telemetry-attributes.js';
@@ -13,9 +15,12 @@ export interface ObservedVaultRequest {
 
 /**
  * Runs one Vault request (its retries included) inside a client span `vault <operation>`, a child
- * of the caller's active span, and records its duration in `dataverk.vault.request.duration`.
+ * of the caller's active span (none without a tracer provider, where it would record nothing), and
+ * records its duration in `dataverk.vault.request.duration`.
  * `run` receives `countTry`, to be called before each try, so that the span carries the retry count.
- * Without `@opentelemetry/api` it only calls `run`.
+ * Without `@opentelemetry/api`, or with neither a tracer nor a meter provider registered (nothing
+ * would record it), it only calls `run`: a request begun before the application registers its SDK
+ * is not measured.
  *
  * @example
  * const body = await observeVaultRequest(request, address, (countTry) =>
@@ -27,39 +32,47 @@ export function observeVaultRequest<T>(
   run: (countTry: () => void) => Promise<T>,
 ): Promise<T> {
   const api = otelApi();
-  if (api === undefined) return run(() => {});
+  const tracer = dataverkTracer();
+  if (api === undefined || (tracer === undefined && dataverkInstruments() === undefined)) return run(() => {});
   const operation = vaultOperation(request.method, request.path);
   const attributes: TelemetryAttributes = {
     [ATTR.vaultOperation]: operation,
     [ATTR.httpRequestMethod]: request.method,
     ...serverAttributesOf(address),
   };
+  if (tracer === undefined) return measured(attributes, run, undefined);
   const path = spanPath(request.path);
-  const tracer = api.trace.getTracer(INSTRUMENTATION_SCOPE, instrumentationVersion());
   // Object.assign rather than spreads followed by properties, which V8 (Node 20) copies on a slow
   // path (~2 µs each, several per request).
   const spanAttributes = path === undefined ? attributes : Object.assign({}, attributes, { [ATTR.vaultPath]: path });
   const options = { kind: api.SpanKind.CLIENT, attributes: spanAttributes };
-  return tracer.startActiveSpan(`vault ${operation}`, options, async (span) => {
-    let tries = 0;
-    const started = performance.now();
-    const finish = (outcome: TelemetryAttributes) => {
-      const all = Object.assign({}, attributes, outcome);
-      span.setAttributes(Object.assign({}, outcome, { [ATTR.vaultRetryCount]: Math.max(0, tries - 1) }));
-      dataverkInstruments()?.vaultRequestDuration.record((performance.now() - started) / 1000, all);
-    };
-    try {
-      const body = await run(() => tries++);
-      finish({ [ATTR.httpResponseStatusCode]: body === undefined ? 204 : 200, [ATTR.outcome]: 'ok' });
-      return body;
-    } catch (error) {
-      finish(failureAttributes(error));
-      markFailed(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(`vault ${operation}`, options, (span) => measured(attributes, run, span));
+}
+
+/** Runs the request, records its duration and, with a span, its outcome and retries there. */
+async function measured<T>(
+  attributes: TelemetryAttributes,
+  run: (countTry: () => void) => Promise<T>,
+  span: Span | undefined,
+): Promise<T> {
+  let tries = 0;
+  const started = performance.now();
+  const finish = (outcome: TelemetryAttributes) => {
+    const all = Object.assign({}, attributes, outcome);
+    span?.setAttributes(Object.assign({}, outcome, { [ATTR.vaultRetryCount]: Math.max(0, tries - 1) }));
+    dataverkInstruments()?.vaultRequestDuration.record((performance.now() - started) / 1000, all);
+  };
+  try {
+    const body = await run(() => tries++);
+    finish({ [ATTR.httpResponseStatusCode]: body === undefined ? 204 : 200, [ATTR.outcome]: 'ok' });
+    return body;
+  } catch (error) {
+    finish(failureAttributes(error));
+    if (span !== undefined) markFailed(span, error);
+    throw error;
+  } finally {
+    span?.end();
+  }
 }
 
 /** The last address's `serverAttributes`: a client asks with one address, and parsing it is a `new URL`. */

@@ -42,7 +42,7 @@ export async function readIncoming(incoming: IncomingMessage): Promise<HttpReque
  * (or `Authorization: Bearer`) and `X-Vault-Namespace`. `X-Vault-Request` is ignored.
  */
 export function decodeVaultRequest(parts: HttpRequestParts): VaultRequest {
-  const url = new URL(parts.url, 'http://dev-server');
+  const url = parseUrl(parts.url);
   if (!url.pathname.startsWith('/v1/')) throw VaultErrorReply.notFound();
   const method = parts.method.toUpperCase();
   const operation = operationOf(method, url.searchParams.get('list'));
@@ -102,6 +102,21 @@ export function replyHeaders(reply: HttpReply): Record<string, string | number> 
 export function writeReply(response: ServerResponse, reply: HttpReply): void {
   response.writeHead(reply.status, replyHeaders(reply));
   response.end(reply.json);
+}
+
+/**
+ * A `/v1/` path of letters, digits, `_`, `-` and `/` only: what the URL parser gives back for it is
+ * the path itself, with no query (no dot segments, nothing to escape or decode).
+ */
+const PLAIN_V1_PATH = /^\/v1\/[\w/-]*$/;
+
+/** The query of a plain path: empty, and never written to. */
+const NO_QUERY = new URLSearchParams();
+
+/** `new URL(url, base)`'s path and query, without building a URL for the plain paths of most requests. */
+function parseUrl(url: string): { readonly pathname: string; readonly searchParams: URLSearchParams } {
+  if (PLAIN_V1_PATH.test(url)) return { pathname: url, searchParams: NO_QUERY };
+  return new URL(url, 'http://dev-server');
 }
 
 function parseBody(raw: Buffer): RequestData {

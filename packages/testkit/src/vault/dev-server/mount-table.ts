@@ -77,7 +77,8 @@ export class MountTable {
   resolve(path: string): MountEntry | undefined {
     let best: MountEntry | undefined;
     for (const [prefix, entry] of this.#mounts) {
-      const serves = path === prefix.slice(0, -1) || path.startsWith(prefix);
+      // `prefix` without its slash, or below it (compared in place: this runs twice per request).
+      const serves = (path.length === prefix.length - 1 && prefix.startsWith(path)) || path.startsWith(prefix);
       if (serves && (best === undefined || prefix.length > best.routePath.length)) best = entry;
     }
     return best;

@@ -7,6 +7,12 @@ export type RouteParams = Readonly<Record<string, string>>;
 
 export type RouteHandler<Request> = (request: Request, params: RouteParams) => Promise<HandlerResult> | HandlerResult;
 
+/** A route that serves a path, and the parameters it captured. */
+interface Match<Request> {
+  readonly route: Route<Request>;
+  readonly params: RouteParams;
+}
+
 interface Route<Request> {
   readonly pattern: string;
   readonly segments: readonly string[];
@@ -28,21 +34,30 @@ export interface RoutableRequest {
  */
 export class RouteTable<Request extends RoutableRequest> {
   readonly #routes: Route<Request>[] = [];
+  /**
+   * The match {@link template} made, taken by the {@link dispatch} of the same path that follows it
+   * in the server (once: its params go to one handler only).
+   */
+  #matched: { readonly relativePath: string; readonly found: Match<Request> | undefined } | undefined;
 
   add(pattern: string, handlers: Route<Request>['handlers']): this {
     this.#routes.push({ pattern, segments: pattern === '' ? [] : pattern.split('/'), handlers });
+    this.#matched = undefined;
     return this;
   }
 
   /** The pattern that serves `relativePath`, with `:name` placeholders (for request counters). */
   template(relativePath: string): string | undefined {
     const found = this.#match(relativePath);
+    this.#matched = { relativePath, found };
     return found?.route.pattern.replace(/\*/g, ':');
   }
 
   /** Runs the matching handler: 404 `unsupported path` without a route, 405 without the operation. */
   async dispatch(request: Request): Promise<HandlerResult> {
-    const found = this.#match(request.relativePath);
+    const matched = this.#matched;
+    this.#matched = undefined;
+    const found = matched?.relativePath === request.relativePath ? matched.found : this.#match(request.relativePath);
     if (found === undefined) throw VaultErrorReply.unsupportedPath();
     const handler = found.route.handlers[request.operation] ?? this.#createFallback(found.route, request.operation);
     if (handler === undefined) throw VaultErrorReply.unsupportedOperation();
@@ -56,7 +71,7 @@ export class RouteTable<Request extends RoutableRequest> {
     return undefined;
   }
 
-  #match(relativePath: string): { route: Route<Request>; params: RouteParams } | undefined {
+  #match(relativePath: string): Match<Request> | undefined {
     const parts = relativePath === '' ? [] : relativePath.split('/');
     for (const route of this.#routes) {
       const params = matchSegments(route.segments, parts);

@@ -296,7 +296,12 @@ export class VaultDevServer {
       reply = encodeError(error instanceof VaultErrorReply ? error : VaultErrorReply.internal(describe(error)));
     }
     const status = reply.status;
-    this.#faults.record({ method, path, template, ...(namespace === undefined ? {} : { namespace }), status, at });
+    // Not a spread between properties: V8 (Node 20) builds that on a slow path, at every request.
+    const entry =
+      namespace === undefined
+        ? { method, path, template, status, at }
+        : { method, path, template, namespace, status, at };
+    this.#faults.record(entry);
     return reply;
   }
 
