@@ -32,6 +32,7 @@ export type SetupErrorCode =
   | 'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING'
   | 'DATAVERK_SETTINGS_VAULT_PATH_MISSING'
   | 'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID'
+  | 'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID'
   | 'DATAVERK_SECRET_SOURCE_CONFIG'
   | 'VAULT_ADDRESS_MISSING'
   | 'VAULT_CONFIG_INVALID'
@@ -45,6 +46,9 @@ export type DataverkErrorCode =
   | 'VAULT_TOKEN_ENDING'
   | 'DATAVERK_CREDENTIALS_UNAVAILABLE'
   | 'DATAVERK_PROVIDER_CLOSED'
+  | 'DATAVERK_CREDENTIALS_FILE_UNREADABLE'
+  | 'DATAVERK_CREDENTIALS_FILE_INVALID'
+  | 'DATAVERK_CREDENTIALS_FILE_ENDED'
   // @dataverk/pg
   | 'DATAVERK_ARROW_MISSING'
   | 'DATAVERK_ARROW_UNSUPPORTED_VALUE'
@@ -84,6 +88,7 @@ const SETUP_CODES: ReadonlySet<string> = new Set<SetupErrorCode>([
   'DATAVERK_SETTINGS_CONNECTION_STRING_MISSING',
   'DATAVERK_SETTINGS_VAULT_PATH_MISSING',
   'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
+  'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID',
   'DATAVERK_SECRET_SOURCE_CONFIG',
   'VAULT_ADDRESS_MISSING',
   'VAULT_CONFIG_INVALID',
@@ -105,7 +110,10 @@ export interface MissingPlaceholder {
 export interface DataverkErrorDetails {
   /** Places looked at: `DATAVERK_SETTINGS_FILE_MISSING`, `VAULT_AUTH_MISSING`. */
   readonly tried?: readonly string[];
-  /** The settings file: `DATAVERK_SETTINGS_NOT_JSON`, `DATAVERK_SETTINGS_NOT_OBJECT`. */
+  /**
+   * The settings file: `DATAVERK_SETTINGS_NOT_JSON`, `DATAVERK_SETTINGS_NOT_OBJECT`; the credentials
+   * file at fault: `DATAVERK_CREDENTIALS_FILE_*`.
+   */
   readonly file?: string;
   /** 1-based line and column of a JSON syntax error: `DATAVERK_SETTINGS_NOT_JSON`. */
   readonly line?: number;
@@ -118,7 +126,10 @@ export interface DataverkErrorDetails {
   readonly setting?: string;
   /** 1-based character of a bad placeholder: `DATAVERK_SETTINGS_PLACEHOLDER_SYNTAX`. */
   readonly position?: number;
-  /** The settings name: `DATAVERK_SETTINGS_CONNECTION_STRING_*`, `DATAVERK_SETTINGS_VAULT_PATH_MISSING`. */
+  /**
+   * The settings name: `DATAVERK_SETTINGS_CONNECTION_STRING_*`, `DATAVERK_SETTINGS_VAULT_PATH_MISSING`,
+   * `DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID`, `DATAVERK_CREDENTIALS_FILE_*`.
+   */
   readonly settingsName?: string;
   /** The secret source at fault: `DATAVERK_SECRET_SOURCE_CONFIG`. */
   readonly source?: string;
@@ -443,7 +454,8 @@ export function settingsVaultPathMissing(name: string, known: readonly string[])
   return new DataverkError(
     'DATAVERK_SETTINGS_VAULT_PATH_MISSING',
     `settings have no db_vault_path.${name}${knownList(known)}. Add the Vault path of its credentials ` +
-      '(e.g. "database/creds/readonly") to db_vault_path in settings.json.',
+      '(e.g. "database/creds/readonly") to db_vault_path in settings.json, or, for credentials an agent ' +
+      'renders to a file, its path to db_credentials_file.',
     { details: { settingsName: name } },
   );
 }
@@ -454,6 +466,75 @@ export function settingsConnectionStringInvalid(name: string, problem: string): 
     'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
     `db_connection_strings.${name} ${problem}; expected postgresql://user:pass@host:5432/database.`,
     { details: { settingsName: name } },
+  );
+}
+
+/** `db_credentials_file[name]` is not a form dataverk reads. */
+export function settingsCredentialsFileInvalid(name: string, problem: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID',
+    `db_credentials_file.${name} ${problem}. It is a path ("/vault/secrets/${name}"), or ` +
+      '{ "path": …, "format": "auto" | "url" | "json" | "env" }, or { "username_file": …, "password_file": … }, ' +
+      'with "poll_seconds" optional.',
+    { details: { settingsName: name, setting: `db_credentials_file.${name}` } },
+  );
+}
+
+/** What the credentials-file errors say of the setting (kept apart from file-credentials/ to avoid a cycle). */
+interface CredentialsFileOrigin {
+  readonly path?: string;
+  readonly usernameFile?: string;
+  readonly passwordFile?: string;
+}
+
+function fileSetting(name: string, origin: CredentialsFileOrigin): string {
+  const paths = origin.path !== undefined ? origin.path : `${origin.usernameFile} + ${origin.passwordFile}`;
+  return `db_credentials_file.${name} = ${paths}`;
+}
+
+const FILE_ADVICE =
+  'Sessions already open keep working; new logins use the credentials read last while the database ' +
+  'accepts them. Check that the agent (bao/vault agent, the injector sidecar) or the Secret volume still ' +
+  'renders the file and that this process may read it: dataverk reads it again as soon as it changes.';
+
+/** A credentials file could not be read (missing, not readable); names the file, never its content. */
+export function credentialsFileUnreadable(
+  name: string,
+  origin: CredentialsFileOrigin,
+  file: string,
+  reason: string,
+): DataverkError {
+  return new DataverkError(
+    'DATAVERK_CREDENTIALS_FILE_UNREADABLE',
+    `cannot read the credentials of '${name}' from ${file} (${fileSetting(name, origin)}): ${reason}. ${FILE_ADVICE}`,
+    { details: { settingsName: name, file } },
+  );
+}
+
+/** A credentials file was read, and its content is not credentials; never quotes it. */
+export function credentialsFileInvalid(
+  name: string,
+  origin: CredentialsFileOrigin,
+  file: string,
+  problem: string,
+): DataverkError {
+  return new DataverkError(
+    'DATAVERK_CREDENTIALS_FILE_INVALID',
+    `the credentials file of '${name}', ${file} (${fileSetting(name, origin)}), ${problem}. Fix the ` +
+      `template that renders it (see docs/operating/file-credentials.md for the formats). ${FILE_ADVICE}`,
+    { details: { settingsName: name, file } },
+  );
+}
+
+/** The lease a credentials file stated has ended and the file has not changed since. */
+export function credentialsFileEnded(name: string, origin: CredentialsFileOrigin, expiresAt: number): DataverkError {
+  const file = fileSetting(name, origin);
+  return new DataverkError(
+    'DATAVERK_CREDENTIALS_FILE_ENDED',
+    `the credentials of '${name}' (${file}) ended at ${new Date(expiresAt).toISOString()}, as the file ` +
+      'states, and the file has not been rendered anew since. Check that the agent renders it (its log, ' +
+      'its token) before the lease ends; dataverk reads it again as soon as it changes.',
+    { details: { settingsName: name, file: file.replace(/^[^=]*= /, '') } },
   );
 }
 

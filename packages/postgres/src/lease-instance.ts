@@ -27,6 +27,11 @@ interface SharedOptions {
 export class LeaseInstance {
   readonly sql: postgres.Sql<Record<string, unknown>>;
   readonly leaseId: string;
+  /**
+   * Login-bound credentials (no end for sessions: a Vault static role, a credentials file without a
+   * rendered lease): a refused login changes the password, not the user, and sessions stay.
+   */
+  readonly loginBound: boolean;
   readonly #user: string;
   readonly #release: () => void;
   readonly #submit: QueryHandler;
@@ -55,6 +60,7 @@ export class LeaseInstance {
   ) {
     this.sql = sql;
     this.leaseId = handle.credentials.leaseId;
+    this.loginBound = !Number.isFinite(handle.credentials.expiresAt);
     this.#user = handle.credentials.user;
     this.#release = release;
     (sql.options as unknown as SharedOptions).shared.typeArrayMap = typeArrayMap;

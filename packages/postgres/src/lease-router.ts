@@ -238,14 +238,14 @@ export class LeaseRouter {
   }
 
   /**
-   * Static credentials (lease id `''`: a Vault static role) keep their user and change their
-   * password at each rotation, and their sessions outlive it: one instance serves them all, and each
+   * Login-bound credentials (no end for sessions: a Vault static role, lease id `''`, or a
+   * credentials file, `file:<user>`) keep their user and change their password at each rotation, and their sessions outlive it: one instance serves them all, and each
    * new connection of it waits, before it connects, for a password the provider may hand to a new
    * login (around a rotation: the next one), and logs in with it. A lease's instance keeps its own.
    */
   #staticLogin(handle: LeaseHandle): StaticLogin | undefined {
-    const { leaseId, user } = handle.credentials;
-    if (leaseId !== '') return undefined;
+    const { leaseId, user, expiresAt } = handle.credentials;
+    if (Number.isFinite(expiresAt)) return undefined;
     const current = () => this.#provider.getCredentials(this.#name);
     return {
       ready: async () => {
@@ -281,7 +281,7 @@ export class LeaseRouter {
       this.#provider.invalidate(this.#name, instance.leaseId);
       // A static role's sessions outlive its password (the user stays): its instance keeps them, and
       // its next connection waits for the next password. A lease's instance has nothing left to give.
-      if (instance.leaseId !== '') this.#retire(instance, true);
+      if (!instance.loginBound) this.#retire(instance, true);
       return true;
     }
     if (hasCode(error, SUSPECT_SESSION_CODES)) {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import { isVaultLeaseId } from '../file-credentials/file-lease-id.js';
 import { probeLease } from '../vault/lease-ttl.js';
 import type { VaultClient } from '../vault/vault-client.js';
 import type { LeaseVerdict } from './credential-provider.js';
@@ -67,6 +68,8 @@ export class LeaseChecks {
     const leases = this.#context.leases(name);
     // Static credentials have no lease to ask about, and cannot be revoked under a session.
     if (leaseId === '' && leases?.holds('') === true) return Promise.resolve('live');
+    // A credentials file's lease is not ours to look up: held, it is live (the file says so).
+    if (!isVaultLeaseId(leaseId)) return Promise.resolve(leases?.holds(leaseId) === true ? 'live' : 'replaced');
     if (leases === undefined || !leases.holds(leaseId)) return Promise.resolve('replaced');
     const key = keyOf(name, leaseId);
     const running = this.#running.get(key);

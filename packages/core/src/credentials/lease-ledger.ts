@@ -1,4 +1,5 @@
 import type { Clock, ClockTimer } from '../clock/clock.js';
+import { isVaultLeaseId } from '../file-credentials/file-lease-id.js';
 import type { DatabaseCredentials } from './credential-provider.js';
 
 interface LedgerEntry {
@@ -124,7 +125,7 @@ export class LeaseLedger {
       return { leaseId: entry.credentials.leaseId, name: entry.credentials.name };
     });
     this.#entries.clear();
-    return all.filter(({ leaseId }) => leaseId !== '');
+    return all.filter(({ leaseId }) => isVaultLeaseId(leaseId));
   }
 
   /** Lease ids alive now. */
@@ -135,8 +136,9 @@ export class LeaseLedger {
   #revoke(entry: LedgerEntry): void {
     this.#forget(entry);
     const { leaseId, name } = entry.credentials;
-    // Static credentials have no lease: there is nothing to revoke, and `''` must never reach Vault.
-    if (leaseId !== '') this.#actions.revoke(leaseId, name);
+    // Static credentials have no lease: there is nothing to revoke, and `''` must never reach Vault;
+    // a credentials file's lease is its agent's to renew or revoke.
+    if (isVaultLeaseId(leaseId)) this.#actions.revoke(leaseId, name);
   }
 
   #forget(entry: LedgerEntry): void {

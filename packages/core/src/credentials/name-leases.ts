@@ -1,5 +1,8 @@
 import type { Clock } from '../clock/clock.js';
 import { hasVaultCode, isDataverkError, isSetupError, providerClosed } from '../errors.js';
+import type { CredentialFileSystem } from '../file-credentials/credential-file-system.js';
+import type { CredentialsFileSettings } from '../file-credentials/credentials-file-settings.js';
+import { FileCredentials } from '../file-credentials/file-credentials.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { DatabaseSecret, StaticRotation, TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
@@ -28,7 +31,7 @@ export interface SettingsResolveContext {
 export type DatabaseSettingsResolver = (
   name: string,
   context?: SettingsResolveContext,
-) => Promise<{ connectionString: string; vaultPath: string }>;
+) => Promise<{ connectionString: string; vaultPath: string; credentialsFile?: CredentialsFileSettings | undefined }>;
 
 /** What {@link NameLeases} shares with its provider. */
 export interface NameLeasesContext {
@@ -44,6 +47,15 @@ export interface NameLeasesContext {
   readonly track: <T>(promise: Promise<T>) => Promise<T>;
   /** Waits on the clock; rejects when the provider closes. */
   readonly sleep: (ms: number) => Promise<void>;
+  /** Where credentials files are read and watched (`db_credentials_file`). */
+  readonly files: CredentialFileSystem;
+}
+
+interface ResolvedTarget {
+  /** Undefined for a credentials file that holds the whole connection string. */
+  readonly target: ConnectionTarget | undefined;
+  readonly vaultPath: string;
+  readonly credentialsFile: CredentialsFileSettings | undefined;
 }
 
 /**
@@ -61,7 +73,7 @@ export class NameLeases {
   readonly #context: NameLeasesContext;
   #held: HeldLease | undefined;
   #fetching: Promise<DatabaseCredentials> | undefined;
-  #target: Promise<{ target: ConnectionTarget; vaultPath: string }> | undefined;
+  #target: Promise<ResolvedTarget> | undefined;
   #vaultPath: string | undefined;
   /** Duration of the last lease (scales the gate for short test leases); 0 until the name's first lease. */
   #leaseMs = 0;
@@ -69,6 +81,8 @@ export class NameLeases {
   #unwatchToken: (() => void) | undefined;
   /** The schedule of a Vault static role, while the name serves one (see `static-rotation-watch.ts`). */
   #static: StaticRotationWatch | undefined;
+  /** The credentials file(s) of the name, once resolved to `db_credentials_file` (see `file-credentials.ts`). */
+  #file: FileCredentials | undefined;
 
   constructor(name: string, context: NameLeasesContext) {
     this.name = name;
@@ -90,6 +104,7 @@ export class NameLeases {
   fresh(): DatabaseCredentials | undefined {
     const held = this.#held;
     if (held === undefined) return undefined;
+    if (this.#file !== undefined) return this.#file.fresh(held.credentials);
     if (this.#static !== undefined) {
       // Login-bound: good for new logins until shortly before Vault's next rotation.
       return this.#context.clock.now() < this.#static.loginsValidUntil ? held.credentials : undefined;
@@ -110,7 +125,9 @@ export class NameLeases {
 
   /** True while the name serves a Vault static role whose password is no longer good for new logins. */
   get waitsForRotation(): boolean {
-    return this.#held !== undefined && this.#static !== undefined && this.fresh() === undefined;
+    return (
+      this.#held !== undefined && (this.#static !== undefined || this.#file !== undefined) && this.fresh() === undefined
+    );
   }
 
   /**
@@ -119,6 +136,23 @@ export class NameLeases {
    * the read's error while Vault fails; open sessions are not concerned.
    */
   async rotatedCredentials(): Promise<DatabaseCredentials> {
+    const file = this.#file;
+    if (file !== undefined && this.#held !== undefined) {
+      // After a refused login: read the file again at once (paced by the gate), and while it holds
+      // the same refused password, wait for it to change (the watch reads it). Near a stated end:
+      // what the file holds until that end, no read (the watch reads the next one when rendered).
+      if (file.refusedLogin) {
+        if (await file.changedSinceRead()) {
+          const read = await this.refresh(true);
+          if (!file.refusedLogin) return read;
+        }
+        const changed = await file.changeAfterRefusal();
+        if (this.#context.closed()) throw providerClosed(this.name);
+        // Unchanged for that long: what the file holds now (or why it cannot be read) is the answer.
+        return (changed ? this.fresh() : undefined) ?? this.refresh(true);
+      }
+      return this.stillValid() ?? Promise.reject(file.ended(this.#held.credentials));
+    }
     const watch = this.#static;
     if (watch === undefined || this.#held === undefined) return this.refresh(true);
     await watch.loginAllowed();
@@ -132,6 +166,12 @@ export class NameLeases {
 
   /** A login with the current lease was refused: drop it; the next read waits out the gate. */
   invalidate(leaseId: string | undefined): void {
+    const held = this.#held;
+    if (this.#file !== undefined && held !== undefined) {
+      // Login-bound like a static role: sessions stay; new logins wait for the file read again.
+      if ((leaseId === undefined || held.credentials.leaseId === leaseId) && this.#file.refused()) this.gate.refused();
+      return;
+    }
     const watch = this.#static;
     if (watch !== undefined && this.#held !== undefined && (leaseId === undefined || leaseId === '')) {
       // A static role's password changed unseen (an operator's rotate-role): its sessions stay (the
@@ -168,6 +208,7 @@ export class NameLeases {
   stop(): void {
     this.#held?.scheduler.stop();
     this.#static?.stop(providerClosed(this.name));
+    this.#file?.stop();
     this.#unwatchToken?.();
   }
 
@@ -206,14 +247,22 @@ export class NameLeases {
     const context = this.#context;
     if (context.closed()) throw providerClosed(name);
     try {
-      this.#target ??= context.resolve(name, { vault: context.vault }).then(({ connectionString, vaultPath }) => ({
-        target: parseConnectionTarget(connectionString, name),
-        vaultPath,
-      }));
-      const { target, vaultPath } = await this.#target.catch((error: unknown) => {
+      this.#target ??= context
+        .resolve(name, { vault: context.vault })
+        .then(({ connectionString, vaultPath, credentialsFile }) => ({
+          target:
+            connectionString === '' && credentialsFile !== undefined
+              ? undefined
+              : parseConnectionTarget(connectionString, name),
+          vaultPath,
+          credentialsFile,
+        }));
+      const { target, vaultPath, credentialsFile } = await this.#target.catch((error: unknown) => {
         this.#target = undefined;
         throw error;
       });
+      if (credentialsFile !== undefined) return await this.#readFile(credentialsFile, target);
+      if (target === undefined) throw new Error('unreachable: a connection target without a credentials file');
       this.#vaultPath = vaultPath;
       // While Vault fails the gate paces requests; the client's own retries would triple them.
       // While a lease is held, its schedule renews and replaces it (and retries that itself): a
@@ -248,6 +297,7 @@ export class NameLeases {
     } catch (error) {
       if (!isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED')) {
         this.#static?.failed(error);
+        this.#file?.failed();
         // A setup mistake is not Vault failing: no backoff (the next call tries again, so a fixed
         // setting works at once) and the health report keeps Vault's own state.
         if (!isSetupError(error)) this.gate.failed(error, this.#leaseMs || 10_000);
@@ -257,14 +307,56 @@ export class NameLeases {
     }
   }
 
+  /**
+   * Reads the credentials file(s) (watching them from the first read on) and installs what they
+   * hold: the same user and password change nothing; a new password for the same user is installed
+   * under the same lease id, so that pools keep the sessions that logged in before (login-bound,
+   * as a static role's); another user, or another rendered lease, supersedes the previous one.
+   */
+  async #readFile(
+    settings: CredentialsFileSettings,
+    target: ConnectionTarget | undefined,
+  ): Promise<DatabaseCredentials> {
+    const context = this.#context;
+    this.#file ??= new FileCredentials(this.name, settings, {
+      clock: context.clock,
+      files: context.files,
+      safetyMargin: context.safetyMargin,
+      sleep: context.sleep,
+      changed: () => {
+        // A read in flight may have read the files before this change: read again after it.
+        const after = this.#fetching ?? Promise.resolve();
+        void after
+          .catch(() => {})
+          .then(() => (context.closed() ? undefined : this.refresh(false)))
+          .catch(() => {
+            // Reported by the read (an `error` event); the credentials held keep serving.
+          });
+      },
+    });
+    const credentials = await this.#file.read(target);
+    if (context.closed()) throw providerClosed(this.name);
+    this.gate.succeeded();
+    const previous = this.#held;
+    if (previous !== undefined && previous.credentials.leaseId === credentials.leaseId) {
+      const { password, expiresAt } = previous.credentials;
+      if (password === credentials.password && expiresAt === credentials.expiresAt) return previous.credentials;
+    }
+    return this.#install(credentials, undefined, true);
+  }
+
   /** Makes `credentials` the current lease; events go out once the state is consistent. */
-  #install(credentials: DatabaseCredentials, token: TokenLifetime | undefined): DatabaseCredentials {
+  #install(credentials: DatabaseCredentials, token: TokenLifetime | undefined, fromFile = false): DatabaseCredentials {
     const { name } = this;
     const context = this.#context;
     const previous = this.#held;
     // A caching Vault Agent / Proxy answers a read with the lease it holds: that is no rotation.
+    // A file's new password under the same lease id is one: it is installed anew.
     const same =
-      previous !== undefined && credentials.leaseId !== '' && previous.credentials.leaseId === credentials.leaseId;
+      !fromFile &&
+      previous !== undefined &&
+      credentials.leaseId !== '' &&
+      previous.credentials.leaseId === credentials.leaseId;
     if (same && previous.token === token) return this.#reheld(previous, credentials);
     // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path.
     const held = holdLease(

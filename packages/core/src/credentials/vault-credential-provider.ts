@@ -1,5 +1,7 @@
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, isDataverkError, isSetupError, providerClosed, VaultError } from '../errors.js';
+import { type CredentialFileSystem, nodeCredentialFileSystem } from '../file-credentials/credential-file-system.js';
+import { isVaultLeaseId } from '../file-credentials/file-lease-id.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { NameSnapshot, RecordedError } from '../observability/name-snapshot.js';
 import { type ProviderHealth, providerHealth } from '../observability/provider-health.js';
@@ -71,6 +73,13 @@ export interface VaultCredentialProviderOptions {
    * @defaultValue `true`
    */
   readonly ownsVaultClient?: boolean;
+  /**
+   * Where the credentials files of names set in `db_credentials_file` are read, stat'ed and
+   * watched. Tests and simulations pass one in memory, with a fake `clock`.
+   *
+   * @defaultValue Node's file system (`fs.stat`, `fs.readFile`, `fs.watch`)
+   */
+  readonly files?: CredentialFileSystem;
 }
 
 /**
@@ -137,6 +146,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       closed: () => this.#closed,
       track: (promise) => this.#track(promise),
       sleep: (ms) => this.#sleep(ms),
+      files: options.files ?? nodeCredentialFileSystem,
     };
     this.#checks = new LeaseChecks({
       clock: this.#clock,
@@ -242,7 +252,7 @@ export class VaultCredentialProvider implements CredentialProvider {
 
   revokeIfUnused(name: string, leaseId: string): boolean {
     // Counted in the same turn as the revocation: no acquire can take the lease in between.
-    if (leaseId === '' || this.#ledger.refs(leaseId) > 0) return false;
+    if (!isVaultLeaseId(leaseId) || this.#ledger.refs(leaseId) > 0) return false;
     this.#names.get(name)?.retire(leaseId);
     return true;
   }

@@ -1,13 +1,30 @@
 import { parseConnectionTarget } from '../credentials/connection-string.js';
-import { settingsConnectionStringMissing, settingsVaultPathMissing } from '../errors.js';
+import {
+  settingsConnectionStringMissing,
+  settingsCredentialsFileInvalid,
+  settingsVaultPathMissing,
+} from '../errors.js';
+import {
+  type CredentialsFileSettings,
+  credentialsFileSettings,
+} from '../file-credentials/credentials-file-settings.js';
 import type { DataverkSettings, JsonValue } from './settings-types.js';
 
 /** Where one database's connection and credentials are, from settings. */
 export interface DatabaseSettings {
   /** `db_connection_strings[name]`: a `postgres(ql)://` URL whose user/password Vault replaces. */
   readonly connectionString: string;
-  /** `db_vault_path[name]`: the Vault path to read credentials from, e.g. `database/creds/readonly`. */
+  /**
+   * `db_vault_path[name]`: the Vault path to read credentials from, e.g. `database/creds/readonly`;
+   * `''` when they come from a file (`credentialsFile`).
+   */
   readonly vaultPath: string;
+  /**
+   * `db_credentials_file[name]`: the file(s) the credentials come from, rendered by an agent or
+   * mounted from a Kubernetes Secret, instead of Vault. `connectionString` is then `''` when the file
+   * is expected to hold the whole connection string (no `db_connection_strings[name]`).
+   */
+  readonly credentialsFile?: CredentialsFileSettings;
 }
 
 /**
@@ -21,6 +38,8 @@ export interface DatabaseSettings {
  * // { connectionString: 'postgresql://user:pass@host:5432/db', vaultPath: 'database/creds/readonly' }
  */
 export function resolveDatabaseSettings(settings: DataverkSettings, name: string): DatabaseSettings {
+  const fileSetting = isTable(settings.db_credentials_file) ? settings.db_credentials_file[name] : undefined;
+  if (fileSetting !== undefined) return fileDatabaseSettings(settings, name, fileSetting);
   const connectionString = entry(settings.db_connection_strings, name);
   if (connectionString === undefined) {
     throw settingsConnectionStringMissing(name, namesIn(settings.db_connection_strings));
@@ -31,6 +50,28 @@ export function resolveDatabaseSettings(settings: DataverkSettings, name: string
     throw settingsVaultPathMissing(name, namesIn(settings.db_vault_path));
   }
   return { connectionString, vaultPath };
+}
+
+/** `db_credentials_file[name]` is set: the credentials come from files, the connection from the URL. */
+function fileDatabaseSettings(settings: DataverkSettings, name: string, fileSetting: JsonValue): DatabaseSettings {
+  const credentialsFile = credentialsFileSettings(name, fileSetting);
+  if (entry(settings.db_vault_path, name) !== undefined) {
+    throw settingsCredentialsFileInvalid(
+      name,
+      `is set, and so is db_vault_path.${name}: the credentials come from one of them; remove the other`,
+    );
+  }
+  const connectionString = entry(settings.db_connection_strings, name);
+  if (connectionString === undefined) {
+    // Only a file holding the whole connection string can do without one.
+    const mayBeUrl = credentialsFile.path !== undefined && (credentialsFile.format ?? 'auto') !== 'json';
+    if (!mayBeUrl || credentialsFile.format === 'env') {
+      throw settingsConnectionStringMissing(name, namesIn(settings.db_connection_strings));
+    }
+    return { connectionString: '', vaultPath: '', credentialsFile };
+  }
+  parseConnectionTarget(connectionString, name);
+  return { connectionString, vaultPath: '', credentialsFile };
 }
 
 function entry(table: JsonValue | undefined, name: string): string | undefined {

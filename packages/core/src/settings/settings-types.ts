@@ -19,6 +19,11 @@ export type DataverkSettings = JsonObject & {
   readonly db_connection_strings?: { readonly [name: string]: JsonValue };
   /** Vault path of the credentials per database name, e.g. `database/creds/readonly`. */
   readonly db_vault_path?: { readonly [name: string]: JsonValue };
+  /**
+   * Credentials file(s) per database name, instead of `db_vault_path`: a path, or
+   * `{ path, format }`, or `{ username_file, password_file }` (see `docs/operating/file-credentials.md`).
+   */
+  readonly db_credentials_file?: { readonly [name: string]: JsonValue };
   /** Directory of secret files (one file per name) used with `DATAVERK_SECRETS_FROM_FILES`. */
   readonly secret_path?: JsonValue;
 };

@@ -1,0 +1,18 @@
+/**
+ * Lease ids of credentials read from a file start with this: `file:<user>`, or `file:<lease_id>`
+ * when the template rendered the lease. They are the agent's, not ours: never renewed, looked up
+ * or revoked in Vault (a Vault lease id is `<mount>/creds/<role>/<id>`, never this).
+ */
+export const FILE_LEASE_PREFIX = 'file:';
+
+/**
+ * True for a lease id Vault knows and this process may ask about: not `''` (a static role's
+ * password) and not a credentials file's.
+ *
+ * @example
+ * isVaultLeaseId('database/creds/ro/abc'); // true
+ * isVaultLeaseId('file:app'); // false
+ */
+export function isVaultLeaseId(leaseId: string): boolean {
+  return leaseId !== '' && !leaseId.startsWith(FILE_LEASE_PREFIX);
+}

@@ -1,0 +1,76 @@
+import { dirname } from 'node:path';
+import type { Clock } from '../clock/clock.js';
+import type { CredentialFileSystem, FileStamp } from './credential-file-system.js';
+
+interface MemoryFile {
+  content: string;
+  inode: number;
+  modifiedAt: number;
+}
+
+/**
+ * Files in memory on a fake clock, as an agent writes them: `render` replaces a file atomically
+ * (a new inode, as a rename does) and tells the watchers of its directory; `writeInPlace` changes
+ * its content under the same inode (a writer that truncates and writes). Counts stats and reads.
+ */
+export class MemoryFiles implements CredentialFileSystem {
+  readonly #clock: Clock;
+  readonly #files = new Map<string, MemoryFile>();
+  readonly #watchers = new Map<string, Set<() => void>>();
+  #inodes = 0;
+  reads = 0;
+  stats = 0;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  render(path: string, content: string): void {
+    this.#files.set(path, { content, inode: ++this.#inodes, modifiedAt: this.#clock.now() });
+    this.#notify(path);
+  }
+
+  writeInPlace(path: string, content: string): void {
+    const file = this.#files.get(path);
+    if (file === undefined) {
+      this.render(path, content);
+      return;
+    }
+    file.content = content;
+    file.modifiedAt = this.#clock.now();
+    this.#notify(path);
+  }
+
+  remove(path: string): void {
+    this.#files.delete(path);
+    this.#notify(path);
+  }
+
+  async stat(path: string): Promise<FileStamp> {
+    this.stats++;
+    const file = this.#file(path);
+    return { id: `${file.inode}:${file.content.length}:${file.modifiedAt}`, modifiedAt: file.modifiedAt };
+  }
+
+  async readFile(path: string): Promise<string> {
+    this.reads++;
+    return this.#file(path).content;
+  }
+
+  watch(directory: string, onChange: () => void): () => void {
+    const set = this.#watchers.get(directory) ?? new Set();
+    set.add(onChange);
+    this.#watchers.set(directory, set);
+    return () => set.delete(onChange);
+  }
+
+  #file(path: string): MemoryFile {
+    const file = this.#files.get(path);
+    if (file === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return file;
+  }
+
+  #notify(path: string): void {
+    for (const listener of this.#watchers.get(dirname(path)) ?? []) listener();
+  }
+}
