@@ -39,6 +39,9 @@ export {
   VaultError,
   vaultErrorOf,
 } from './errors.js';
+export type { CredentialFileSystem, FileStamp } from './file-credentials/credential-file-system.js';
+export { nodeCredentialFileSystem } from './file-credentials/credential-file-system.js';
+export type { CredentialsFileFormat, CredentialsFileSettings } from './file-credentials/credentials-file-settings.js';
 export type { RandomSource } from './lease/lease-timing.js';
 export type { HealthStatus, NameHealth, ProviderHealth } from './observability/provider-health.js';
 export { dataverkKvPath } from './secrets/dataverk-kv-path.js';

@@ -142,7 +142,10 @@ export class NameLeases {
       // the same refused password, wait for it to change (the watch reads it). Near a stated end:
       // what the file holds until that end, no read (the watch reads the next one when rendered).
       if (file.refusedLogin) {
-        if (await file.changedSinceRead()) {
+        const files = await file.changedSinceRead();
+        // Gone: the read says why, at once (the gate paces the next ones); nothing to wait for.
+        if (files === 'missing') return this.refresh(true);
+        if (files === 'changed') {
           const read = await this.refresh(true);
           if (!file.refusedLogin) return read;
         }

@@ -35,7 +35,19 @@ export interface CredentialFileSystem {
 
 /**
  * Node's file system: `fs.stat`, `fs.readFile` and `fs.watch` (inotify on Linux). The watcher is
- * `unref`'d: it never keeps a finished script alive.
+ * not persistent: it never keeps a finished script alive.
+ *
+ * @example
+ * // Count the reads of credentials files (a test's probe), everything else as Node does it.
+ * let reads = 0;
+ * const files: CredentialFileSystem = {
+ *   ...nodeCredentialFileSystem,
+ *   readFile: (path) => {
+ *     reads++;
+ *     return nodeCredentialFileSystem.readFile(path);
+ *   },
+ * };
+ * const provider = new VaultCredentialProvider({ vault, resolve: settingsResolver(), files });
  */
 export const nodeCredentialFileSystem: CredentialFileSystem = {
   async stat(path) {

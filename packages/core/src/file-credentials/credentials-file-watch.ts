@@ -83,9 +83,14 @@ export class CredentialsFileWatch {
     });
   }
 
-  /** True when the files' stamps are other than the last ones seen (one stat per file, no read). */
-  async changedSinceSeen(): Promise<boolean> {
-    return (await this.#stamps()) !== this.#seen;
+  /**
+   * Whether the files' stamps are other than the last ones seen (one stat per file, no read):
+   * `missing` when one cannot be stat'ed.
+   */
+  async changedSinceSeen(): Promise<'changed' | 'same' | 'missing'> {
+    const stamps = await this.#stamps();
+    if (stamps.split('|').includes('missing')) return 'missing';
+    return stamps === this.#seen ? 'same' : 'changed';
   }
 
   stop(): void {

@@ -127,8 +127,8 @@ export class FileCredentials {
     return this.#context.clock.now() < expiresAt - margin ? credentials : undefined;
   }
 
-  /** True when the files changed since the last read (stat only: a change the watch has not seen yet). */
-  changedSinceRead(): Promise<boolean> {
+  /** Whether the files changed since the last read (stat only: a change the watch has not seen yet). */
+  changedSinceRead(): Promise<'changed' | 'same' | 'missing'> {
     return this.#watch.changedSinceSeen();
   }
 

@@ -1,0 +1,294 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type CredentialEvents,
+  loadSettings,
+  nodeCredentialFileSystem,
+  settingsResolver,
+  VaultCredentialProvider,
+} from '@dataverk/core';
+import { dataverkConfig } from '@dataverk/knex';
+import { DataverkPostgresDialect } from '@dataverk/kysely';
+import { createPool } from '@dataverk/pg';
+import { dataverkSql } from '@dataverk/postgres';
+import { envPostgres, locateOpenBao, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
+import knex from 'knex';
+import { CompiledQuery, Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type BaoAgent, startBaoAgent } from '../support/bao-agent.js';
+import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
+import { runQueryLoad, summarise } from '../support/query-load.js';
+
+/**
+ * Issue 29, part 3: credentials from files a real `bao agent` renders, one from a Vault static role
+ * (rotation_period 5 s: one user, a new password at each rotation) and one from a dynamic role
+ * (6 s leases, ttl = max_ttl: a new user each time, its lease rendered), named by
+ * `db_credentials_file` in settings.json, under bursty load on pg, knex, Kysely and postgres.js at
+ * once. Proves: no failed query; sessions of the static role's user that logged in before the
+ * first password change still serve after the second; no query as a dynamic user at or after the
+ * end its file stated; one file read per change; what refused logins the agent's lag causes.
+ */
+
+const bao = locateOpenBao();
+const ROTATION_PERIOD_S = 5;
+const DYNAMIC_TTL_S = 6;
+const STATIC_NAME = 'static_file';
+const DYNAMIC_NAME = 'dynamic_file';
+const ADAPTERS = ['pg', 'knex', 'kysely', 'postgres'] as const;
+type Adapter = (typeof ADAPTERS)[number];
+
+interface Probe {
+  readonly user: string;
+  readonly pid: number;
+  readonly serverAt: number;
+}
+
+/** Every version of a file the agent rendered, as read by the test every 50 ms (content, first seen). */
+class RenderLog {
+  readonly versions: { readonly content: string; readonly seenAt: number }[] = [];
+  #stopped = false;
+  readonly #done: Promise<void>;
+
+  constructor(readonly path: string) {
+    this.#done = this.#poll();
+  }
+
+  get changes(): number {
+    return Math.max(0, this.versions.length - 1);
+  }
+
+  async #poll(): Promise<void> {
+    while (!this.#stopped) {
+      const content = await readFile(this.path, 'utf8').catch(() => '');
+      if (content !== '' && content !== this.versions.at(-1)?.content) {
+        this.versions.push({ content, seenAt: Date.now() });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#done;
+  }
+}
+
+describe.skipIf(!bao.found)('credentials files rendered by bao agent, under bursty load on every adapter', () => {
+  let postgres: TestPostgres;
+  let vault: TestVault;
+  let agent: BaoAgent | undefined;
+  let dir: string;
+  let table: string;
+
+  beforeAll(async () => {
+    if (!bao.found) return;
+    const suffix = Math.random().toString(16).slice(2, 10);
+    postgres = await fixtureDatabase(envPostgres(inject('postgres').url), `file_${suffix}`);
+    vault = await startVault({ postgres });
+    const user = `app_${suffix}`;
+    table = `probe_${suffix}`;
+    await superuserQuery(postgres, `CREATE ROLE ${user} LOGIN PASSWORD 'set-by-hand-before-vault'`);
+    await superuserQuery(postgres, `CREATE TABLE ${table} (id serial PRIMARY KEY, note text)`);
+    await superuserQuery(postgres, `GRANT SELECT, INSERT ON ${table} TO ${user}`);
+    await superuserQuery(postgres, `GRANT USAGE ON SEQUENCE ${table}_id_seq TO ${user}`);
+    await vault.admin.configureDatabase();
+    await vault.admin.writeStaticRole(`app-${suffix}`, { username: user, rotationPeriod: ROTATION_PERIOD_S });
+    await vault.admin.writeDatabaseRole(`dyn-${suffix}`, {
+      creationStatements: [
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+        `GRANT SELECT, INSERT ON ${table} TO "{{name}}";`,
+        `GRANT USAGE ON SEQUENCE ${table}_id_seq TO "{{name}}";`,
+      ],
+      defaultTtl: DYNAMIC_TTL_S,
+      maxTtl: DYNAMIC_TTL_S,
+    });
+    dir = await mkdtemp(join(tmpdir(), 'dataverk-file-creds-'));
+    agent = await startBaoAgent({
+      binary: bao.path,
+      vaultAddress: vault.address,
+      token: vault.rootToken,
+      templates: [
+        {
+          contents: `{{ with secret "database/static-creds/app-${suffix}" }}{"username":"{{ .Data.username }}","password":"{{ .Data.password }}"}{{ end }}`,
+          destination: join(dir, 'static.json'),
+        },
+        {
+          contents:
+            `{{ with secret "database/creds/dyn-${suffix}" }}PGUSER={{ .Data.username }}\n` +
+            `PGPASSWORD={{ .Data.password }}\nlease_id={{ .LeaseID }}\nlease_duration={{ .LeaseDuration }}\n{{ end }}`,
+          destination: join(dir, 'dynamic.env'),
+        },
+      ],
+    });
+    const url = `postgresql://user:pass@${postgres.host}:${postgres.port}/${postgres.database}`;
+    await writeFile(
+      join(dir, 'settings.json'),
+      JSON.stringify({
+        db_connection_strings: { [STATIC_NAME]: url, [DYNAMIC_NAME]: url },
+        db_credentials_file: {
+          [STATIC_NAME]: join(dir, 'static.json'),
+          [DYNAMIC_NAME]: { path: join(dir, 'dynamic.env'), format: 'env' },
+        },
+      }),
+    );
+    console.log(
+      `[file-creds] Vault ${vault.backend}, bao agent ${agent.pid}: static role every ${ROTATION_PERIOD_S} s, dynamic ${DYNAMIC_TTL_S} s leases`,
+    );
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await vault?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('0 failed queries; static sessions kept across two changes; no dynamic user used past its stated end; one read per change', async () => {
+    const reads = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
+    const invalidated = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
+    const errors: string[] = [];
+    const providers = Object.fromEntries(
+      ADAPTERS.map((adapter) => {
+        const provider = new VaultCredentialProvider({
+          vault: () => {
+            throw new Error('credentials files need no Vault client');
+          },
+          resolve: settingsResolver(() => loadSettings({ path: dir })),
+          files: {
+            ...nodeCredentialFileSystem,
+            readFile: (path) => {
+              reads[adapter]++;
+              return nodeCredentialFileSystem.readFile(path);
+            },
+          },
+        });
+        const invalidate = provider.invalidate.bind(provider);
+        provider.invalidate = (name, leaseId) => {
+          invalidated[adapter]++;
+          invalidate(name, leaseId);
+        };
+        provider.on('error', (e: CredentialEvents['error']) =>
+          errors.push(`${adapter} ${e.operation}: ${e.error.message}`),
+        );
+        return [adapter, provider];
+      }),
+    ) as Record<Adapter, VaultCredentialProvider>;
+
+    const sql = `INSERT INTO ${table} (note) VALUES ('probe')
+      RETURNING current_user::text AS "user", pg_backend_pid() AS pid,
+                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS "serverAt"`;
+    const pools = {
+      pg: [
+        createPool(STATIC_NAME, { provider: providers.pg, max: 4 }),
+        createPool(DYNAMIC_NAME, { provider: providers.pg, max: 3 }),
+      ],
+      knex: [
+        knex(dataverkConfig(STATIC_NAME, { provider: providers.knex, pool: { min: 0, max: 4 } })),
+        knex(dataverkConfig(DYNAMIC_NAME, { provider: providers.knex, pool: { min: 0, max: 3 } })),
+      ],
+      kysely: [
+        new Kysely<Record<string, never>>({
+          dialect: new DataverkPostgresDialect(STATIC_NAME, { provider: providers.kysely, pool: { max: 4 } }),
+        }),
+        new Kysely<Record<string, never>>({
+          dialect: new DataverkPostgresDialect(DYNAMIC_NAME, { provider: providers.kysely, pool: { max: 3 } }),
+        }),
+      ],
+      postgres: [
+        dataverkSql(STATIC_NAME, { provider: providers.postgres, max: 4 }),
+        dataverkSql(DYNAMIC_NAME, { provider: providers.postgres, max: 3 }),
+      ],
+    } as const;
+    const probe = (adapter: Adapter, which: 0 | 1) => async (): Promise<Probe> => {
+      if (adapter === 'pg') return (await pools.pg[which].query<Probe>(sql)).rows[0]!;
+      if (adapter === 'knex') return (await pools.knex[which].raw<{ rows: Probe[] }>(sql)).rows[0]!;
+      if (adapter === 'kysely') return (await pools.kysely[which].executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!;
+      return (await pools.postgres[which].unsafe<Probe[]>(sql))[0]!;
+    };
+    const rows = Object.fromEntries(ADAPTERS.map((a) => [a, [[], []] as Probe[][]])) as Record<Adapter, Probe[][]>;
+    const recorded = (adapter: Adapter, which: 0 | 1) => async () => {
+      const row = await probe(adapter, which)();
+      rows[adapter][which]!.push(row);
+      return row;
+    };
+    const staticLog = new RenderLog(join(dir, 'static.json'));
+    const dynamicLog = new RenderLog(join(dir, 'dynamic.env'));
+    const started = Date.now();
+    // Until the agent has rendered each file anew twice and a burst and quiet phase ran since.
+    const until = () =>
+      staticLog.changes >= 2 &&
+      dynamicLog.changes >= 2 &&
+      Date.now() - Math.max(staticLog.versions[2]!.seenAt, dynamicLog.versions[2]!.seenAt) > 2_000;
+    const shape = { durationMs: 30_000, burstMs: 400, quietMs: 1_200, quietPauseMs: 20, until };
+    const outcomes = await Promise.all(
+      ADAPTERS.flatMap((adapter) => [
+        runQueryLoad(recorded(adapter, 0), { ...shape, concurrency: 2 }),
+        runQueryLoad(recorded(adapter, 1), { ...shape, concurrency: 1 }),
+      ]),
+    );
+    await Promise.all([staticLog.stop(), dynamicLog.stop()]);
+    const elapsed = Date.now() - started;
+    await Promise.all([
+      pools.pg[0].end(),
+      pools.pg[1].end(),
+      pools.knex[0].destroy(),
+      pools.knex[1].destroy(),
+      pools.kysely[0].destroy(),
+      pools.kysely[1].destroy(),
+      pools.postgres[0].end(),
+      pools.postgres[1].end(),
+    ]);
+    await Promise.all(ADAPTERS.map((a) => providers[a].close()));
+
+    // The dynamic users' ends, as their files stated them: the first time each was seen plus its lease.
+    const dynamicEnds = new Map<string, number>();
+    for (const { content, seenAt } of dynamicLog.versions) {
+      const user = /PGUSER=(.*)/.exec(content)?.[1] ?? '';
+      const seconds = Number(/lease_duration=(\d+)/.exec(content)?.[1]);
+      dynamicEnds.set(user, seenAt + seconds * 1000);
+    }
+    const staticFirst = staticLog.versions[1]!.seenAt;
+    const staticSecond = staticLog.versions[2]!.seenAt;
+    const changes = staticLog.changes + dynamicLog.changes;
+    for (const [i, adapter] of ADAPTERS.entries()) {
+      const all = summarise([...outcomes[2 * i]!, ...outcomes[2 * i + 1]!]);
+      const kept = keptSessions(rows[adapter][0]!, staticFirst, staticSecond);
+      const pastEnd = rows[adapter][1]!.filter((row) => row.serverAt >= (dynamicEnds.get(row.user) ?? 0)).length;
+      const dynamicUsers = new Set(rows[adapter][1]!.map((row) => row.user)).size;
+      console.log(
+        `[file-creds] ${adapter}: ${all.total} queries, ${all.failed} failed, ${invalidated[adapter]} refused logins, ` +
+          `${reads[adapter]} file reads for ${changes} changes (+2 first reads), ` +
+          `${kept.kept} of ${kept.before} static sessions from before the first change used after the second, ` +
+          `${dynamicUsers} dynamic users, ${pastEnd} queries past a stated end, p99 ${all.p99} ms` +
+          (all.failures.length > 0 ? `; ${all.failures.slice(0, 3).join(' | ')}` : ''),
+      );
+    }
+    console.log(
+      `[file-creds] ${(elapsed / 1000).toFixed(1)} s of load, ${staticLog.changes} static and ${dynamicLog.changes} dynamic renders; provider errors: ${errors.length}`,
+    );
+    for (const error of errors.slice(0, 5)) console.log(`[file-creds]   ${error}`);
+
+    for (const [i, adapter] of ADAPTERS.entries()) {
+      const all = summarise([...outcomes[2 * i]!, ...outcomes[2 * i + 1]!]);
+      expect({ adapter, failed: all.failed, failures: all.failures }).toEqual({ adapter, failed: 0, failures: [] });
+      expect({ adapter, kept: keptSessions(rows[adapter][0]!, staticFirst, staticSecond).kept > 0 }).toEqual({
+        adapter,
+        kept: true,
+      });
+      expect({
+        adapter,
+        pastEnd: rows[adapter][1]!.filter((row) => row.serverAt >= (dynamicEnds.get(row.user) ?? 0)).length,
+      }).toEqual({ adapter, pastEnd: 0 });
+      // A first read per file, then one per change the provider saw (the agent's renders), never per login.
+      expect(reads[adapter]).toBeLessThanOrEqual(2 + changes + 2);
+    }
+    expect(errors).toEqual([]);
+  });
+});
+
+/** Backend pids that served a static query before `first` and again after `second` (server time). */
+function keptSessions(rows: readonly Probe[], first: number, second: number) {
+  const before = new Set(rows.filter((r) => r.serverAt < first).map((r) => r.pid));
+  const after = new Set(rows.filter((r) => r.serverAt > second).map((r) => r.pid));
+  return { before: before.size, kept: [...before].filter((pid) => after.has(pid)).length };
+}
