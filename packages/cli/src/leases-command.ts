@@ -45,7 +45,12 @@ async function listLeases(
 ): Promise<void> {
   const rows: string[][] = [];
   for (const name of names) {
-    const { vaultPath } = resolveDatabaseSettings(settings, name);
+    const { vaultPath, credentialsFile } = resolveDatabaseSettings(settings, name);
+    if (credentialsFile !== undefined) {
+      // Its leases, if any, are the agent's that renders the file: not listed under a Vault path of ours.
+      rows.push([name, '(credentials from a file: db_credentials_file)', '', '', '', '']);
+      continue;
+    }
     const leases = await listVaultLeases(context.vault(), vaultPath);
     if (leases.length === 0) rows.push([name, `(no live leases under ${vaultPath})`, '', '', '', '']);
     for (const lease of leases) {
