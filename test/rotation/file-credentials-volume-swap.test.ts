@@ -10,6 +10,7 @@ import { envPostgres, type TestPostgres } from '@dataverk/testkit';
 import knex from 'knex';
 import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { registerIssuedSecretSource } from '../../packages/testkit/src/vault/issued-secrets-in-process.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
 
@@ -99,6 +100,14 @@ describe('a Kubernetes Secret volume (..data swap) on every adapter', () => {
     const suffix = table.slice('probe_'.length);
     const volume = new SecretVolume(join(dir, 'secret'));
     const password = (n: number) => `volume-pw-${n}-${suffix}`;
+    // The suite's after-all check looks for these in everything this file printed.
+    registerIssuedSecretSource({
+      list: () =>
+        [0, 1, 2, 3]
+          .map((n) => password(n))
+          .concat(`changed-behind-the-volume-${suffix}`)
+          .map((value) => ({ kind: 'password' as const, path: 'k8s-secret-volume', value })),
+    });
     await volume.write({ username: users[0], password: password(0) });
     const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
     const providers = Object.fromEntries(
