@@ -23,7 +23,7 @@ import { type FailoverFigures, runFailover } from './failover-run.js';
 const TTL = 10;
 const MAX_TTL = 20;
 /** Bursty load from knex and Kysely at once (6 callers each during bursts, DESIGN §7). */
-const LOAD = { concurrency: 6, durationMs: 36_000, burstMs: 1_500, quietMs: 1_500 };
+const LOAD = { concurrency: 6, durationMs: 36_000, burstMs: 500, quietMs: 1_500 };
 /** A third of the way in: the first lease has been renewed once and still has ~6 s to run. */
 const STOP_AFTER_MS = 11_000;
 const NAME = 'ha_db';

@@ -233,7 +233,7 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
         runQueryLoad(recorded(adapter), {
           concurrency: 6,
           durationMs: 34_000,
-          burstMs: 1_500,
+          burstMs: 500,
           quietMs: 1_500,
           until,
         }),

@@ -22,7 +22,7 @@ const TOKEN_TTL_S = 3;
 const TOKEN_MAX_TTL_S = 6;
 const LEASE_TTL_S = 20;
 const LEASE_MAX_TTL_S = 60;
-const BURSTY = { concurrency: 16, burstMs: 1_500, quietMs: 1_500 };
+const BURSTY = { concurrency: 16, burstMs: 500, quietMs: 1_500 };
 /** The primary backend runs the 20 s; the second one shorter, still three token lifetimes. */
 const DURATION_MS = { primary: 20_000, secondary: 14_000 };
 
