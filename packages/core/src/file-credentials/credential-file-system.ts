@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
  * written (a new inode after a rename or a Kubernetes `..data` swap, a new size, a new mtime).
  */
 export interface FileStamp {
-  /** Device, inode, size, mtime and ctime of the file a path leads to (symlinks followed). */
+  /** Device, inode, size and mtime of the file a path leads to (symlinks followed). */
   readonly id: string;
   /** Its mtime (ms since epoch): when the agent wrote it. */
   readonly modifiedAt: number;
@@ -52,7 +52,8 @@ export interface CredentialFileSystem {
 export const nodeCredentialFileSystem: CredentialFileSystem = {
   async stat(path) {
     const s = await stat(path, { bigint: true });
-    return { id: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, modifiedAt: Number(s.mtimeMs) };
+    // Not ctime: an agent's chmod or chown after its rename changes it, and nothing else.
+    return { id: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`, modifiedAt: Number(s.mtimeMs) };
   },
   readFile: (path) => readFile(path, 'utf8'),
   watch(directory, onChange) {
