@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: literal ${NAME} placeholders are what these tests are about.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CliBackends, expectNoSecrets, runCli, startCliBackends } from './cli-backends.test-helpers.js';
 
 describe('dataverk check', () => {
@@ -32,6 +32,26 @@ describe('dataverk check', () => {
     );
     expect(run.stdout).toContain('all checks passed');
     expectNoSecrets(run.stdout + run.stderr, backends.secrets);
+  });
+
+  it('a database whose credentials come from a file: no Vault needed, the login checked', async () => {
+    // The file holds the whole connection string (format url), as an agent could render it.
+    const dir = backends.seed.settingsDir;
+    const credentialsFile = join(dir, `credentials-${Math.random().toString(36).slice(2)}.url`);
+    await writeFile(credentialsFile, `${inject('postgres').url}\n`, { mode: 0o600 });
+    const env = await withSettings(
+      JSON.stringify({ db_credentials_file: { files_db: { path: credentialsFile, format: 'url' } } }),
+    );
+    const { VAULT_ADDR: _address, VAULT_TOKEN: _token, ...withoutVault } = env;
+    const run = await runCli(['check'], withoutVault);
+    console.log(run.stdout);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^vault\s+skipped\s+every database reads its credentials from a file/m);
+    expect(run.stdout).toMatch(
+      /^database files_db\s+ok\s+\S+@\S+:\d+\/\S+, credentials from db_credentials_file, query \d+ ms$/m,
+    );
+    const password = decodeURIComponent(new URL(inject('postgres').url).password);
+    expect(run.stdout + run.stderr).not.toContain(password);
   });
 
   it('revokes the lease it took for the check', async () => {

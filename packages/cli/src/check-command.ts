@@ -38,7 +38,15 @@ export async function checkCommand(
 ): Promise<ExitCode> {
   const rows: CheckRow[] = [];
   const settings = await checkSettings(context, rows);
-  rows.push(await checkVault(context));
+  rows.push(
+    settings === undefined || usesVault(settings)
+      ? await checkVault(context)
+      : {
+          check: 'vault',
+          result: 'skipped',
+          detail: 'every database reads its credentials from a file (db_credentials_file)',
+        },
+  );
   let health: ProviderHealth = { status: 'ok', names: {} };
   if (settings === undefined) {
     rows.push({ check: 'databases', result: 'skipped', detail: 'need the settings above' });
@@ -116,7 +124,9 @@ async function checkDatabases(
       resolveDatabaseSettings(settings, name);
       const credentials = await provider.getCredentials(name);
       const ms = await context.probeDatabase(provider, credentials);
-      const lease = `lease ${formatSeconds(credentials.leaseDuration)}${credentials.renewable ? ' (renewable)' : ''}`;
+      const lease = credentials.leaseId.startsWith('file:')
+        ? 'credentials from db_credentials_file'
+        : `lease ${formatSeconds(credentials.leaseDuration)}${credentials.renewable ? ' (renewable)' : ''}`;
       rows.push({
         check,
         result: 'ok',
@@ -128,6 +138,13 @@ async function checkDatabases(
   }
   // Before `close`: the leases the check read are still held, so their time left is real.
   return { rows, health: provider.health() };
+}
+
+/** Whether some database of `settings` reads its credentials from Vault (not from a file). */
+function usesVault(settings: DataverkSettings): boolean {
+  const files = settings.db_credentials_file;
+  const fromFile = (name: string) => typeof files === 'object' && files !== null && Object.hasOwn(files, name);
+  return databaseNames(settings).some((name) => !fromFile(name));
 }
 
 function failed(check: string, error: unknown): CheckRow {

@@ -107,6 +107,8 @@ export function describeTarget(credentials: DatabaseCredentials): string {
 
 /** The names under `db_connection_strings`, in file order. */
 export function databaseNames(settings: DataverkSettings): string[] {
-  const table = settings.db_connection_strings;
-  return typeof table === 'object' && table !== null && !Array.isArray(table) ? Object.keys(table) : [];
+  // A credentials file holding the whole connection string needs no db_connection_strings entry.
+  const keys = (table: unknown) =>
+    typeof table === 'object' && table !== null && !Array.isArray(table) ? Object.keys(table) : [];
+  return [...new Set([...keys(settings.db_connection_strings), ...keys(settings.db_credentials_file)])];
 }
