@@ -184,8 +184,13 @@ describe('credentials from a file, at production periods (fake time)', () => {
     files.remove(FILE);
     await clock.advance(1_000); // the read tries a few times, 100 ms apart (a writer that removes, then writes)
     expect(errors.map((e) => (e.error as { code?: string }).code)).toEqual(['DATAVERK_CREDENTIALS_FILE_UNREADABLE']);
-    // Still served for new logins while the database accepts them.
+    // Still served for new logins while the database accepts them; health says what went wrong.
     expect((await provider.getCredentials(NAME)).password).toBe(held.password);
+    console.log(`file removed, health: ${JSON.stringify(provider.health())}`);
+    expect(provider.health().names[NAME]).toMatchObject({
+      status: 'degraded',
+      lastError: { code: 'DATAVERK_CREDENTIALS_FILE_UNREADABLE' },
+    });
     // Polls see the file still missing: no read, no new error.
     await clock.advance(60_000);
     expect(errors).toHaveLength(1);
