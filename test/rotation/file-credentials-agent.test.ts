@@ -18,16 +18,18 @@ import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type BaoAgent, startBaoAgent } from '../support/bao-agent.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
-import { runQueryLoad, summarise } from '../support/query-load.js';
+import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-load.js';
 
 /**
  * Issue 29, part 3: credentials from files a real `bao agent` renders, one from a Vault static role
  * (rotation_period 5 s: one user, a new password at each rotation) and one from a dynamic role
  * (6 s leases, ttl = max_ttl: a new user each time, its lease rendered), named by
  * `db_credentials_file` in settings.json, under bursty load on pg, knex, Kysely and postgres.js at
- * once. Proves: no failed query; sessions of the static role's user that logged in before the
- * first password change still serve after the second; no query as a dynamic user at or after the
- * end its file stated; one file read per change; what refused logins the agent's lag causes.
+ * once, with a pool per adapter that logs in anew every 300 ms. Proves: no failed query; sessions of
+ * the static role's user that logged in before the first password change still serve after the
+ * second; no query as a dynamic user at or after the end its file stated; one file read per write
+ * of the agent; and it counts the logins refused between Vault's rotation and the agent's render
+ * (each one waited for the file, then logged in).
  */
 
 const bao = locateOpenBao();
@@ -215,6 +217,54 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
         dataverkSql(DYNAMIC_NAME, { provider: providers.postgres, max: 3 }),
       ],
     } as const;
+    // Per adapter, a pool on the static file whose idle connection closes after 100 ms: its probe,
+    // every 300 ms, logs in anew, also between Vault's rotation and the agent's render.
+    const churnPools = {
+      pg: createPool(STATIC_NAME, { provider: providers.pg, max: 1, idleTimeoutMillis: 100 }),
+      knex: knex(
+        dataverkConfig(STATIC_NAME, {
+          provider: providers.knex,
+          pool: { min: 0, max: 1, idleTimeoutMillis: 100, reapIntervalMillis: 50 },
+        }),
+      ),
+      kysely: new Kysely<Record<string, never>>({
+        dialect: new DataverkPostgresDialect(STATIC_NAME, {
+          provider: providers.kysely,
+          pool: { max: 1, idleTimeoutMillis: 100 },
+        }),
+      }),
+      postgres: dataverkSql(STATIC_NAME, { provider: providers.postgres, max: 1, idle_timeout: 0.1 }),
+    };
+    const churnProbe = async (adapter: Adapter): Promise<Probe> => {
+      if (adapter === 'pg') return (await churnPools.pg.query<Probe>(sql)).rows[0]!;
+      if (adapter === 'knex') return (await churnPools.knex.raw<{ rows: Probe[] }>(sql)).rows[0]!;
+      if (adapter === 'kysely') return (await churnPools.kysely.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!;
+      return (await churnPools.postgres.unsafe<Probe[]>(sql))[0]!;
+    };
+    const churnLogins = Object.fromEntries(ADAPTERS.map((a) => [a, new Set<number>()])) as Record<Adapter, Set<number>>;
+    let loadRunning = true;
+    const churn = async (adapter: Adapter): Promise<QueryOutcome[]> => {
+      const outcomes: QueryOutcome[] = [];
+      while (loadRunning) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const startedAt = Date.now();
+        try {
+          const row = await churnProbe(adapter);
+          churnLogins[adapter].add(row.pid);
+          outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user: row.user, serverAt: row.serverAt });
+        } catch (error) {
+          const { code, message } = error as { code?: string; message?: string };
+          outcomes.push({
+            startedAt,
+            endedAt: Date.now(),
+            ok: false,
+            errorCode: code ?? 'none',
+            errorMessage: message ?? '',
+          });
+        }
+      }
+      return outcomes;
+    };
     const probe = (adapter: Adapter, which: 0 | 1) => async (): Promise<Probe> => {
       if (adapter === 'pg') return (await pools.pg[which].query<Probe>(sql)).rows[0]!;
       if (adapter === 'knex') return (await pools.knex[which].raw<{ rows: Probe[] }>(sql)).rows[0]!;
@@ -235,12 +285,16 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
       dynamicLog.changes >= 2 &&
       Date.now() - Math.max(staticLog.versions[2]!.seenAt, dynamicLog.versions[2]!.seenAt) > 2_000;
     const shape = { durationMs: 30_000, burstMs: 400, quietMs: 1_200, quietPauseMs: 20, until };
-    const outcomes = await Promise.all(
+    const churning = Promise.all(ADAPTERS.map((adapter) => churn(adapter)));
+    const loads = await Promise.all(
       ADAPTERS.flatMap((adapter) => [
         runQueryLoad(recorded(adapter, 0), { ...shape, concurrency: 2 }),
         runQueryLoad(recorded(adapter, 1), { ...shape, concurrency: 1 }),
       ]),
     );
+    loadRunning = false;
+    const churned = await churning;
+    const outcomes = ADAPTERS.map((_, i) => [...loads[2 * i]!, ...loads[2 * i + 1]!, ...churned[i]!]);
     await Promise.all([staticLog.stop(), dynamicLog.stop()]);
     const elapsed = Date.now() - started;
     await Promise.all([
@@ -252,6 +306,10 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
       pools.kysely[1].destroy(),
       pools.postgres[0].end(),
       pools.postgres[1].end(),
+      churnPools.pg.end(),
+      churnPools.knex.destroy(),
+      churnPools.kysely.destroy(),
+      churnPools.postgres.end(),
     ]);
     await Promise.all(ADAPTERS.map((a) => providers[a].close()));
 
@@ -267,7 +325,7 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
     const changes = staticLog.changes + dynamicLog.changes;
     const writes = staticLog.writes + dynamicLog.writes;
     for (const [i, adapter] of ADAPTERS.entries()) {
-      const all = summarise([...outcomes[2 * i]!, ...outcomes[2 * i + 1]!]);
+      const all = summarise(outcomes[i]!);
       const kept = keptSessions(rows[adapter][0]!, staticFirst, staticSecond);
       const pastEnd = rows[adapter][1]!.filter((row) => row.serverAt >= (dynamicEnds.get(row.user) ?? 0)).length;
       const dynamicUsers = new Set(rows[adapter][1]!.map((row) => row.user)).size;
@@ -275,7 +333,7 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
         `[file-creds] ${adapter}: ${all.total} queries, ${all.failed} failed, ${invalidated[adapter]} refused logins, ` +
           `${reads[adapter]} file reads for ${changes} changes in ${writes} writes (+2 first reads), ` +
           `${kept.kept} of ${kept.before} static sessions from before the first change used after the second, ` +
-          `${dynamicUsers} dynamic users, ${pastEnd} queries past a stated end, p99 ${all.p99} ms` +
+          `${dynamicUsers} dynamic users, ${pastEnd} queries past a stated end, ${churnLogins[adapter].size} churn logins, p99 ${all.p99} ms` +
           (all.failures.length > 0 ? `; ${all.failures.slice(0, 3).join(' | ')}` : ''),
       );
     }
@@ -289,7 +347,7 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
     );
 
     for (const [i, adapter] of ADAPTERS.entries()) {
-      const all = summarise([...outcomes[2 * i]!, ...outcomes[2 * i + 1]!]);
+      const all = summarise(outcomes[i]!);
       expect({ adapter, failed: all.failed, failures: all.failures }).toEqual({ adapter, failed: 0, failures: [] });
       expect({ adapter, kept: keptSessions(rows[adapter][0]!, staticFirst, staticSecond).kept > 0 }).toEqual({
         adapter,
