@@ -7,7 +7,8 @@
  * 2. Events come in bursts (a temporary file created, written, renamed): `EVENT_SETTLE_MS` after the
  *    first, the files are stat'ed once.
  * 3. Besides, the files are stat'ed every `pollMs` (`poll_seconds`): events do not arrive on every
- *    file system (NFS, some FUSE mounts), and a watch can fail.
+ *    file system (NFS, some FUSE mounts), and a watch can fail. A directory that could not be
+ *    watched (not there yet: an agent that creates it) is tried again at each poll.
  * 4. A stat that shows stamps other than the last ones seen (inode, size, mtime; or a file now
  *    missing) triggers one read; the same stamps never trigger another. A read that failed is not
  *    retried until the stamps change again, or a refused login asks for one (the provider's gate
@@ -46,6 +47,8 @@ export class CredentialsFileWatch {
   /** The stamps of the last read (or of the change that triggered a read that failed). */
   #seen: string | undefined;
   #stopWatching: (() => void)[] = [];
+  /** Directories whose watch could not start (yet). */
+  #unwatched = new Set<string>();
   #pollTimer: ClockTimer | undefined;
   #settleTimer: ClockTimer | undefined;
   #checking = false;
@@ -58,14 +61,20 @@ export class CredentialsFileWatch {
   }
 
   start(): void {
-    for (const directory of new Set(this.#context.paths.map((path) => dirname(path)))) {
+    this.#unwatched = new Set(this.#context.paths.map((path) => dirname(path)));
+    this.#watchDirectories();
+    this.#armPoll();
+  }
+
+  #watchDirectories(): void {
+    for (const directory of this.#unwatched) {
       try {
         this.#stopWatching.push(this.#context.files.watch(directory, () => this.#event()));
+        this.#unwatched.delete(directory);
       } catch {
-        // Missing or not watchable (yet): the poll sees the files appear.
+        // Missing or not watchable (yet): the poll sees the files appear, and tries again.
       }
     }
-    this.#armPoll();
   }
 
   /** A read got files with these stamps (or failed on them): only other stamps trigger a read. */
@@ -112,6 +121,7 @@ export class CredentialsFileWatch {
   #armPoll(): void {
     if (this.#stopped) return;
     this.#pollTimer = this.#context.clock.setTimeout(() => {
+      if (this.#unwatched.size > 0) this.#watchDirectories();
       void this.#check().finally(() => this.#armPoll());
     }, this.#context.pollMs);
   }

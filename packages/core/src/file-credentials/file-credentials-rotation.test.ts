@@ -211,6 +211,29 @@ describe('credentials from a file, at production periods (fake time)', () => {
     await provider.close();
   });
 
+  it('the directory appears after the start (an agent creating it): the error says so, then the file is taken when rendered', async () => {
+    const clock = new ManualClock(START);
+    const files = new MemoryFiles(clock);
+    files.missingDirectories.add('/vault/secrets');
+    const provider = fileProvider(clock, files);
+    const attempt = provider.getCredentials(NAME).catch((e: unknown) => e);
+    await clock.advance(1_000); // a file missing for a moment is tried again, 100 ms apart
+    const first = await attempt;
+    expect(isDataverkError(first, 'DATAVERK_CREDENTIALS_FILE_UNREADABLE')).toBe(true);
+    expect((first as Error).message).toContain('ENOENT');
+    // The agent creates the directory and renders the file: the poll (10 s) finds it, and from
+    // then on the directory is watched: the next change is read within the event's 50 ms.
+    files.missingDirectories.delete('/vault/secrets');
+    files.render(FILE, envFile('app', 'first'));
+    await clock.advance(10_000);
+    expect((await provider.getCredentials(NAME)).password).toBe('first');
+    files.render(FILE, envFile('app', 'second'));
+    await clock.advance(100);
+    expect((await provider.getCredentials(NAME)).password).toBe('second');
+    expect(files.reads).toBeLessThanOrEqual(2 + 6); // the failed first read tried 6 times
+    await provider.close();
+  });
+
   it('a writer caught half-way: the half file is never taken', async () => {
     const clock = new ManualClock(START);
     const files = new MemoryFiles(clock);

@@ -57,7 +57,13 @@ export class MemoryFiles implements CredentialFileSystem {
     return this.#file(path).content;
   }
 
+  /** Directories `watch` refuses, as `fs.watch` refuses one that does not exist. */
+  readonly missingDirectories = new Set<string>();
+
   watch(directory: string, onChange: () => void): () => void {
+    if (this.missingDirectories.has(directory)) {
+      throw Object.assign(new Error(`ENOENT: ${directory}`), { code: 'ENOENT' });
+    }
     const set = this.#watchers.get(directory) ?? new Set();
     set.add(onChange);
     this.#watchers.set(directory, set);
