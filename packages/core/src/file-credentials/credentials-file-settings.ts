@@ -93,11 +93,6 @@ export function credentialsFilePaths(settings: CredentialsFileSettings): readonl
   return [settings.usernameFile ?? '', settings.passwordFile ?? ''];
 }
 
-/** The setting that names the files, for messages: `db_credentials_file.sales = /vault/secrets/sales`. */
-export function describeCredentialsFile(name: string, settings: CredentialsFileSettings): string {
-  return `db_credentials_file.${name} = ${credentialsFilePaths(settings).join(' + ')}`;
-}
-
 function nonEmpty(value: JsonValue, setting: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw settingsCredentialsFileInvalid(

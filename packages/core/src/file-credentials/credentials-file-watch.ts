@@ -53,8 +53,6 @@ export class CredentialsFileWatch {
   #settleTimer: ClockTimer | undefined;
   #checking = false;
   #stopped = false;
-  /** Stats made (for tests: the poll's cost). */
-  stats = 0;
 
   constructor(context: CredentialsFileWatchContext) {
     this.#context = context;
@@ -141,7 +139,6 @@ export class CredentialsFileWatch {
 
   async #stamps(): Promise<string> {
     const { files, paths } = this.#context;
-    this.stats += paths.length;
     const stamps = await Promise.all(
       paths.map((path) =>
         files.stat(path).then(

@@ -171,11 +171,6 @@ export class FileCredentials {
     return credentialsFileEnded(this.#name, this.#settings, credentials.expiresAt);
   }
 
-  /** Stats of the files so far (the poll's cost; for tests). */
-  get stats(): number {
-    return this.#watch.stats;
-  }
-
   stop(): void {
     this.#watch.stop();
     this.#changed(false);
