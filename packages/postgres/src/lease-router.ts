@@ -1,4 +1,4 @@
-import type { CredentialProvider, LeaseHandle } from '@dataverk/core';
+import type { CredentialProvider, DatabaseCredentials, LeaseHandle } from '@dataverk/core';
 import {
   closeRevokingLeases,
   confirmLeaseRole,
@@ -246,16 +246,25 @@ export class LeaseRouter {
   #staticLogin(handle: LeaseHandle): StaticLogin | undefined {
     const { leaseId, user, expiresAt } = handle.credentials;
     if (Number.isFinite(expiresAt)) return undefined;
-    const current = () => this.#provider.getCredentials(this.#name);
+    const matching = (credentials: DatabaseCredentials) =>
+      credentials.leaseId === leaseId && credentials.user === user ? credentials.password : handle.credentials.password;
+    // The credentials the last `ready` got: what a login it let start may answer with.
+    let latest = handle.credentials;
     return {
       ready: async () => {
-        await current();
+        latest = await this.#provider.getCredentials(this.#name);
       },
+      // postgres.js asks for the password once PostgreSQL has sent the SCRAM salt of the password it
+      // holds then. What the provider has at once is the newest password known (a file re-read since
+      // `ready`); a provider that would make the caller wait is waiting for a rotation's next password,
+      // which PostgreSQL did not hold when it sent the salt: the login answers with what `ready` got
+      // (waiting for the next one answered the old salt with the new password, 28P01: CI saw one so
+      // in a static role's rotation proof).
       password: async () => {
-        const credentials = await current();
-        return credentials.leaseId === leaseId && credentials.user === user
-          ? credentials.password
-          : handle.credentials.password;
+        const now = this.#provider.getCredentials(this.#name);
+        const atOnce = await Promise.race([now, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        if (atOnce === undefined) now.catch(() => {});
+        return matching(atOnce ?? latest);
       },
     };
   }
