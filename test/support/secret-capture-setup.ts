@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { issuedSecretsInProcess } from '@dataverk/testkit';
 import { afterAll, expect } from 'vitest';
+// The registry module alone, not the testkit's index: every test file runs this setup, and the
+// index loads PostgreSQL's and Vault's helpers (and pg) even for a file that needs neither.
+import { issuedSecretsInProcess } from '../../packages/testkit/src/vault/issued-secrets-in-process.js';
 import { capturedText, installSecretCapture, leakedSecrets } from './secret-capture.js';
 
 // Every test file runs with this (vitest.config.ts `setupFiles`). Registered before the file's
