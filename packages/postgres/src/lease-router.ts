@@ -262,7 +262,10 @@ export class LeaseRouter {
       // in a static role's rotation proof).
       password: async () => {
         const now = this.#provider.getCredentials(this.#name);
-        const atOnce = await Promise.race([now, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        const atOnce = await Promise.race([
+          now,
+          new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined))),
+        ]);
         if (atOnce === undefined) now.catch(() => {});
         return matching(atOnce ?? latest);
       },
