@@ -8,14 +8,15 @@ import {
   settingsResolver,
   VaultCredentialProvider,
 } from '@dataverk/core';
-import { dataverkConfig } from '@dataverk/knex';
-import { DataverkPostgresDialect } from '@dataverk/kysely';
-import { createPool } from '@dataverk/pg';
-import { dataverkSql } from '@dataverk/postgres';
 import { envPostgres, locateOpenBao, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
-import knex from 'knex';
-import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  ADAPTERS,
+  type Adapter,
+  adapterPools,
+  type SessionProbe as Probe,
+  sessionProbeSql,
+} from '../support/adapter-pools.js';
 import { type BaoAgent, startBaoAgent } from '../support/bao-agent.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
 import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-load.js';
@@ -37,14 +38,6 @@ const ROTATION_PERIOD_S = 5;
 const DYNAMIC_TTL_S = 6;
 const STATIC_NAME = 'static_file';
 const DYNAMIC_NAME = 'dynamic_file';
-const ADAPTERS = ['pg', 'knex', 'kysely', 'postgres'] as const;
-type Adapter = (typeof ADAPTERS)[number];
-
-interface Probe {
-  readonly user: string;
-  readonly pid: number;
-  readonly serverAt: number;
-}
 
 /**
  * Every version of a file the agent rendered, as read by the test every 50 ms (content, first
@@ -192,55 +185,15 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
       }),
     ) as Record<Adapter, VaultCredentialProvider>;
 
-    const sql = `INSERT INTO ${table} (note) VALUES ('probe')
-      RETURNING current_user::text AS "user", pg_backend_pid() AS pid,
-                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS "serverAt"`;
-    const pools = {
-      pg: [
-        createPool(STATIC_NAME, { provider: providers.pg, max: 4 }),
-        createPool(DYNAMIC_NAME, { provider: providers.pg, max: 3 }),
-      ],
-      knex: [
-        knex(dataverkConfig(STATIC_NAME, { provider: providers.knex, pool: { min: 0, max: 4 } })),
-        knex(dataverkConfig(DYNAMIC_NAME, { provider: providers.knex, pool: { min: 0, max: 3 } })),
-      ],
-      kysely: [
-        new Kysely<Record<string, never>>({
-          dialect: new DataverkPostgresDialect(STATIC_NAME, { provider: providers.kysely, pool: { max: 4 } }),
-        }),
-        new Kysely<Record<string, never>>({
-          dialect: new DataverkPostgresDialect(DYNAMIC_NAME, { provider: providers.kysely, pool: { max: 3 } }),
-        }),
-      ],
-      postgres: [
-        dataverkSql(STATIC_NAME, { provider: providers.postgres, max: 4 }),
-        dataverkSql(DYNAMIC_NAME, { provider: providers.postgres, max: 3 }),
-      ],
-    } as const;
+    const sql = sessionProbeSql(table);
+    const pools = [
+      adapterPools(STATIC_NAME, providers, { max: 4 }),
+      adapterPools(DYNAMIC_NAME, providers, { max: 3 }),
+    ] as const;
     // Per adapter, a pool on the static file whose idle connection closes after 100 ms: its probe,
     // every 300 ms, logs in anew, also between Vault's rotation and the agent's render.
-    const churnPools = {
-      pg: createPool(STATIC_NAME, { provider: providers.pg, max: 1, idleTimeoutMillis: 100 }),
-      knex: knex(
-        dataverkConfig(STATIC_NAME, {
-          provider: providers.knex,
-          pool: { min: 0, max: 1, idleTimeoutMillis: 100, reapIntervalMillis: 50 },
-        }),
-      ),
-      kysely: new Kysely<Record<string, never>>({
-        dialect: new DataverkPostgresDialect(STATIC_NAME, {
-          provider: providers.kysely,
-          pool: { max: 1, idleTimeoutMillis: 100 },
-        }),
-      }),
-      postgres: dataverkSql(STATIC_NAME, { provider: providers.postgres, max: 1, idle_timeout: 0.1 }),
-    };
-    const churnProbe = async (adapter: Adapter): Promise<Probe> => {
-      if (adapter === 'pg') return (await churnPools.pg.query<Probe>(sql)).rows[0]!;
-      if (adapter === 'knex') return (await churnPools.knex.raw<{ rows: Probe[] }>(sql)).rows[0]!;
-      if (adapter === 'kysely') return (await churnPools.kysely.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!;
-      return (await churnPools.postgres.unsafe<Probe[]>(sql))[0]!;
-    };
+    const churnPools = adapterPools(STATIC_NAME, providers, { max: 1, idleMs: 100 });
+    const churnProbe = async (adapter: Adapter) => (await churnPools[adapter].query<Probe>(sql))[0]!;
     const churnLogins = Object.fromEntries(ADAPTERS.map((a) => [a, new Set<number>()])) as Record<Adapter, Set<number>>;
     let loadRunning = true;
     const churn = async (adapter: Adapter): Promise<QueryOutcome[]> => {
@@ -265,12 +218,7 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
       }
       return outcomes;
     };
-    const probe = (adapter: Adapter, which: 0 | 1) => async (): Promise<Probe> => {
-      if (adapter === 'pg') return (await pools.pg[which].query<Probe>(sql)).rows[0]!;
-      if (adapter === 'knex') return (await pools.knex[which].raw<{ rows: Probe[] }>(sql)).rows[0]!;
-      if (adapter === 'kysely') return (await pools.kysely[which].executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!;
-      return (await pools.postgres[which].unsafe<Probe[]>(sql))[0]!;
-    };
+    const probe = (adapter: Adapter, which: 0 | 1) => async () => (await pools[which][adapter].query<Probe>(sql))[0]!;
     const rows = Object.fromEntries(ADAPTERS.map((a) => [a, [[], []] as Probe[][]])) as Record<Adapter, Probe[][]>;
     const recorded = (adapter: Adapter, which: 0 | 1) => async () => {
       const row = await probe(adapter, which)();
@@ -297,20 +245,7 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
     const outcomes = ADAPTERS.map((_, i) => [...loads[2 * i]!, ...loads[2 * i + 1]!, ...churned[i]!]);
     await Promise.all([staticLog.stop(), dynamicLog.stop()]);
     const elapsed = Date.now() - started;
-    await Promise.all([
-      pools.pg[0].end(),
-      pools.pg[1].end(),
-      pools.knex[0].destroy(),
-      pools.knex[1].destroy(),
-      pools.kysely[0].destroy(),
-      pools.kysely[1].destroy(),
-      pools.postgres[0].end(),
-      pools.postgres[1].end(),
-      churnPools.pg.end(),
-      churnPools.knex.destroy(),
-      churnPools.kysely.destroy(),
-      churnPools.postgres.end(),
-    ]);
+    await Promise.all([...ADAPTERS.flatMap((a) => [pools[0][a].close(), pools[1][a].close(), churnPools[a].close()])]);
     await Promise.all(ADAPTERS.map((a) => providers[a].close()));
 
     // The dynamic users' ends, as their files stated them: the first time each was seen plus its lease.

@@ -2,15 +2,18 @@ import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDataverkError, loadSettings, settingsResolver, VaultCredentialProvider } from '@dataverk/core';
-import { dataverkConfig } from '@dataverk/knex';
-import { DataverkPostgresDialect } from '@dataverk/kysely';
 import { createPool } from '@dataverk/pg';
-import { dataverkSql } from '@dataverk/postgres';
 import { envPostgres, type TestPostgres } from '@dataverk/testkit';
-import knex from 'knex';
-import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerIssuedSecretSource } from '../../packages/testkit/src/vault/issued-secrets-in-process.js';
+import {
+  ADAPTERS,
+  type Adapter,
+  adapterPool,
+  adapterPools,
+  type SessionProbe as Probe,
+  sessionProbeSql,
+} from '../support/adapter-pools.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
 
@@ -25,14 +28,6 @@ import { runQueryLoad, summarise } from '../support/query-load.js';
  */
 
 const NAME = 'k8s_secret';
-const ADAPTERS = ['pg', 'knex', 'kysely', 'postgres'] as const;
-type Adapter = (typeof ADAPTERS)[number];
-
-interface Probe {
-  readonly user: string;
-  readonly pid: number;
-  readonly serverAt: number;
-}
 
 /** A Secret volume as the kubelet writes it: `..<timestamp>/` with the keys, `..data` → it, `key` → `..data/key`. */
 class SecretVolume {
@@ -122,45 +117,19 @@ describe('a Kubernetes Secret volume (..data swap) on every adapter', () => {
         return [adapter, provider];
       }),
     ) as Record<Adapter, VaultCredentialProvider>;
-    const sql = `INSERT INTO ${table} (note) VALUES ('probe')
-      RETURNING current_user::text AS "user", pg_backend_pid() AS pid,
-                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS "serverAt"`;
-    const pool = createPool(NAME, { provider: providers.pg, max: 3 });
-    const knexDb = knex(dataverkConfig(NAME, { provider: providers.knex, pool: { min: 0, max: 3 } }));
-    const kyselyDb = new Kysely<Record<string, never>>({
-      dialect: new DataverkPostgresDialect(NAME, { provider: providers.kysely, pool: { max: 3 } }),
-    });
-    const postgresSql = dataverkSql(NAME, { provider: providers.postgres, max: 3 });
-    const probes: Record<Adapter, () => Promise<Probe>> = {
-      pg: async () => (await pool.query<Probe>(sql)).rows[0]!,
-      knex: async () => (await knexDb.raw<{ rows: Probe[] }>(sql)).rows[0]!,
-      kysely: async () => (await kyselyDb.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!,
-      postgres: async () => (await postgresSql.unsafe<Probe[]>(sql))[0]!,
-    };
+    const sql = sessionProbeSql(table);
+    const pools = adapterPools(NAME, providers, { max: 3 });
+    const probes = (adapter: Adapter) => async () => (await pools[adapter].query<Probe>(sql))[0]!;
     const rows = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
     const marks: Record<string, number> = {};
     // A new pool that logs in between the database's change and the volume's: the password it gets
     // is refused, and its login waits for the volume, then succeeds.
     const newcomer = async (adapter: Adapter): Promise<string> => {
-      const provider = providers[adapter];
-      const query = 'SELECT current_user::text AS "user"';
-      if (adapter === 'pg') {
-        const fresh = createPool(NAME, { provider, max: 1 });
-        return (await fresh.query<{ user: string }>(query).finally(() => fresh.end())).rows[0]!.user;
-      }
-      if (adapter === 'knex') {
-        const fresh = knex(dataverkConfig(NAME, { provider, pool: { min: 0, max: 1 } }));
-        return (await fresh.raw<{ rows: { user: string }[] }>(query).finally(() => fresh.destroy())).rows[0]!.user;
-      }
-      if (adapter === 'kysely') {
-        const fresh = new Kysely<Record<string, never>>({
-          dialect: new DataverkPostgresDialect(NAME, { provider, pool: { max: 1 } }),
-        });
-        return (await fresh.executeQuery<{ user: string }>(CompiledQuery.raw(query)).finally(() => fresh.destroy()))
-          .rows[0]!.user;
-      }
-      const fresh = dataverkSql(NAME, { provider, max: 1 });
-      return (await fresh.unsafe<{ user: string }[]>(query).finally(() => fresh.end()))[0]!.user;
+      const fresh = adapterPool(adapter, NAME, providers[adapter], { max: 1 });
+      const [row] = await fresh
+        .query<{ user: string }>('SELECT current_user::text AS "user"')
+        .finally(() => fresh.close());
+      return row!.user;
     };
     let newcomers: Promise<PromiseSettledResult<string>[]> | undefined;
     const script = async () => {
@@ -192,7 +161,7 @@ describe('a Kubernetes Secret volume (..data swap) on every adapter', () => {
       ADAPTERS.map((adapter) =>
         runQueryLoad(
           async () => {
-            const row = await probes[adapter]();
+            const row = await probes(adapter)();
             rows[adapter].push(row);
             return row;
           },
@@ -209,9 +178,9 @@ describe('a Kubernetes Secret volume (..data swap) on every adapter', () => {
     const failure = await lateLogin.query('SELECT 1').catch((error: unknown) => error);
     await lateLogin.end();
     // Sessions already open still work (their password was checked at login).
-    const stillOpen = await pool.query<Probe>(sql);
+    const stillOpen = await pools.pg.query<Probe>(sql);
 
-    await Promise.all([pool.end(), knexDb.destroy(), kyselyDb.destroy(), postgresSql.end()]);
+    await Promise.all(ADAPTERS.map((a) => pools[a].close()));
     await Promise.all(ADAPTERS.map((a) => providers[a].close()));
 
     const refusedLogins = { ...refused };
@@ -254,7 +223,7 @@ describe('a Kubernetes Secret volume (..data swap) on every adapter', () => {
     );
     // Each newcomer was refused once (then waited for the volume); the late login once more (pg).
     expect(refusedLogins).toEqual({ pg: 2, knex: 1, kysely: 1, postgres: 1 });
-    expect(stillOpen.rows[0]!.user).toBe(users[1]);
+    expect(stillOpen[0]!.user).toBe(users[1]);
     expect(isDataverkError(failure, 'DATAVERK_CREDENTIALS_FILE_UNREADABLE')).toBe(true);
     expect(message).toContain(`'${NAME}'`);
     expect(message).toContain(join(dir, 'secret', 'username'));

@@ -9,14 +9,16 @@ import {
   type VaultClient,
   VaultCredentialProvider,
 } from '@dataverk/core';
-import { dataverkConfig } from '@dataverk/knex';
-import { DataverkPostgresDialect } from '@dataverk/kysely';
-import { createPool } from '@dataverk/pg';
-import { dataverkSql } from '@dataverk/postgres';
 import { envPostgres, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
-import knex from 'knex';
-import { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  ADAPTERS,
+  type Adapter,
+  type AdapterPool,
+  adapterPools,
+  type SessionProbe as Probe,
+  sessionProbeSql,
+} from '../support/adapter-pools.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
 import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-load.js';
 
@@ -30,14 +32,6 @@ import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-loa
 
 const ROTATION_PERIOD_S = 10;
 const NAME = 'postgres_database';
-const ADAPTERS = ['pg', 'knex', 'kysely', 'postgres'] as const;
-type Adapter = (typeof ADAPTERS)[number];
-
-interface Probe {
-  readonly user: string;
-  readonly pid: number;
-  readonly serverAt: number;
-}
 
 /** The role's rotations as Vault records them (`last_vault_rotation`), polled while the test runs. */
 class RotationLog {
@@ -154,49 +148,19 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
       }),
     ) as Record<Adapter, VaultCredentialProvider>;
 
-    const sql = `INSERT INTO ${table} (note) VALUES ('probe')
-      RETURNING current_user::text AS "user", pg_backend_pid() AS pid,
-                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS "serverAt"`;
+    const sql = sessionProbeSql(table);
     // Per adapter, a pool whose connections stay open (idle ones across both rotations), and a churn
     // pool whose idle connections close after 200 ms: its probe, every 600 ms, logs in anew through
     // the same long-lived pool (postgres.js: a new connection of the same instance), also just after
     // each rotation.
-    const pool = createPool(NAME, { provider: providers.pg, max: 6 });
-    const churnPool = createPool(NAME, { provider: providers.pg, max: 1, idleTimeoutMillis: 200 });
-    const knexDb = knex(dataverkConfig(NAME, { provider: providers.knex, pool: { min: 0, max: 6 } }));
-    const churnKnex = knex(
-      dataverkConfig(NAME, {
-        provider: providers.knex,
-        pool: { min: 0, max: 1, idleTimeoutMillis: 200, reapIntervalMillis: 100 },
-      }),
-    );
-    const kyselyDb = new Kysely<Record<string, never>>({
-      dialect: new DataverkPostgresDialect(NAME, { provider: providers.kysely, pool: { max: 6 } }),
-    });
-    const churnKysely = new Kysely<Record<string, never>>({
-      dialect: new DataverkPostgresDialect(NAME, {
-        provider: providers.kysely,
-        pool: { max: 1, idleTimeoutMillis: 200 },
-      }),
-    });
-    const postgresSql = dataverkSql(NAME, { provider: providers.postgres, max: 6 });
-    const churnPostgres = dataverkSql(NAME, { provider: providers.postgres, max: 1, idle_timeout: 0.2 });
-    const probes: Record<Adapter, () => Promise<Probe>> = {
-      pg: async () => (await pool.query<Probe>(sql)).rows[0]!,
-      knex: async () => (await knexDb.raw<{ rows: Probe[] }>(sql)).rows[0]!,
-      kysely: async () => (await kyselyDb.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!,
-      postgres: async () => (await postgresSql.unsafe<Probe[]>(sql))[0]!,
-    };
-    const churnProbes: Record<Adapter, () => Promise<Probe>> = {
-      pg: async () => (await churnPool.query<Probe>(sql)).rows[0]!,
-      knex: async () => (await churnKnex.raw<{ rows: Probe[] }>(sql)).rows[0]!,
-      kysely: async () => (await churnKysely.executeQuery<Probe>(CompiledQuery.raw(sql))).rows[0]!,
-      postgres: async () => (await churnPostgres.unsafe<Probe[]>(sql))[0]!,
-    };
+    const pools = adapterPools(NAME, providers, { max: 6 });
+    const churnPools = adapterPools(NAME, providers, { max: 1, idleMs: 200 });
+    const probe = async (from: Record<Adapter, AdapterPool>, adapter: Adapter) =>
+      (await from[adapter].query<Probe>(sql))[0]!;
     const sessions = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
     const churned = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
     const recorded = (adapter: Adapter) => async () => {
-      const row = await probes[adapter]();
+      const row = await probe(pools, adapter);
       sessions[adapter].push(row);
       return row;
     };
@@ -207,7 +171,7 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
         await new Promise((resolve) => setTimeout(resolve, 600));
         const startedAt = Date.now();
         try {
-          const row = await churnProbes[adapter]();
+          const row = await probe(churnPools, adapter);
           churned[adapter].push(row);
           outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user: row.user, serverAt: row.serverAt });
         } catch (error) {
@@ -265,16 +229,7 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
     );
     for (const error of errors.slice(0, 5)) console.log(`[static-role]   ${error}`);
 
-    await Promise.all([
-      pool.end(),
-      churnPool.end(),
-      knexDb.destroy(),
-      churnKnex.destroy(),
-      kyselyDb.destroy(),
-      churnKysely.destroy(),
-      postgresSql.end(),
-      churnPostgres.end(),
-    ]);
+    await Promise.all(ADAPTERS.flatMap((a) => [pools[a].close(), churnPools[a].close()]));
     await Promise.all(ADAPTERS.map((a) => providers[a].close()));
 
     expect(log.rotations.length).toBeGreaterThanOrEqual(2);
