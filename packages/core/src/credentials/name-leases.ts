@@ -326,12 +326,13 @@ export class NameLeases {
       files: context.files,
       safetyMargin: context.safetyMargin,
       sleep: context.sleep,
-      changed: () => {
-        // A read in flight may have read the files before this change: read again after it.
+      changed: (stamps) => {
+        // A read in flight may have read the files before this change: read again after it, unless
+        // it read them as changed (a refused login's read racing the watch: one read per change).
         const after = this.#fetching ?? Promise.resolve();
         void after
           .catch(() => {})
-          .then(() => (context.closed() ? undefined : this.refresh(false)))
+          .then(() => (context.closed() || this.#file?.hasRead(stamps) ? undefined : this.refresh(false)))
           .catch(() => {
             // Reported by the read (an `error` event); the credentials held keep serving.
           });

@@ -29,8 +29,8 @@ export interface CredentialsFileWatchContext {
   readonly paths: readonly string[];
   /** Rule 3. */
   readonly pollMs: number;
-  /** The files changed: read them (the read reports back through `seen`). */
-  readonly changed: () => void;
+  /** The files changed (to `stamps`): read them (the read reports back through `seen`). */
+  readonly changed: (stamps: string) => void;
 }
 
 /**
@@ -131,7 +131,7 @@ export class CredentialsFileWatch {
       const stamps = await this.#stamps();
       if (this.#stopped || this.#seen === undefined || stamps === this.#seen) return;
       this.#seen = stamps;
-      this.#context.changed();
+      this.#context.changed(stamps);
     } finally {
       this.#checking = false;
     }

@@ -125,6 +125,26 @@ describe('credentials from a file, at production periods (fake time)', () => {
     await provider.close();
   });
 
+  it('a refused login reading the new file while the watch sees the change: one read for that change, not two', async () => {
+    const clock = new ManualClock(START);
+    const files = new MemoryFiles(clock);
+    const provider = fileProvider(clock, files);
+    const db = new Database(provider);
+    db.passwords.set('app', 'pw-0');
+    files.render(FILE, envFile('app', 'pw-0'));
+    (await db.login())?.release();
+    // Reads take 100 ms: the refused login's read is still going when the watch (50 ms after the
+    // render) sees the change. CI21 saw the read after that one in the agent's real-server proof.
+    files.readDelayMs = 100;
+    db.passwords.set('app', 'pw-1');
+    files.render(FILE, envFile('app', 'pw-1'));
+    const login = db.login();
+    await clock.advance(1_000);
+    (await login)?.release();
+    expect({ ok: db.ok, failed: db.failed, reads: files.reads }).toEqual({ ok: 2, failed: 0, reads: 2 });
+    await provider.close();
+  });
+
   it('another user in the file supersedes the previous one: its sessions are retired, nothing is revoked in Vault', async () => {
     const clock = new ManualClock(START);
     const files = new MemoryFiles(clock);

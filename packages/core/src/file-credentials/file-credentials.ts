@@ -25,8 +25,8 @@ export interface FileCredentialsContext {
   readonly files: CredentialFileSystem;
   readonly safetyMargin: SafetyMargin;
   readonly sleep: (ms: number) => Promise<void>;
-  /** The files changed: read them again (through the name's single-flight read). */
-  readonly changed: () => void;
+  /** The files changed (to `stamps`): read them again (through the name's single-flight read). */
+  readonly changed: (stamps: string) => void;
 }
 
 /**
@@ -125,6 +125,11 @@ export class FileCredentials {
     if (!Number.isFinite(expiresAt)) return credentials;
     const margin = this.#context.safetyMargin.forLease(Math.max(0, expiresAt - issuedAt), this.#name);
     return this.#context.clock.now() < expiresAt - margin ? credentials : undefined;
+  }
+
+  /** Whether the last read got the files with these stamps (a change it has already read). */
+  hasRead(stamps: string): boolean {
+    return this.#lastStamps === stamps;
   }
 
   /** Whether the files changed since the last read (stat only: a change the watch has not seen yet). */

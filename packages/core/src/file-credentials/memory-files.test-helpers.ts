@@ -20,6 +20,8 @@ export class MemoryFiles implements CredentialFileSystem {
   #inodes = 0;
   reads = 0;
   stats = 0;
+  /** How long a read takes on the clock (0: at once), for reads that overlap what happens meanwhile. */
+  readDelayMs = 0;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -54,7 +56,10 @@ export class MemoryFiles implements CredentialFileSystem {
 
   async readFile(path: string): Promise<string> {
     this.reads++;
-    return this.#file(path).content;
+    const content = this.#file(path).content;
+    if (this.readDelayMs > 0)
+      await new Promise<void>((resolve) => this.#clock.setTimeout(() => resolve(), this.readDelayMs));
+    return content;
   }
 
   /** Directories `watch` refuses, as `fs.watch` refuses one that does not exist. */
