@@ -52,7 +52,9 @@ describe('Vault static role, Vault sealed across a rotation (Vault dev-server, f
       refused++;
       invalidate(name, leaseId);
     };
-    const pool = createPool(NAME, { provider, max: 3 });
+    // Idle sessions kept for the whole test (pg-pool closes them after 10 s idle by default, and the
+    // wait for the rotation can be longer: CI24 saw a new login asked for, while Vault was sealed).
+    const pool = createPool(NAME, { provider, max: 3, idleTimeoutMillis: 0 });
     const pids = async () => {
       const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
       const rows = await Promise.all(
