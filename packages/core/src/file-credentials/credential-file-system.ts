@@ -10,6 +10,13 @@ export interface FileStamp {
   readonly id: string;
   /** Its mtime (ms since epoch): when the agent wrote it. */
   readonly modifiedAt: number;
+  /**
+   * Device and inode alone: the same while the path leads to the same file or directory, whatever
+   * is written in it. A watched directory whose `identity` changes (removed and created again) is
+   * watched again. Without it, `id` is compared, and a directory is watched again after each change
+   * in it (harmless, a little more work).
+   */
+  readonly identity?: string;
 }
 
 /**
@@ -53,7 +60,11 @@ export const nodeCredentialFileSystem: CredentialFileSystem = {
   async stat(path) {
     const s = await stat(path, { bigint: true });
     // Not ctime: an agent's chmod or chown after its rename changes it, and nothing else.
-    return { id: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`, modifiedAt: Number(s.mtimeMs) };
+    return {
+      id: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`,
+      modifiedAt: Number(s.mtimeMs),
+      identity: `${s.dev}:${s.ino}`,
+    };
   },
   readFile: (path) => readFile(path, 'utf8'),
   watch(directory, onChange) {

@@ -13,6 +13,9 @@
  *    missing) triggers one read; the same stamps never trigger another. A read that failed is not
  *    retried until the stamps change again, or a refused login asks for one (the provider's gate
  *    paces those): one read per change, whatever the period, never a polling storm.
+ * 5. A watched directory removed, or replaced by another (an emptyDir recreated, a volume mounted
+ *    again), leaves its watch silent: each poll also stats the directories, and one that is gone or
+ *    is not the one watched is watched again (at once when it is there, else at a later poll).
  */
 
 import { dirname } from 'node:path';
@@ -46,8 +49,9 @@ export class CredentialsFileWatch {
   readonly #context: CredentialsFileWatchContext;
   /** The stamps of the last read (or of the change that triggered a read that failed). */
   #seen: string | undefined;
-  #stopWatching: (() => void)[] = [];
-  /** Directories whose watch could not start (yet). */
+  /** Watched directories: what stops the watch, and the directory's stamp when it started. */
+  #watched = new Map<string, { readonly stop: () => void; readonly id: string }>();
+  /** Directories whose watch could not start (yet), or must start again (rule 5). */
   #unwatched = new Set<string>();
   #pollTimer: ClockTimer | undefined;
   #settleTimer: ClockTimer | undefined;
@@ -60,19 +64,42 @@ export class CredentialsFileWatch {
 
   start(): void {
     this.#unwatched = new Set(this.#context.paths.map((path) => dirname(path)));
-    this.#watchDirectories();
+    void this.#watchDirectories();
     this.#armPoll();
   }
 
-  #watchDirectories(): void {
-    for (const directory of this.#unwatched) {
+  async #watchDirectories(): Promise<void> {
+    for (const directory of [...this.#unwatched]) {
+      // Its stamp first: a directory replaced between the stat and the watch is seen at the next
+      // poll (a stamp that differs), watched once more, never missed.
+      const id = await this.#directoryId(directory);
+      if (this.#stopped || id === undefined || !this.#unwatched.has(directory)) continue;
       try {
-        this.#stopWatching.push(this.#context.files.watch(directory, () => this.#event()));
+        const stop = this.#context.files.watch(directory, () => this.#event());
+        this.#watched.set(directory, { stop, id });
         this.#unwatched.delete(directory);
       } catch {
-        // Missing or not watchable (yet): the poll sees the files appear, and tries again.
+        // Not watchable (yet): the poll sees the files appear, and tries again.
       }
     }
+  }
+
+  /** Rule 5: the directories gone or replaced since their watch started are watched again. */
+  async #watchReplacedDirectories(): Promise<void> {
+    for (const [directory, { stop, id }] of [...this.#watched]) {
+      if ((await this.#directoryId(directory)) === id) continue;
+      stop();
+      this.#watched.delete(directory);
+      this.#unwatched.add(directory);
+    }
+    if (this.#unwatched.size > 0) await this.#watchDirectories();
+  }
+
+  async #directoryId(directory: string): Promise<string | undefined> {
+    return this.#context.files.stat(directory).then(
+      (stamp) => stamp.identity ?? stamp.id,
+      () => undefined,
+    );
   }
 
   /** A read got files with these stamps (or failed on them): only other stamps trigger a read. */
@@ -102,8 +129,8 @@ export class CredentialsFileWatch {
 
   stop(): void {
     this.#stopped = true;
-    for (const stop of this.#stopWatching) stop();
-    this.#stopWatching = [];
+    for (const { stop } of this.#watched.values()) stop();
+    this.#watched.clear();
     this.#pollTimer?.cancel();
     this.#settleTimer?.cancel();
   }
@@ -119,8 +146,9 @@ export class CredentialsFileWatch {
   #armPoll(): void {
     if (this.#stopped) return;
     this.#pollTimer = this.#context.clock.setTimeout(() => {
-      if (this.#unwatched.size > 0) this.#watchDirectories();
-      void this.#check().finally(() => this.#armPoll());
+      void this.#watchReplacedDirectories()
+        .then(() => this.#check())
+        .finally(() => this.#armPoll());
     }, this.#context.pollMs);
   }
 

@@ -110,9 +110,10 @@ describe('credentials from a file, at production periods (fake time)', () => {
     expect(db.errors).toEqual([]);
     // One read at the start and one per change, whatever the logins and the refusals.
     expect(files.reads).toBe(1 + changes);
-    // Between changes only stats: one per poll period (10 s) and a few per change, no storm.
+    // Between changes only stats: two per poll period (10 s: the file, and its directory in case it
+    // was replaced) and a few per change, no storm.
     const days = (clock.now() - START) / DAY_MS;
-    expect(stats).toBeLessThanOrEqual(days * 8_640 + 20 * changes + 20);
+    expect(stats).toBeLessThanOrEqual(days * 8_640 * 2 + 20 * changes + 20);
     // Logins in the agent's 3 s lag are refused (the database changed first), then wait for the file.
     expect(db.refused).toBeLessThanOrEqual(changes * 2);
     expect(refusedEvents).toHaveLength(db.refused);
@@ -251,6 +252,25 @@ describe('credentials from a file, at production periods (fake time)', () => {
     await clock.advance(100);
     expect((await provider.getCredentials(NAME)).password).toBe('second');
     expect(files.reads).toBeLessThanOrEqual(2 + 6); // the failed first read tried 6 times
+    await provider.close();
+  });
+
+  it('the directory removed and created again (an emptyDir, a remount): watched again at the next poll', async () => {
+    const clock = new ManualClock(START);
+    const files = new MemoryFiles(clock);
+    const provider = fileProvider(clock, files);
+    files.render(FILE, envFile('app', 'first'));
+    expect((await provider.getCredentials(NAME)).password).toBe('first');
+    // The old directory's watch goes silent with it; the new directory is found by the next poll (10 s).
+    files.removeDirectory('/vault/secrets');
+    files.render(FILE, envFile('app', 'second'));
+    await clock.advance(10_000);
+    expect((await provider.getCredentials(NAME)).password).toBe('second');
+    // From then on the new directory is watched: a change is read within the event's 50 ms, not the poll's 10 s.
+    files.render(FILE, envFile('app', 'third'));
+    await clock.advance(100);
+    expect((await provider.getCredentials(NAME)).password).toBe('third');
+    expect(files.reads).toBe(3);
     await provider.close();
   });
 

@@ -17,6 +17,8 @@ export class MemoryFiles implements CredentialFileSystem {
   readonly #clock: Clock;
   readonly #files = new Map<string, MemoryFile>();
   readonly #watchers = new Map<string, Set<() => void>>();
+  /** Each directory's inode: a directory created again gets a new one. */
+  readonly #directories = new Map<string, number>();
   #inodes = 0;
   reads = 0;
   stats = 0;
@@ -28,6 +30,7 @@ export class MemoryFiles implements CredentialFileSystem {
   }
 
   render(path: string, content: string): void {
+    if (!this.#directories.has(dirname(path))) this.#directories.set(dirname(path), ++this.#inodes);
     this.#files.set(path, { content, inode: ++this.#inodes, modifiedAt: this.#clock.now() });
     this.#notify(path);
   }
@@ -48,8 +51,22 @@ export class MemoryFiles implements CredentialFileSystem {
     this.#notify(path);
   }
 
+  /**
+   * `rm -r directory` (an emptyDir recreated, a volume unmounted): its files go, and its watches go
+   * silent for good, as inotify's do. A later `render` creates it again, with another inode.
+   */
+  removeDirectory(directory: string): void {
+    for (const path of [...this.#files.keys()]) if (dirname(path) === directory) this.#files.delete(path);
+    this.#directories.delete(directory);
+    this.#watchers.delete(directory);
+  }
+
   async stat(path: string): Promise<FileStamp> {
     this.stats++;
+    const directory = this.#directories.get(path);
+    if (directory !== undefined && !this.missingDirectories.has(path)) {
+      return { id: `dir:${directory}`, modifiedAt: 0, identity: `dir:${directory}` };
+    }
     const file = this.#file(path);
     return { id: `${file.inode}:${file.content.length}:${file.modifiedAt}`, modifiedAt: file.modifiedAt };
   }
