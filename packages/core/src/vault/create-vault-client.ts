@@ -27,7 +27,8 @@ export interface VaultClientOptions extends VaultConnectionOptions {
   /**
    * The directory where `.vault-token` (what `vault login` writes) is looked for.
    *
-   * @defaultValue `HOME` of `env`, else the OS home directory
+   * @defaultValue `HOME` of `env` when `env` is given (none when it has no `HOME`: a given
+   * environment is the whole environment), else the OS home directory
    */
   readonly homeDir?: string;
   /**

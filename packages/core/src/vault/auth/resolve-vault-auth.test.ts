@@ -71,6 +71,23 @@ describe('resolveVaultAuth: the chain, first that applies', () => {
     }
   });
 
+  it('3. a given env without HOME has no token file: the OS user\'s ~/.vault-token stays out of it', async () => {
+    // A developer's `vault login` left a token in their home; the env given names an AppRole.
+    await writeFile(join(home, '.vault-token'), 'from-developer-login\n');
+    const saved = process.env.HOME;
+    process.env.HOME = home; // what os.homedir() returns
+    try {
+      const transport = new FakeTransport().on('POST auth/approle/login', authBody('from-approle', 60));
+      const given = await resolveVaultAuth({ env: { VAULT_ROLE_ID: 'role-id', VAULT_SECRET_ID: 's' } });
+      expect([given.kind, (await given.login((request) => transport.send(request))).token]).toEqual([
+        'approle',
+        'from-approle',
+      ]);
+    } finally {
+      process.env.HOME = saved;
+    }
+  });
+
   it('4. Kubernetes, when its variables are set', async () => {
     const { VAULT_TOKEN: _, ...env } = await everything();
     await rm(join(home, '.vault-token'));

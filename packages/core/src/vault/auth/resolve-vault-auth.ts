@@ -26,7 +26,8 @@ export interface ResolveVaultAuthOptions {
   /**
    * The directory where `.vault-token` (what `vault login` writes) is looked for.
    *
-   * @defaultValue `HOME` of `env`, else the OS home directory
+   * @defaultValue `HOME` of `env` when `env` is given (none when it has no `HOME`: a given
+   * environment is the whole environment), else the OS home directory
    */
   readonly homeDir?: string;
 }
@@ -53,12 +54,20 @@ export async function resolveVaultAuth(options: ResolveVaultAuthOptions = {}): P
   // must not make every process log in for itself (one token and one lease per process again).
   const agent = agentAddress(env);
   if (agent !== undefined) return agentAutoAuth(agent);
-  const tokenFile = join(options.homeDir ?? envValue(env, 'HOME') ?? homedir(), '.vault-token');
-  const fromFile = await readFile(tokenFile, 'utf8').then(
-    (text) => text.trim(),
-    () => '',
-  );
-  if (fromFile !== '') return staticTokenAuth(fromFile, tokenFile, () => readFile(tokenFile, 'utf8'));
+  // A given environment is the whole environment: without HOME in it, no token file of the OS
+  // user's home (a `vault login` of the developer's must not stand in for an AppRole in `env`).
+  const home = options.homeDir ?? (options.env === undefined ? homedir() : envValue(env, 'HOME'));
+  const tokenFile = home === undefined ? undefined : join(home, '.vault-token');
+  const fromFile =
+    tokenFile === undefined
+      ? ''
+      : await readFile(tokenFile, 'utf8').then(
+          (text) => text.trim(),
+          () => '',
+        );
+  if (tokenFile !== undefined && fromFile !== '') {
+    return staticTokenAuth(fromFile, tokenFile, () => readFile(tokenFile, 'utf8'));
+  }
   const jwtPath = serviceAccountJwtPath(env);
   if (kubernetesConfigured(env) || (await isFile(jwtPath))) return kubernetesAuth({ env });
   const roleId = envValue(env, 'VAULT_ROLE_ID');
@@ -66,7 +75,7 @@ export async function resolveVaultAuth(options: ResolveVaultAuthOptions = {}): P
   throw vaultAuthMissing([
     'no token option',
     'VAULT_TOKEN not set',
-    `no ${tokenFile}`,
+    tokenFile === undefined ? 'no HOME in the given env (no ~/.vault-token looked for)' : `no ${tokenFile}`,
     `no Kubernetes service-account token at ${jwtPath}`,
     'VAULT_ROLE_ID not set',
   ]);
