@@ -71,7 +71,7 @@ describe('resolveVaultAuth: the chain, first that applies', () => {
     }
   });
 
-  it('3. a given env without HOME has no token file: the OS user\'s ~/.vault-token stays out of it', async () => {
+  it("3. a given env without HOME has no token file: the OS user's ~/.vault-token stays out of it", async () => {
     // A developer's `vault login` left a token in their home; the env given names an AppRole.
     await writeFile(join(home, '.vault-token'), 'from-developer-login\n');
     const saved = process.env.HOME;
