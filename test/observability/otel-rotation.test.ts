@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createPool } from '@dataverk/pg';
 import { issuedSecretsInProcess } from '@dataverk/testkit';
 import { trace } from '@opentelemetry/api';
@@ -43,6 +44,11 @@ describe('OpenTelemetry metrics and spans through a rotation (real SDK, PostgreS
 
     const healthDuring: ReturnType<typeof fixture.provider.health>[] = [];
     const sampler = setInterval(() => healthDuring.push(fixture.provider.health()), 500);
+    // How late this process's timers ran meanwhile: with 3 s leases and a 300 ms margin, a loop
+    // held up longer than the margin renews too late and health rightly says `failing` (printed,
+    // to tell that apart from a library defect when the assertion below fails).
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     await assertRotationWithoutLoss(
       fixture,
       async () => {
@@ -53,6 +59,7 @@ describe('OpenTelemetry metrics and spans through a rotation (real SDK, PostgreS
       ROTATION_LOAD,
     );
     clearInterval(sampler);
+    loopDelay.disable();
     // A checkout just before the collection puts a connection on the current lease, unless a rotation
     // comes between the two (then the connection is counted as superseded): counted, to tell which.
     let rotatedEvents = 0;
@@ -165,8 +172,14 @@ describe('OpenTelemetry metrics and spans through a rotation (real SDK, PostgreS
     console.log(`[otel] health after the load: ${JSON.stringify(health)}`);
     expect(healthDuring.length).toBeGreaterThan(10);
     const states = healthDuring.map((h) => h.status);
-    console.log(`[otel] health samples: ${states.filter((s) => s === 'ok').length} ok of ${states.length}`);
-    expect(states.filter((s) => s === 'failing')).toEqual([]);
+    const maxLoopDelayMs = Math.round(loopDelay.max / 1e6);
+    console.log(
+      `[otel] health samples: ${states.filter((s) => s === 'ok').length} ok of ${states.length}; event loop delay max ${maxLoopDelayMs} ms`,
+    );
+    expect(
+      states.filter((s) => s === 'failing'),
+      `event loop delay max ${maxLoopDelayMs} ms`,
+    ).toEqual([]);
     // A sample taken in the instant a lease is inside its safety margin, before its successor lands, is degraded.
     expect(states.filter((s) => s === 'ok').length).toBeGreaterThanOrEqual(states.length * 0.8);
     expect(health.status).not.toBe('failing');
