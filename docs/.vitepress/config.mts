@@ -62,6 +62,7 @@ export default defineConfig({
           { text: 'Roles that own objects', link: '/operating/database-roles' },
           { text: 'Vault static roles', link: '/operating/static-roles' },
           { text: 'Credentials from a file', link: '/operating/file-credentials' },
+          { text: 'AWS Secrets Manager', link: '/operating/aws-secrets-manager' },
           { text: 'Fleets: Vault Agent / Proxy', link: '/fleet' },
           { text: 'Vault HA', link: '/ha' },
           { text: 'Metrics, traces, health()', link: '/observability' },

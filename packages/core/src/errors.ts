@@ -33,6 +33,8 @@ export type SetupErrorCode =
   | 'DATAVERK_SETTINGS_VAULT_PATH_MISSING'
   | 'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID'
   | 'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID'
+  | 'DATAVERK_SETTINGS_AWS_SECRET_INVALID'
+  | 'DATAVERK_AWS_SDK_MISSING'
   | 'DATAVERK_SECRET_SOURCE_CONFIG'
   | 'VAULT_ADDRESS_MISSING'
   | 'VAULT_CONFIG_INVALID'
@@ -49,6 +51,10 @@ export type DataverkErrorCode =
   | 'DATAVERK_CREDENTIALS_FILE_UNREADABLE'
   | 'DATAVERK_CREDENTIALS_FILE_INVALID'
   | 'DATAVERK_CREDENTIALS_FILE_ENDED'
+  | 'DATAVERK_AWS_SECRET_UNREACHABLE'
+  | 'DATAVERK_AWS_SECRET_NOT_FOUND'
+  | 'DATAVERK_AWS_SECRET_ACCESS_DENIED'
+  | 'DATAVERK_AWS_SECRET_INVALID'
   // @dataverk/pg
   | 'DATAVERK_ARROW_MISSING'
   | 'DATAVERK_ARROW_UNSUPPORTED_VALUE'
@@ -89,6 +95,8 @@ const SETUP_CODES: ReadonlySet<string> = new Set<SetupErrorCode>([
   'DATAVERK_SETTINGS_VAULT_PATH_MISSING',
   'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
   'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID',
+  'DATAVERK_SETTINGS_AWS_SECRET_INVALID',
+  'DATAVERK_AWS_SDK_MISSING',
   'DATAVERK_SECRET_SOURCE_CONFIG',
   'VAULT_ADDRESS_MISSING',
   'VAULT_CONFIG_INVALID',
@@ -535,6 +543,88 @@ export function credentialsFileEnded(name: string, origin: CredentialsFileOrigin
       'states, and the file has not been rendered anew since. Check that the agent renders it (its log, ' +
       'its token) before the lease ends; dataverk reads it again as soon as it changes.',
     { details: { settingsName: name, file: file.replace(/^[^=]*= /, '') } },
+  );
+}
+
+/** `db_aws_secret[name]` is not a form dataverk reads. */
+export function settingsAwsSecretInvalid(name: string, problem: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_AWS_SECRET_INVALID',
+    `db_aws_secret.${name} ${problem}. It is a secret name or ARN ("prod/${name}/postgres"), or ` +
+      '{ "secret_id": …, "region": …, "endpoint": …, "refresh_seconds": …, "sslmode": … } with only secret_id required ' +
+      '(see docs/operating/aws-secrets-manager.md).',
+    { details: { settingsName: name, setting: `db_aws_secret.${name}` } },
+  );
+}
+
+/** `db_aws_secret` is used and `@aws-sdk/client-secrets-manager` is not installed. */
+export function awsSdkMissing(name: string, cause: unknown): DataverkError {
+  return new DataverkError(
+    'DATAVERK_AWS_SDK_MISSING',
+    `db_aws_secret.${name} needs the optional peer dependency '@aws-sdk/client-secrets-manager' (3.x): install it ` +
+      'next to @dataverk/core, e.g. `npm install @aws-sdk/client-secrets-manager@3`.',
+    { cause, details: { settingsName: name, setting: `db_aws_secret.${name}` } },
+  );
+}
+
+/** What the AWS Secrets Manager errors say of the setting (kept apart from aws-secrets/ to avoid a cycle). */
+interface AwsSecretOrigin {
+  readonly secretId: string;
+}
+
+const AWS_ADVICE =
+  'Sessions already open keep working; new logins use the credentials read last while the database accepts ' +
+  'them, and dataverk reads the secret again (at most once every 5 s while it fails).';
+
+/** Secrets Manager did not answer (network, endpoint, throttling, a 5xx); `reason` never holds a secret. */
+export function awsSecretUnreachable(
+  name: string,
+  origin: AwsSecretOrigin,
+  reason: string,
+  cause?: unknown,
+): DataverkError {
+  return new DataverkError(
+    'DATAVERK_AWS_SECRET_UNREACHABLE',
+    `cannot reach AWS Secrets Manager for the credentials of '${name}' (db_aws_secret.${name} = ${origin.secretId}): ` +
+      `${reason}. Check the region and endpoint (AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER) and the network. ${AWS_ADVICE}`,
+    { cause, details: { settingsName: name, setting: `db_aws_secret.${name}` } },
+  );
+}
+
+/** The secret (or its AWSCURRENT version) does not exist in that account and region. */
+export function awsSecretNotFound(name: string, origin: AwsSecretOrigin, cause?: unknown): DataverkError {
+  return new DataverkError(
+    'DATAVERK_AWS_SECRET_NOT_FOUND',
+    `AWS Secrets Manager has no secret ${origin.secretId} (db_aws_secret.${name}) with an AWSCURRENT version: check ` +
+      `its name or ARN and the region (AWS_REGION or db_aws_secret.${name}.region). ${AWS_ADVICE}`,
+    { cause, details: { settingsName: name, setting: `db_aws_secret.${name}` } },
+  );
+}
+
+/** The AWS identity may not read or describe the secret (IAM, KMS, or no valid AWS credentials). */
+export function awsSecretAccessDenied(
+  name: string,
+  origin: AwsSecretOrigin,
+  reason: string,
+  cause?: unknown,
+): DataverkError {
+  return new DataverkError(
+    'DATAVERK_AWS_SECRET_ACCESS_DENIED',
+    `AWS Secrets Manager refused to give the credentials of '${name}' (db_aws_secret.${name} = ${origin.secretId}): ` +
+      `${reason}. Allow secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on the secret (and kms:Decrypt ` +
+      `on its key) to the AWS identity this process runs as. ${AWS_ADVICE}`,
+    { cause, details: { settingsName: name, setting: `db_aws_secret.${name}` } },
+  );
+}
+
+/** The secret was read, and it is not database credentials; never quotes it. */
+export function awsSecretInvalid(name: string, origin: AwsSecretOrigin, problem: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_AWS_SECRET_INVALID',
+    `the AWSCURRENT value of ${origin.secretId} (db_aws_secret.${name}) ${problem}. It must be a JSON object with ` +
+      '"username" and "password" (and "host", "port", "dbname" when settings have no db_connection_strings entry), ' +
+      `as Secrets Manager's RDS rotation templates write it. ${AWS_ADVICE}`,
+    { details: { settingsName: name, setting: `db_aws_secret.${name}` } },
   );
 }
 

@@ -1,3 +1,13 @@
+export type { SecretsManagerFactory } from './aws-secrets/aws-secret-credentials.js';
+export type { AwsSecretSettings } from './aws-secrets/aws-secret-settings.js';
+export { secretsManagerClient } from './aws-secrets/secrets-manager-client.js';
+export {
+  type SecretDescription,
+  SecretsManagerFailure,
+  type SecretsManagerFailureKind,
+  type SecretsManagerPort,
+  type SecretValue,
+} from './aws-secrets/secrets-manager-port.js';
 export type { Clock, ClockTimer } from './clock/clock.js';
 export type {
   AcquireOptions,

@@ -6,6 +6,16 @@ export {
   VaultAdminError,
   VaultBackendUnsupportedError,
 } from './errors.js';
+export {
+  installMoto,
+  locateMoto,
+  MOTO_BINARY_VARIABLE,
+  MOTO_HOME_VARIABLE,
+  MOTO_VERSION,
+  type MotoLocation,
+  motoHome,
+} from './moto/moto-binary.js';
+export { startMoto, type TestMoto } from './moto/moto-server.js';
 export { DATABASE_URL_VARIABLE, envPostgres } from './postgres/env-postgres.js';
 export { startPostgres } from './postgres/start-postgres.js';
 export type { PostgresBackend, StartPostgresOptions, TestPostgres } from './postgres/test-postgres.js';

@@ -1,3 +1,5 @@
+import { AwsSecretCredentials, type SecretsManagerFactory } from '../aws-secrets/aws-secret-credentials.js';
+import type { AwsSecretSettings } from '../aws-secrets/aws-secret-settings.js';
 import type { Clock } from '../clock/clock.js';
 import { hasVaultCode, isDataverkError, isSetupError, providerClosed } from '../errors.js';
 import type { CredentialFileSystem } from '../file-credentials/credential-file-system.js';
@@ -31,7 +33,12 @@ export interface SettingsResolveContext {
 export type DatabaseSettingsResolver = (
   name: string,
   context?: SettingsResolveContext,
-) => Promise<{ connectionString: string; vaultPath: string; credentialsFile?: CredentialsFileSettings | undefined }>;
+) => Promise<{
+  connectionString: string;
+  vaultPath: string;
+  credentialsFile?: CredentialsFileSettings | undefined;
+  awsSecret?: AwsSecretSettings | undefined;
+}>;
 
 /** What {@link NameLeases} shares with its provider. */
 export interface NameLeasesContext {
@@ -49,6 +56,8 @@ export interface NameLeasesContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Where credentials files are read and watched (`db_credentials_file`). */
   readonly files: CredentialFileSystem;
+  /** Makes the Secrets Manager client of a name set in `db_aws_secret`. */
+  readonly secretsManager: SecretsManagerFactory;
 }
 
 interface ResolvedTarget {
@@ -56,6 +65,7 @@ interface ResolvedTarget {
   readonly target: ConnectionTarget | undefined;
   readonly vaultPath: string;
   readonly credentialsFile: CredentialsFileSettings | undefined;
+  readonly awsSecret: AwsSecretSettings | undefined;
 }
 
 /**
@@ -83,6 +93,8 @@ export class NameLeases {
   #static: StaticRotationWatch | undefined;
   /** The credentials file(s) of the name, once resolved to `db_credentials_file` (see `file-credentials.ts`). */
   #file: FileCredentials | undefined;
+  /** The AWS Secrets Manager secret of the name, once resolved to `db_aws_secret` (see `aws-secret-credentials.ts`). */
+  #aws: AwsSecretCredentials | undefined;
 
   constructor(name: string, context: NameLeasesContext) {
     this.name = name;
@@ -105,6 +117,7 @@ export class NameLeases {
     const held = this.#held;
     if (held === undefined) return undefined;
     if (this.#file !== undefined) return this.#file.fresh(held.credentials);
+    if (this.#aws !== undefined) return this.#aws.fresh(held.credentials);
     if (this.#static !== undefined) {
       // Login-bound: good for new logins until shortly before Vault's next rotation.
       return this.#context.clock.now() < this.#static.loginsValidUntil ? held.credentials : undefined;
@@ -126,7 +139,9 @@ export class NameLeases {
   /** True while the name serves a Vault static role whose password is no longer good for new logins. */
   get waitsForRotation(): boolean {
     return (
-      this.#held !== undefined && (this.#static !== undefined || this.#file !== undefined) && this.fresh() === undefined
+      this.#held !== undefined &&
+      (this.#static !== undefined || this.#file !== undefined || this.#aws !== undefined) &&
+      this.fresh() === undefined
     );
   }
 
@@ -156,6 +171,13 @@ export class NameLeases {
       }
       return this.stillValid() ?? Promise.reject(file.ended(this.#held.credentials));
     }
+    const aws = this.#aws;
+    if (aws !== undefined && this.#held !== undefined) {
+      // Waits for the check the schedule or a refused login asked for (see `aws-rotation-watch.ts`).
+      await aws.watch.loginAllowed();
+      if (this.#context.closed()) throw providerClosed(this.name);
+      return this.fresh() ?? this.refresh(false);
+    }
     const watch = this.#static;
     if (watch === undefined || this.#held === undefined) return this.refresh(true);
     await watch.loginAllowed();
@@ -173,6 +195,12 @@ export class NameLeases {
     if (this.#file !== undefined && held !== undefined) {
       // Login-bound like a static role: sessions stay; new logins wait for the file read again.
       if ((leaseId === undefined || held.credentials.leaseId === leaseId) && this.#file.refused()) this.gate.refused();
+      return;
+    }
+    if (this.#aws !== undefined && held !== undefined) {
+      // Login-bound: sessions stay; new logins wait for the secret's next check, paced by the watch
+      // (at most one per 5 s while logins are refused), not by the gate.
+      if (leaseId === undefined || held.credentials.leaseId === leaseId) this.#aws.watch.refused();
       return;
     }
     const watch = this.#static;
@@ -212,6 +240,7 @@ export class NameLeases {
     this.#held?.scheduler.stop();
     this.#static?.stop(providerClosed(this.name));
     this.#file?.stop();
+    this.#aws?.stop(providerClosed(this.name));
     this.#unwatchToken?.();
   }
 
@@ -252,19 +281,21 @@ export class NameLeases {
     try {
       this.#target ??= context
         .resolve(name, { vault: context.vault })
-        .then(({ connectionString, vaultPath, credentialsFile }) => ({
+        .then(({ connectionString, vaultPath, credentialsFile, awsSecret }) => ({
           target:
-            connectionString === '' && credentialsFile !== undefined
+            connectionString === '' && (credentialsFile !== undefined || awsSecret !== undefined)
               ? undefined
               : parseConnectionTarget(connectionString, name),
           vaultPath,
           credentialsFile,
+          awsSecret,
         }));
-      const { target, vaultPath, credentialsFile } = await this.#target.catch((error: unknown) => {
+      const { target, vaultPath, credentialsFile, awsSecret } = await this.#target.catch((error: unknown) => {
         this.#target = undefined;
         throw error;
       });
       if (credentialsFile !== undefined) return await this.#readFile(credentialsFile, target);
+      if (awsSecret !== undefined) return await this.#readAwsSecret(awsSecret, target);
       if (target === undefined) throw new Error('unreachable: a connection target without a credentials file');
       this.#vaultPath = vaultPath;
       // While Vault fails the gate paces requests; the client's own retries would triple them.
@@ -301,6 +332,7 @@ export class NameLeases {
       if (!isDataverkError(error, 'DATAVERK_PROVIDER_CLOSED')) {
         this.#static?.failed(error);
         this.#file?.failed();
+        this.#aws?.watch.failed(error);
         // A setup mistake is not Vault failing: no backoff (the next call tries again, so a fixed
         // setting works at once) and the health report keeps Vault's own state.
         if (!isSetupError(error)) this.gate.failed(error, this.#leaseMs || 10_000);
@@ -345,6 +377,37 @@ export class NameLeases {
     if (previous !== undefined && previous.credentials.leaseId === credentials.leaseId) {
       const { password, expiresAt } = previous.credentials;
       if (password === credentials.password && expiresAt === credentials.expiresAt) return previous.credentials;
+    }
+    return this.#install(credentials, undefined, true);
+  }
+
+  /**
+   * Reads the name's AWS Secrets Manager secret (checking it on its schedule from the first read on)
+   * and installs what it holds, as a credentials file's: the same password changes nothing, a new
+   * one for the same user is installed under the same lease id (sessions kept), another user
+   * supersedes the previous one (its sessions retire as they come back to the pool).
+   */
+  async #readAwsSecret(
+    settings: AwsSecretSettings,
+    target: ConnectionTarget | undefined,
+  ): Promise<DatabaseCredentials> {
+    const context = this.#context;
+    this.#aws ??= new AwsSecretCredentials(this.name, settings, {
+      clock: context.clock,
+      secretsManager: context.secretsManager,
+      check: () => {
+        if (context.closed()) return;
+        this.refresh(false).catch(() => {
+          // Reported by the read (an `error` event) and handed to the watch, which checks again.
+        });
+      },
+    });
+    const credentials = await this.#aws.read(target);
+    if (context.closed()) throw providerClosed(this.name);
+    this.gate.succeeded();
+    const previous = this.#held;
+    if (previous !== undefined && previous.credentials.leaseId === credentials.leaseId) {
+      if (previous.credentials.password === credentials.password) return previous.credentials;
     }
     return this.#install(credentials, undefined, true);
   }

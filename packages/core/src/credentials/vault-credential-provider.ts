@@ -1,3 +1,5 @@
+import type { SecretsManagerFactory } from '../aws-secrets/aws-secret-credentials.js';
+import { secretsManagerClient } from '../aws-secrets/secrets-manager-client.js';
 import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, isDataverkError, isSetupError, providerClosed, VaultError } from '../errors.js';
 import { type CredentialFileSystem, nodeCredentialFileSystem } from '../file-credentials/credential-file-system.js';
@@ -80,6 +82,14 @@ export interface VaultCredentialProviderOptions {
    * @defaultValue Node's file system (`fs.stat`, `fs.readFile`, `fs.watch`)
    */
   readonly files?: CredentialFileSystem;
+  /**
+   * Makes the AWS Secrets Manager client of a name set in `db_aws_secret` (once per name, on its
+   * first read). Tests pass one in memory, with a fake `clock`; a wrapper around
+   * {@link secretsManagerClient} can count or log the calls.
+   *
+   * @defaultValue {@link secretsManagerClient}: the AWS SDK (`@aws-sdk/client-secrets-manager`, an optional peer)
+   */
+  readonly secretsManager?: SecretsManagerFactory;
 }
 
 /**
@@ -147,6 +157,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       track: (promise) => this.#track(promise),
       sleep: (ms) => this.#sleep(ms),
       files: options.files ?? nodeCredentialFileSystem,
+      secretsManager: options.secretsManager ?? secretsManagerClient,
     };
     this.#checks = new LeaseChecks({
       clock: this.#clock,

@@ -6,13 +6,19 @@
 export const FILE_LEASE_PREFIX = 'file:';
 
 /**
+ * Lease ids of credentials read from AWS Secrets Manager start with this: `aws-secret:<secret id>:<user>`,
+ * the same for every password of that user (login-bound), another one when the user changes.
+ */
+export const AWS_SECRET_LEASE_PREFIX = 'aws-secret:';
+
+/**
  * True for a lease id Vault knows and this process may ask about: not `''` (a static role's
- * password) and not a credentials file's.
+ * password), not a credentials file's and not an AWS secret's.
  *
  * @example
  * isVaultLeaseId('database/creds/ro/abc'); // true
  * isVaultLeaseId('file:app'); // false
  */
 export function isVaultLeaseId(leaseId: string): boolean {
-  return leaseId !== '' && !leaseId.startsWith(FILE_LEASE_PREFIX);
+  return leaseId !== '' && !leaseId.startsWith(FILE_LEASE_PREFIX) && !leaseId.startsWith(AWS_SECRET_LEASE_PREFIX);
 }

@@ -1,5 +1,7 @@
+import { type AwsSecretSettings, awsSecretSettings } from '../aws-secrets/aws-secret-settings.js';
 import { parseConnectionTarget } from '../credentials/connection-string.js';
 import {
+  settingsAwsSecretInvalid,
   settingsConnectionStringMissing,
   settingsCredentialsFileInvalid,
   settingsVaultPathMissing,
@@ -25,6 +27,12 @@ export interface DatabaseSettings {
    * is expected to hold the whole connection string (no `db_connection_strings[name]`).
    */
   readonly credentialsFile?: CredentialsFileSettings;
+  /**
+   * `db_aws_secret[name]`: the AWS Secrets Manager secret the credentials come from, instead of
+   * Vault. `connectionString` is then `''` when there is no `db_connection_strings[name]` (the
+   * secret's `host`, `port` and `dbname` are used).
+   */
+  readonly awsSecret?: AwsSecretSettings;
 }
 
 /**
@@ -39,6 +47,8 @@ export interface DatabaseSettings {
  */
 export function resolveDatabaseSettings(settings: DataverkSettings, name: string): DatabaseSettings {
   const fileSetting = isTable(settings.db_credentials_file) ? settings.db_credentials_file[name] : undefined;
+  const awsSetting = isTable(settings.db_aws_secret) ? settings.db_aws_secret[name] : undefined;
+  if (awsSetting !== undefined) return awsDatabaseSettings(settings, name, awsSetting, fileSetting !== undefined);
   if (fileSetting !== undefined) return fileDatabaseSettings(settings, name, fileSetting);
   const connectionString = entry(settings.db_connection_strings, name);
   if (connectionString === undefined) {
@@ -72,6 +82,31 @@ function fileDatabaseSettings(settings: DataverkSettings, name: string, fileSett
   }
   parseConnectionTarget(connectionString, name);
   return { connectionString, vaultPath: '', credentialsFile };
+}
+
+/** `db_aws_secret[name]` is set: the credentials come from Secrets Manager, the connection from the URL or the secret. */
+function awsDatabaseSettings(
+  settings: DataverkSettings,
+  name: string,
+  awsSetting: JsonValue,
+  alsoFile: boolean,
+): DatabaseSettings {
+  const awsSecret = awsSecretSettings(name, awsSetting);
+  const other = alsoFile
+    ? 'db_credentials_file'
+    : entry(settings.db_vault_path, name) !== undefined
+      ? 'db_vault_path'
+      : '';
+  if (other !== '') {
+    throw settingsAwsSecretInvalid(
+      name,
+      `is set, and so is ${other}.${name}: the credentials come from one of them; remove the other`,
+    );
+  }
+  const connectionString = entry(settings.db_connection_strings, name);
+  if (connectionString === undefined) return { connectionString: '', vaultPath: '', awsSecret };
+  parseConnectionTarget(connectionString, name);
+  return { connectionString, vaultPath: '', awsSecret };
 }
 
 function entry(table: JsonValue | undefined, name: string): string | undefined {

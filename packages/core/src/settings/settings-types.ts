@@ -24,6 +24,11 @@ export type DataverkSettings = JsonObject & {
    * `{ path, format }`, or `{ username_file, password_file }` (see `docs/operating/file-credentials.md`).
    */
   readonly db_credentials_file?: { readonly [name: string]: JsonValue };
+  /**
+   * AWS Secrets Manager secret per database name, instead of `db_vault_path`: a secret name or ARN,
+   * or `{ secret_id, region, endpoint, refresh_seconds, sslmode }` (see `docs/operating/aws-secrets-manager.md`).
+   */
+  readonly db_aws_secret?: { readonly [name: string]: JsonValue };
   /** Directory of secret files (one file per name) used with `DATAVERK_SECRETS_FROM_FILES`. */
   readonly secret_path?: JsonValue;
 };

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { delimiter, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { TestBackendConfigError } from '../errors.js';
+
+const run = promisify(execFile);
+
+/** The `moto[server]` release (PyPI) the testkit installs: the AWS emulator the AWS Secrets Manager tests trust. */
+export const MOTO_VERSION = '5.2.1';
+/** Path of a `moto_server` executable to use instead of looking for one. */
+export const MOTO_BINARY_VARIABLE = 'DATAVERK_TEST_MOTO';
+/** Where `installMoto` puts its virtual environment; default `./.moto` of the working directory. */
+export const MOTO_HOME_VARIABLE = 'DATAVERK_TEST_MOTO_HOME';
+
+/** Where a `moto_server` was found, or why none was. */
+export type MotoLocation =
+  | { readonly found: true; readonly path: string; readonly source: string }
+  | { readonly found: false; readonly reason: string };
+
+/** The directory holding the testkit's moto virtual environment. */
+export function motoHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env[MOTO_HOME_VARIABLE] ?? '.moto');
+}
+
+/**
+ * Finds `moto_server`: `DATAVERK_TEST_MOTO` (an error when it names no executable), then the
+ * testkit's own virtual environment (`installMoto`), then `moto_server` on `PATH`.
+ *
+ * @example
+ * const moto = locateMoto();
+ * if (!moto.found) console.log(`no moto: ${moto.reason}`);
+ */
+export function locateMoto(env: NodeJS.ProcessEnv = process.env): MotoLocation {
+  const explicit = env[MOTO_BINARY_VARIABLE] ?? '';
+  if (explicit !== '') {
+    if (!isExecutable(explicit)) throw new TestBackendConfigError(MOTO_BINARY_VARIABLE, 'is not an executable file');
+    return { found: true, path: explicit, source: MOTO_BINARY_VARIABLE };
+  }
+  const installed = join(motoHome(env), 'venv', 'bin', 'moto_server');
+  if (isExecutable(installed)) return { found: true, path: installed, source: `moto[server] in ${motoHome(env)}` };
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'moto_server');
+    if (dir !== '' && isExecutable(candidate)) return { found: true, path: candidate, source: 'PATH' };
+  }
+  return {
+    found: false,
+    reason: `no moto_server (${MOTO_BINARY_VARIABLE} unset, none in ${motoHome(env)}, none on PATH)`,
+  };
+}
+
+/**
+ * Installs `moto[server]==MOTO_VERSION` with pip into a virtual environment under {@link motoHome}
+ * (once: a second call finds it) and returns its `moto_server`. Resolves to a reason instead when
+ * Python or pip cannot do it; it never throws for that.
+ *
+ * @example
+ * const installed = await installMoto();
+ * if (installed.found) process.env.DATAVERK_TEST_MOTO = installed.path;
+ */
+export async function installMoto(env: NodeJS.ProcessEnv = process.env): Promise<MotoLocation> {
+  const home = motoHome(env);
+  const venv = join(home, 'venv');
+  const binary = (at: string) => join(at, 'bin', 'moto_server');
+  if (isExecutable(binary(venv))) return { found: true, path: binary(venv), source: `moto[server] in ${home}` };
+  // Built beside the final place and renamed into it, so that parallel runs never see half a venv.
+  const staging = join(home, `venv-${process.pid}-${Date.now()}`);
+  try {
+    await mkdir(home, { recursive: true });
+    // Timeouts here only stop a hang (a loaded machine took over 2 min for OpenBao's venv).
+    await run('python3', ['-m', 'venv', staging], { timeout: 600_000, env });
+    await run(
+      join(staging, 'bin', 'pip'),
+      ['install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`],
+      { timeout: 600_000, env },
+    );
+    if (!isExecutable(binary(staging))) throw new Error('moto[server] installed no moto_server');
+    await rename(staging, venv).catch(async (error: unknown) => {
+      if (!isExecutable(binary(venv))) throw error; // another run won the race: use theirs
+      await rm(staging, { recursive: true, force: true });
+    });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    return { found: false, reason: `pip could not install moto[server]==${MOTO_VERSION}: ${lastLine(error)}` };
+  }
+  return { found: true, path: binary(venv), source: `moto[server] in ${home}` };
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lastLine(error: unknown): string {
+  const stderr = (error as { stderr?: unknown }).stderr;
+  const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error);
+  const lines = text.trim().split('\n');
+  return lines[lines.length - 1] ?? text;
+}
