@@ -11,6 +11,7 @@ export {
   locateMoto,
   MOTO_BINARY_VARIABLE,
   MOTO_HOME_VARIABLE,
+  MOTO_REQUIRED_VARIABLE,
   MOTO_VERSION,
   type MotoLocation,
   motoHome,

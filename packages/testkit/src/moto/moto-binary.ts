@@ -14,9 +14,12 @@ export const MOTO_BINARY_VARIABLE = 'DATAVERK_TEST_MOTO';
 /** Where `installMoto` puts its virtual environment; default `./.moto` of the working directory. */
 export const MOTO_HOME_VARIABLE = 'DATAVERK_TEST_MOTO_HOME';
 
-/** Where a `moto_server` was found, or why none was. */
+/** Set (to anything) where moto must be found: a test that needs it then fails instead of skipping (CI). */
+export const MOTO_REQUIRED_VARIABLE = 'DATAVERK_TEST_MOTO_REQUIRED';
+
+/** How to run a moto server (`command` then `-H host -p port`), or why there is none. */
 export type MotoLocation =
-  | { readonly found: true; readonly path: string; readonly source: string }
+  | { readonly found: true; readonly command: readonly string[]; readonly source: string }
   | { readonly found: false; readonly reason: string };
 
 /** The directory holding the testkit's moto virtual environment. */
@@ -36,13 +39,13 @@ export function locateMoto(env: NodeJS.ProcessEnv = process.env): MotoLocation {
   const explicit = env[MOTO_BINARY_VARIABLE] ?? '';
   if (explicit !== '') {
     if (!isExecutable(explicit)) throw new TestBackendConfigError(MOTO_BINARY_VARIABLE, 'is not an executable file');
-    return { found: true, path: explicit, source: MOTO_BINARY_VARIABLE };
+    return { found: true, command: [explicit], source: MOTO_BINARY_VARIABLE };
   }
-  const installed = join(motoHome(env), 'venv', 'bin', 'moto_server');
-  if (isExecutable(installed)) return { found: true, path: installed, source: `moto[server] in ${motoHome(env)}` };
+  const installed = inVenv(join(motoHome(env), 'venv'));
+  if (installed !== undefined) return { found: true, command: installed, source: `moto[server] in ${motoHome(env)}` };
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, 'moto_server');
-    if (dir !== '' && isExecutable(candidate)) return { found: true, path: candidate, source: 'PATH' };
+    if (dir !== '' && isExecutable(candidate)) return { found: true, command: [candidate], source: 'PATH' };
   }
   return {
     found: false,
@@ -62,8 +65,8 @@ export function locateMoto(env: NodeJS.ProcessEnv = process.env): MotoLocation {
 export async function installMoto(env: NodeJS.ProcessEnv = process.env): Promise<MotoLocation> {
   const home = motoHome(env);
   const venv = join(home, 'venv');
-  const binary = (at: string) => join(at, 'bin', 'moto_server');
-  if (isExecutable(binary(venv))) return { found: true, path: binary(venv), source: `moto[server] in ${home}` };
+  const existing = inVenv(venv);
+  if (existing !== undefined) return { found: true, command: existing, source: `moto[server] in ${home}` };
   // Built beside the final place and renamed into it, so that parallel runs never see half a venv.
   const staging = join(home, `venv-${process.pid}-${Date.now()}`);
   try {
@@ -75,16 +78,29 @@ export async function installMoto(env: NodeJS.ProcessEnv = process.env): Promise
       ['install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`],
       { timeout: 600_000, env },
     );
-    if (!isExecutable(binary(staging))) throw new Error('moto[server] installed no moto_server');
+    if (inVenv(staging) === undefined) throw new Error('moto[server] installed no moto_server');
     await rename(staging, venv).catch(async (error: unknown) => {
-      if (!isExecutable(binary(venv))) throw error; // another run won the race: use theirs
+      if (inVenv(venv) === undefined) throw error; // another run won the race: use theirs
       await rm(staging, { recursive: true, force: true });
     });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     return { found: false, reason: `pip could not install moto[server]==${MOTO_VERSION}: ${lastLine(error)}` };
   }
-  return { found: true, path: binary(venv), source: `moto[server] in ${home}` };
+  const command = inVenv(venv);
+  return command === undefined
+    ? { found: false, reason: `moto[server] installed, but not found under ${venv}` }
+    : { found: true, command, source: `moto[server] in ${home}` };
+}
+
+// The venv's `moto_server` script names the Python of the staging directory in its shebang, gone
+// after the rename: the module is run with the venv's Python instead (which finds its venv wherever
+// the directory is).
+function inVenv(venv: string): readonly string[] | undefined {
+  const python = join(venv, 'bin', 'python3');
+  return isExecutable(python) && isExecutable(join(venv, 'bin', 'moto_server'))
+    ? [python, '-m', 'moto.server']
+    : undefined;
 }
 
 function isExecutable(path: string): boolean {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,10 @@ const STOP_GRACE_MS = 5_000;
 export interface TestMoto {
   /** e.g. `http://127.0.0.1:41234`: the endpoint for `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
   readonly endpoint: string;
-  /** The region and the (fake) AWS credentials to sign requests with: moto accepts any. */
+  /**
+   * The region and AWS credentials to sign requests with: moto accepts any; these are random per
+   * server, so that a test can look for the secret key in its output.
+   */
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -47,7 +51,7 @@ export async function startMoto(): Promise<TestMoto> {
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const port = await freePort(HOST);
     const log = join(directory, `server-${attempt}.log`);
-    const child = spawnServer(location.path, port, directory, log);
+    const child = spawnServer(location.command, port, directory, log);
     const watchdog = startProcessWatchdog(child.pid ?? 0, directory);
     const endpoint = `http://${HOST}:${port}`;
     const ready = await waitForReady(endpoint, child);
@@ -61,11 +65,12 @@ export async function startMoto(): Promise<TestMoto> {
   throw new TestBackendStartError('moto', lastReason);
 }
 
-function spawnServer(binary: string, port: number, directory: string, log: string): ChildProcess {
+function spawnServer(command: readonly string[], port: number, directory: string, log: string): ChildProcess {
   const out = openSync(log, 'a');
   try {
     // Only what it needs: no AWS_* variable of ours may configure the server.
-    return spawn(binary, ['-H', HOST, '-p', String(port)], {
+    const [program = 'moto_server', ...args] = command;
+    return spawn(program, [...args, '-H', HOST, '-p', String(port)], {
       env: { PATH: process.env.PATH ?? '', HOME: directory },
       stdio: ['ignore', out, out],
     });
@@ -113,8 +118,8 @@ function running(child: ChildProcess, endpoint: string, directory: string, watch
   return {
     endpoint,
     region: 'eu-north-1',
-    accessKeyId: 'testing',
-    secretAccessKey: 'testing',
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
     pid: child.pid ?? 0,
     stop: () => {
       stopping ??= (async () => {
