@@ -46,6 +46,9 @@ import { runQueryLoad, summarise } from '../support/query-load.js';
  * here nobody knows the schedule: each rotation is seen by the 1 s `refresh_seconds` check or by a
  * refused login. Proves: no failed query, sessions kept across the single-user rotation, the old
  * user's sessions retired after the switch, AWS calls bounded, no password or AWS key in any output.
+ * Then a single-user rotation at a known window (DescribeSecret's answer from moto, with the
+ * `NextRotationDate` the test states, since moto's are whole days away): new pools logging in every
+ * 200 ms through it, none refused.
  */
 
 const NAME = 'aws_sales';
@@ -59,12 +62,20 @@ if (skipped) {
   );
 }
 
-/** Counts the calls a provider makes to Secrets Manager, everything else as the SDK does it. */
-function counted(port: SecretsManagerPort, calls: { describe: number; get: number }): SecretsManagerPort {
+/**
+ * Counts the calls a provider makes to Secrets Manager, everything else as the SDK does it; with
+ * `nextRotationAt`, DescribeSecret states that window (moto schedules rotations in whole days).
+ */
+function counted(
+  port: SecretsManagerPort,
+  calls: { describe: number; get: number },
+  nextRotationAt?: () => number,
+): SecretsManagerPort {
   return {
-    describeSecret: (id) => {
+    describeSecret: async (id) => {
       calls.describe++;
-      return port.describeSecret(id);
+      const description = await port.describeSecret(id);
+      return nextRotationAt === undefined ? description : { ...description, nextRotationAt: nextRotationAt() };
     },
     getCurrentValue: (id) => {
       calls.get++;
@@ -93,7 +104,7 @@ describe.skipIf(skipped)(
     let admin: SecretsManagerClient;
     const savedEnv: Record<string, string | undefined> = {};
     const secretId = `dataverk/${NAME}/${randomUUID().slice(0, 8)}`;
-    const passwords = Array.from({ length: 4 }, () => randomBytes(18).toString('base64url'));
+    const passwords = Array.from({ length: 5 }, () => randomBytes(18).toString('base64url'));
 
     beforeAll(async () => {
       moto = await startMoto();
@@ -302,6 +313,93 @@ describe.skipIf(skipped)(
       expect(joined.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason)))).toEqual(
         ADAPTERS.map(() => users[0]),
       );
+    });
+
+    it('a single-user rotation at a known NextRotationDate: new pools log in through it with 0 refused logins', async () => {
+      // The window opens 2.5 s from now; the rotation function runs 300 ms into it, as AWS starts it.
+      let windowAt = Date.now() + 2_500;
+      const rotatedAt = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
+      const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
+      const calls = Object.fromEntries(ADAPTERS.map((a) => [a, { describe: 0, get: 0 }])) as Record<
+        Adapter,
+        { describe: number; get: number }
+      >;
+      const providers = Object.fromEntries(
+        ADAPTERS.map((adapter) => {
+          const provider = new VaultCredentialProvider({
+            vault: () => {
+              throw new Error('an AWS secret needs no Vault client');
+            },
+            resolve: settingsResolver(() => loadSettings({ path: dir })),
+            secretsManager: async (settings, name) =>
+              counted(await secretsManagerClient(settings, name), calls[adapter], () => windowAt),
+          });
+          provider.on('refused', () => refused[adapter]++);
+          provider.on('rotated', () => {
+            rotatedAt[adapter] = Date.now();
+          });
+          return [adapter, provider];
+        }),
+      ) as Record<Adapter, VaultCredentialProvider>;
+      const pools = adapterPools(NAME, providers, { max: 1 });
+      const sql = sessionProbeSql(table);
+      const before = await Promise.all(ADAPTERS.map(async (a) => (await pools[a].query<Probe>(sql))[0]!));
+      // Single user: the rotation changes the password of the user the secret names now.
+      const currentUser = before[0]!.user;
+      const logins: { adapter: Adapter; startedAt: number; endedAt: number; user?: string; error?: string }[] = [];
+      const login = async (adapter: Adapter) => {
+        const startedAt = Date.now();
+        const fresh = adapterPool(adapter, NAME, providers[adapter], { max: 1 });
+        try {
+          const [row] = await fresh.query<{ user: string }>('SELECT current_user::text AS "user"');
+          logins.push({ adapter, startedAt, endedAt: Date.now(), user: row!.user });
+        } catch (error) {
+          logins.push({ adapter, startedAt, endedAt: Date.now(), error: String(error) });
+        } finally {
+          await fresh.close();
+        }
+      };
+      const rotation = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, windowAt + 300 - Date.now()));
+        const done = await rotate(currentUser, passwords[4]!);
+        windowAt += 30 * 86_400_000; // AWS moves NextRotationDate on once the rotation succeeded
+        return done;
+      })();
+      // New logins every 200 ms per adapter, from 1.5 s before the window to 2 s after it.
+      const pending: Promise<void>[] = [];
+      await new Promise((resolve) => setTimeout(resolve, windowAt - 1_500 - Date.now()));
+      const endAt = windowAt + 2_000;
+      while (Date.now() < endAt) {
+        for (const adapter of ADAPTERS) pending.push(login(adapter));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const { setAt, finishedAt } = await rotation;
+      await Promise.all(pending);
+      const after = await Promise.all(ADAPTERS.map(async (a) => (await pools[a].query<Probe>(sql))[0]!));
+      await Promise.all(ADAPTERS.map((a) => pools[a].close()));
+      await Promise.all(ADAPTERS.map((a) => providers[a].close()));
+      for (const [i, adapter] of ADAPTERS.entries()) {
+        const mine = logins.filter((l) => l.adapter === adapter);
+        const failed = mine.filter((l) => l.error !== undefined);
+        const longest = mine.reduce((worst, l) =>
+          l.endedAt - l.startedAt > worst.endedAt - worst.startedAt ? l : worst,
+        );
+        const opened = windowAt - 30 * 86_400_000;
+        const awsCalls = calls[adapter].describe + calls[adapter].get;
+        console.log(
+          `[aws-secret] known schedule, ${adapter}: ${mine.length} new logins through the rotation (set ${setAt - opened} ms ` +
+            `into the window, promoted ${finishedAt - setAt} ms later, seen ${rotatedAt[adapter] - opened} ms into it), ${failed.length} failed, ` +
+            `${refused[adapter]} refused, longest login ${longest.endedAt - longest.startedAt} ms (from ${longest.startedAt - opened} ms), ` +
+            `${awsCalls} AWS calls, session from before ${before[i]!.pid === after[i]!.pid ? 'kept' : 'replaced'}`,
+        );
+        expect({ adapter, failed: failed.map((l) => l.error), refused: refused[adapter] }).toEqual({
+          adapter,
+          failed: [],
+          refused: 0,
+        });
+        expect(after[i]!.pid).toBe(before[i]!.pid);
+        expect(calls[adapter].get).toBe(2);
+      }
     });
 
     it('through the real SDK: a missing secret, a malformed one and an unreachable endpoint fail with codes naming the setting, no value shown', async () => {

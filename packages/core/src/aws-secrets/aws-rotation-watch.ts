@@ -134,7 +134,13 @@ export class AwsRotationWatch {
       if (now - since < limit) {
         this.#state = 'waiting';
         this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
-        this.#arm(Math.min(AWS_DUE_RETRY_MAX_MS, AWS_DUE_RETRY_MIN_MS * 2 ** Math.min(this.#retries++, 8)));
+        // A check just before the window (the hourly one, or a refusal's) waits for the window's first.
+        const firstCheckAt = due === undefined || inProgress ? now : due + AWS_DUE_FIRST_CHECK_MS;
+        this.#arm(
+          now < firstCheckAt
+            ? firstCheckAt - now
+            : Math.min(AWS_DUE_RETRY_MAX_MS, AWS_DUE_RETRY_MIN_MS * 2 ** Math.min(this.#retries++, 8)),
+        );
         return;
       }
       // Nothing landed: the held password is what there is (a refusal is rule 5's).
