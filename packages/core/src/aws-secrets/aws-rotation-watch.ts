@@ -35,7 +35,8 @@
  *    (it may well still work). Checks go on every `AWS_FAILING_READ_INTERVAL_MS`.
  */
 
-import type { Clock, ClockTimer } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
+import { LoginGate } from '../credentials/login-gate.js';
 import type { SecretDescription } from './secrets-manager-port.js';
 
 /** Rule 1: how long a login may take from getting the password to PostgreSQL checking it. */
@@ -65,11 +66,6 @@ export interface AwsRotationWatchContext {
 
 type WatchState = 'scheduled' | 'waiting' | 'refused';
 
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * The schedule of one secret: until when the held password is good for new logins, when to check
  * again, and the logins waiting for the next password.
@@ -81,26 +77,26 @@ interface Waiter {
  */
 export class AwsRotationWatch {
   readonly #context: AwsRotationWatchContext;
+  readonly #gate: LoginGate;
   #state: WatchState = 'scheduled';
-  #loginsValidUntil = Number.NEGATIVE_INFINITY;
   /** Since when logins wait for a rotation (rule 3). */
   #waitingSince: number | undefined;
   /** A `NextRotationDate` already waited for (rule 3): not waited for again. */
   #dueHandled: number | undefined;
   #retries = 0;
   #lastRefusedCheckAt = Number.NEGATIVE_INFINITY;
-  #failure: unknown;
-  #timer: ClockTimer | undefined;
-  #waiters: Waiter[] = [];
-  #stopped = false;
 
   constructor(context: AwsRotationWatchContext) {
     this.#context = context;
+    this.#gate = new LoginGate(context.clock, () => {
+      if (this.#state === 'refused') this.#lastRefusedCheckAt = context.clock.now();
+      context.check();
+    });
   }
 
   /** Until when new logins may use the password held. */
   get loginsValidUntil(): number {
-    return this.#loginsValidUntil;
+    return this.#gate.validUntil;
   }
 
   /** A login was refused and no check has answered since. */
@@ -111,7 +107,8 @@ export class AwsRotationWatch {
   /** A check answered; `changed` when it brought a version of `AWSCURRENT` not held before. */
   answered(description: SecretDescription, changed: boolean): void {
     const now = this.#context.clock.now();
-    this.#failure = undefined;
+    const gate = this.#gate;
+    gate.failure = undefined;
     const due = description.nextRotationAt;
     if (changed) {
       this.#state = 'scheduled';
@@ -123,7 +120,7 @@ export class AwsRotationWatch {
     if (!changed && this.#state === 'refused') {
       if (inProgress) {
         // Rule 5: the refusal was the rotation's `setSecret`; its `finishSecret` comes soon.
-        this.#arm(AWS_REFUSED_READ_INTERVAL_MS);
+        gate.arm(AWS_REFUSED_READ_INTERVAL_MS);
         return;
       }
       this.#state = 'scheduled';
@@ -133,10 +130,10 @@ export class AwsRotationWatch {
       const limit = inProgress ? AWS_PENDING_LOGIN_WAIT_MS : AWS_DUE_LOGIN_WAIT_MS;
       if (now - since < limit) {
         this.#state = 'waiting';
-        this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
+        gate.closeForLogins();
         // A check just before the window (the hourly one, or a refusal's) waits for the window's first.
         const firstCheckAt = due === undefined || inProgress ? now : due + AWS_DUE_FIRST_CHECK_MS;
-        this.#arm(
+        gate.arm(
           now < firstCheckAt
             ? firstCheckAt - now
             : Math.min(AWS_DUE_RETRY_MAX_MS, AWS_DUE_RETRY_MIN_MS * 2 ** Math.min(this.#retries++, 8)),
@@ -150,39 +147,40 @@ export class AwsRotationWatch {
     }
     this.#retries = 0;
     const upcoming = due !== undefined && due - AWS_LOGIN_ALLOWANCE_MS > now && due !== this.#dueHandled;
-    this.#loginsValidUntil = upcoming ? due - AWS_LOGIN_ALLOWANCE_MS : Number.POSITIVE_INFINITY;
+    gate.validUntil = upcoming ? due - AWS_LOGIN_ALLOWANCE_MS : Number.POSITIVE_INFINITY;
     const nextCheck = Math.min(
       now + this.#context.refreshMs,
       upcoming ? due + AWS_DUE_FIRST_CHECK_MS : Number.POSITIVE_INFINITY,
     );
-    this.#arm(nextCheck - now);
-    this.#settle(undefined);
+    gate.arm(nextCheck - now);
+    gate.settle(undefined);
   }
 
   /** A login with the password held was refused (rule 5); false while one already waits for a check. */
   refused(): boolean {
-    if (this.#stopped || this.#state === 'refused') return false;
+    if (this.#gate.stopped || this.#state === 'refused') return false;
     const now = this.#context.clock.now();
     this.#state = 'refused';
-    this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
-    this.#arm(Math.max(now, this.#lastRefusedCheckAt + AWS_REFUSED_READ_INTERVAL_MS) - now);
+    this.#gate.closeForLogins();
+    this.#gate.arm(Math.max(now, this.#lastRefusedCheckAt + AWS_REFUSED_READ_INTERVAL_MS) - now);
     return true;
   }
 
   /** A check failed (rule 6). */
   failed(error: unknown): void {
-    if (this.#stopped) return;
-    this.#arm(AWS_FAILING_READ_INTERVAL_MS);
+    const gate = this.#gate;
+    if (gate.stopped) return;
+    gate.arm(AWS_FAILING_READ_INTERVAL_MS);
     if (this.#state === 'refused') {
-      this.#failure = error;
-      this.#settle(error);
+      gate.failure = error;
+      gate.settle(error);
       return;
     }
     // The held password may well still work: logins take it (a refusal makes this rule 5's).
     this.#state = 'scheduled';
     this.#waitingSince = undefined;
-    this.#loginsValidUntil = Number.POSITIVE_INFINITY;
-    this.#settle(undefined);
+    gate.validUntil = Number.POSITIVE_INFINITY;
+    gate.settle(undefined);
   }
 
   /**
@@ -191,42 +189,15 @@ export class AwsRotationWatch {
    * after a refused login.
    */
   loginAllowed(): Promise<void> {
-    if (this.#context.clock.now() < this.#loginsValidUntil) return Promise.resolve();
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    // Nobody checked since the password stopped being good for logins (a timer the process's sleep
-    // postponed): check now.
-    if (this.#timer === undefined) this.#arm(0);
-    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return this.#gate.loginAllowed();
   }
 
   /** Stops checking; waiting logins get `error`, or go on without one. */
   stop(error?: unknown): void {
-    this.#stopped = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#settle(error);
+    this.#gate.stop(error);
   }
 
   #isDue(due: number | undefined, now: number): boolean {
     return due !== undefined && due - AWS_LOGIN_ALLOWANCE_MS <= now && due !== this.#dueHandled;
-  }
-
-  #arm(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer?.cancel();
-    this.#timer = this.#context.clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#state === 'refused') this.#lastRefusedCheckAt = this.#context.clock.now();
-      this.#context.check();
-    }, delayMs);
-  }
-
-  #settle(error: unknown): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      if (error === undefined) waiter.resolve();
-      else waiter.reject(error);
-    }
   }
 }

@@ -38,8 +38,9 @@
  *    sessions are never retired for it.
  */
 
-import type { Clock, ClockTimer } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import type { StaticRotation } from '../vault/vault-client.js';
+import { LoginGate } from './login-gate.js';
 
 /** Rule 1: `ttl` rounding (0.5 s) plus the queue rotating in the due time's whole second (1 s). */
 export const STATIC_ROTATION_EARLY_MS = 1_500;
@@ -76,11 +77,6 @@ export interface StaticAnswer {
   readonly loginsValidUntil: number;
 }
 
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * The schedule of one static role: when logins stop using the password, when to read it again, and
  * the logins waiting for the next one.
@@ -92,8 +88,8 @@ interface Waiter {
  */
 export class StaticRotationWatch {
   readonly #context: StaticRotationWatchContext;
+  readonly #gate: LoginGate;
   #lastRotation: string | undefined;
-  #loginsValidUntil = Number.NEGATIVE_INFINITY;
   /** When the last plan said the rotation would be due. */
   #plannedDue: number | undefined;
   /** When the rotation we wait for was due, while logins wait for it. */
@@ -101,15 +97,12 @@ export class StaticRotationWatch {
   #retries = 0;
   /** How late Vault's last rotation came, by its own clock (rule 3). */
   #latenessMs = 0;
-  #failure: unknown;
   /** A login was refused with the password held (rule 5): the next answer is taken as it is. */
   #refused = false;
-  #timer: ClockTimer | undefined;
-  #waiters: Waiter[] = [];
-  #stopped = false;
 
   constructor(context: StaticRotationWatchContext) {
     this.#context = context;
+    this.#gate = new LoginGate(context.clock, context.read);
   }
 
   /** `last_vault_rotation` of the password held, once read. */
@@ -119,7 +112,7 @@ export class StaticRotationWatch {
 
   /** Until when new logins may use the password held (rules 2 and 4). */
   get loginsValidUntil(): number {
-    return this.#loginsValidUntil;
+    return this.#gate.validUntil;
   }
 
   /** Vault answered a read sent at `sentAt`: plans the next read and lets waiting logins go when they may. */
@@ -134,7 +127,8 @@ export class StaticRotationWatch {
       this.#latenessMs = Math.min(STATIC_LATENESS_HINT_MAX_MS, Math.max(0, late));
     }
     this.#lastRotation = rotation.lastVaultRotation;
-    this.#failure = undefined;
+    const gate = this.#gate;
+    gate.failure = undefined;
     const dueAt = sentAt + rotation.ttl * 1000;
     const margin = Math.min(STATIC_LOGIN_ALLOWANCE_MS, this.#context.marginMs(rotation.rotationPeriod * 1000));
     const loginsValidUntil = dueAt - STATIC_ROTATION_EARLY_MS - margin;
@@ -144,21 +138,21 @@ export class StaticRotationWatch {
       this.#retries = 0;
       // After a refusal, Vault's password is the best there is even when it is due to rotate: a
       // login tries it (a refusal again is paced by the provider's gate).
-      this.#loginsValidUntil = afterRefusal && !changed ? Math.max(loginsValidUntil, now + 1) : loginsValidUntil;
-      this.#arm(Math.max(dueAt + STATIC_FIRST_READ_DELAY_MS + this.#latenessMs, now) - now);
+      gate.validUntil = afterRefusal && !changed ? Math.max(loginsValidUntil, now + 1) : loginsValidUntil;
+      gate.arm(Math.max(dueAt + STATIC_FIRST_READ_DELAY_MS + this.#latenessMs, now) - now);
     } else {
       // Due, and Vault has not rotated yet (rule 3), or cannot (rule 4).
       this.#dueSince ??= Math.min(this.#plannedDue ?? now, now);
       if (now - this.#dueSince >= STATIC_LOGIN_WAIT_MS) {
-        this.#loginsValidUntil = Number.POSITIVE_INFINITY;
-        this.#arm(STATIC_OVERDUE_READ_MS);
+        gate.validUntil = Number.POSITIVE_INFINITY;
+        gate.arm(STATIC_OVERDUE_READ_MS);
       } else {
-        this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
-        this.#arm(retryDelay(this.#retries++, STATIC_RETRY_MAX_MS));
+        gate.closeForLogins();
+        gate.arm(retryDelay(this.#retries++, STATIC_RETRY_MAX_MS));
       }
     }
-    if (this.#loginsValidUntil > now) this.#settle(undefined);
-    return { changed, loginsValidUntil: this.#loginsValidUntil };
+    if (gate.validUntil > now) gate.settle(undefined);
+    return { changed, loginsValidUntil: gate.validUntil };
   }
 
   /**
@@ -166,20 +160,20 @@ export class StaticRotationWatch {
    * Returns false, doing nothing, while such a read is already due.
    */
   refused(readAt: number): boolean {
-    if (this.#stopped || this.#refused) return false;
-    const now = this.#context.clock.now();
+    if (this.#gate.stopped || this.#refused) return false;
     this.#refused = true;
-    this.#loginsValidUntil = Math.min(this.#loginsValidUntil, now);
-    this.#arm(Math.max(0, readAt - now));
+    this.#gate.closeForLogins();
+    this.#gate.arm(Math.max(0, readAt - this.#context.clock.now()));
     return true;
   }
 
   /** A read failed: logins that wait for it fail, and so do new ones until Vault answers (rule 5). */
   failed(error: unknown): void {
-    if (this.#stopped) return;
-    this.#failure = error;
-    this.#arm(retryDelay(this.#retries++, STATIC_FAILING_RETRY_MAX_MS));
-    if (this.#context.clock.now() >= this.#loginsValidUntil) this.#settle(error);
+    const gate = this.#gate;
+    if (gate.stopped) return;
+    gate.failure = error;
+    gate.arm(retryDelay(this.#retries++, STATIC_FAILING_RETRY_MAX_MS));
+    if (this.#context.clock.now() >= gate.validUntil) gate.settle(error);
   }
 
   /**
@@ -187,38 +181,12 @@ export class StaticRotationWatch {
    * when the next read brings a password it may use. Rejects with the read's error while Vault fails.
    */
   loginAllowed(): Promise<void> {
-    if (this.#context.clock.now() < this.#loginsValidUntil) return Promise.resolve();
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    // Nobody has read since the password stopped being good for logins (a timer the process's
-    // sleep postponed): read now.
-    if (this.#timer === undefined) this.#arm(0);
-    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return this.#gate.loginAllowed();
   }
 
   /** Stops reading; waiting logins get `error`, or go on (to read anew) without one. */
   stop(error?: unknown): void {
-    this.#stopped = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#settle(error);
-  }
-
-  #arm(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer?.cancel();
-    this.#timer = this.#context.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#context.read();
-    }, delayMs);
-  }
-
-  #settle(error: unknown): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      if (error === undefined) waiter.resolve();
-      else waiter.reject(error);
-    }
+    this.#gate.stop(error);
   }
 }
 
