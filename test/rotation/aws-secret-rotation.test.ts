@@ -34,6 +34,7 @@ import {
   type SessionProbe as Probe,
   sessionProbeSql,
 } from '../support/adapter-pools.js';
+import { countedProviders, newcomerLogin, noVault, perAdapter } from '../support/adapter-providers.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
 
@@ -193,39 +194,20 @@ describe.skipIf(skipped)(
     }
 
     it('rotations under bursty load: 0 failed queries, sessions kept, the old user retired, AWS calls bounded', async () => {
-      const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-      const calls = Object.fromEntries(ADAPTERS.map((a) => [a, { describe: 0, get: 0 }])) as Record<
-        Adapter,
-        { describe: number; get: number }
-      >;
-      const providers = Object.fromEntries(
-        ADAPTERS.map((adapter) => {
-          const provider = new VaultCredentialProvider({
-            vault: () => {
-              throw new Error('an AWS secret needs no Vault client');
-            },
-            resolve: settingsResolver(() => loadSettings({ path: dir })),
-            secretsManager: async (settings, name) =>
-              counted(await secretsManagerClient(settings, name), calls[adapter]),
-          });
-          provider.on('refused', () => refused[adapter]++);
-          return [adapter, provider];
-        }),
-      ) as Record<Adapter, VaultCredentialProvider>;
+      const calls = perAdapter(() => ({ describe: 0, get: 0 }));
+      const { providers, refused } = countedProviders((adapter) => ({
+        vault: noVault('an AWS secret'),
+        resolve: settingsResolver(() => loadSettings({ path: dir })),
+        secretsManager: async (settings, name) => counted(await secretsManagerClient(settings, name), calls[adapter]),
+      }));
       const sql = sessionProbeSql(table);
       const pools = adapterPools(NAME, providers, { max: 3 });
-      const rows = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
+      const rows = perAdapter(() => [] as Probe[]);
       const marks: Record<string, number> = {};
       const after = (adapter: Adapter, at: number, user?: string) =>
         rows[adapter].some((r) => r.serverAt > at && (user === undefined || r.user === user));
       // A new pool logging in just after the single-user rotation, before anything told dataverk.
-      const newcomer = async (adapter: Adapter): Promise<string> => {
-        const fresh = adapterPool(adapter, NAME, providers[adapter], { max: 1 });
-        const [row] = await fresh
-          .query<{ user: string }>('SELECT current_user::text AS "user"')
-          .finally(() => fresh.close());
-        return row!.user;
-      };
+      const newcomer = (adapter: Adapter) => newcomerLogin(adapter, NAME, providers[adapter]);
       let newcomers: Promise<PromiseSettledResult<string>[]> | undefined;
       const script = async () => {
         // Every adapter has sessions in use before the first rotation.
@@ -318,29 +300,19 @@ describe.skipIf(skipped)(
     it('a single-user rotation at a known NextRotationDate: new pools log in through it with 0 refused logins', async () => {
       // The window opens 2.5 s from now; the rotation function runs 300 ms into it, as AWS starts it.
       let windowAt = Date.now() + 2_500;
-      const rotatedAt = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-      const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-      const calls = Object.fromEntries(ADAPTERS.map((a) => [a, { describe: 0, get: 0 }])) as Record<
-        Adapter,
-        { describe: number; get: number }
-      >;
-      const providers = Object.fromEntries(
-        ADAPTERS.map((adapter) => {
-          const provider = new VaultCredentialProvider({
-            vault: () => {
-              throw new Error('an AWS secret needs no Vault client');
-            },
-            resolve: settingsResolver(() => loadSettings({ path: dir })),
-            secretsManager: async (settings, name) =>
-              counted(await secretsManagerClient(settings, name), calls[adapter], () => windowAt),
-          });
-          provider.on('refused', () => refused[adapter]++);
-          provider.on('rotated', () => {
-            rotatedAt[adapter] = Date.now();
-          });
-          return [adapter, provider];
-        }),
-      ) as Record<Adapter, VaultCredentialProvider>;
+      const rotatedAt = perAdapter(() => 0);
+      const calls = perAdapter(() => ({ describe: 0, get: 0 }));
+      const { providers, refused } = countedProviders((adapter) => ({
+        vault: noVault('an AWS secret'),
+        resolve: settingsResolver(() => loadSettings({ path: dir })),
+        secretsManager: async (settings, name) =>
+          counted(await secretsManagerClient(settings, name), calls[adapter], () => windowAt),
+      }));
+      for (const adapter of ADAPTERS) {
+        providers[adapter].on('rotated', () => {
+          rotatedAt[adapter] = Date.now();
+        });
+      }
       const pools = adapterPools(NAME, providers, { max: 1 });
       const sql = sessionProbeSql(table);
       const before = await Promise.all(ADAPTERS.map(async (a) => (await pools[a].query<Probe>(sql))[0]!));

@@ -1,13 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type CredentialEvents,
-  loadSettings,
-  nodeCredentialFileSystem,
-  settingsResolver,
-  VaultCredentialProvider,
-} from '@dataverk/core';
+import { loadSettings, nodeCredentialFileSystem, settingsResolver } from '@dataverk/core';
 import { envPostgres, locateOpenBao, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -17,9 +11,10 @@ import {
   type SessionProbe as Probe,
   sessionProbeSql,
 } from '../support/adapter-pools.js';
+import { countedProviders, noVault, perAdapter } from '../support/adapter-providers.js';
 import { type BaoAgent, startBaoAgent } from '../support/bao-agent.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
-import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-load.js';
+import { type QueryOutcome, runPacedCaller, runQueryLoad, summarise } from '../support/query-load.js';
 
 /**
  * Issue 29, part 3: credentials from files a real `bao agent` renders, one from a Vault static role
@@ -154,36 +149,19 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
   it('0 failed queries; static sessions kept across two changes; no dynamic user used past its stated end; one read per change', async () => {
     const readTimes: string[] = [];
     const started = Date.now();
-    const reads = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-    const invalidated = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-    const errors: string[] = [];
-    const providers = Object.fromEntries(
-      ADAPTERS.map((adapter) => {
-        const provider = new VaultCredentialProvider({
-          vault: () => {
-            throw new Error('credentials files need no Vault client');
-          },
-          resolve: settingsResolver(() => loadSettings({ path: dir })),
-          files: {
-            ...nodeCredentialFileSystem,
-            readFile: (path) => {
-              reads[adapter]++;
-              readTimes.push(`${adapter} ${path.endsWith('.json') ? 'static' : 'dynamic'} ${Date.now() - started}`);
-              return nodeCredentialFileSystem.readFile(path);
-            },
-          },
-        });
-        const invalidate = provider.invalidate.bind(provider);
-        provider.invalidate = (name, leaseId) => {
-          invalidated[adapter]++;
-          invalidate(name, leaseId);
-        };
-        provider.on('error', (e: CredentialEvents['error']) =>
-          errors.push(`${adapter} ${e.operation}: ${e.error.message}`),
-        );
-        return [adapter, provider];
-      }),
-    ) as Record<Adapter, VaultCredentialProvider>;
+    const reads = perAdapter(() => 0);
+    const { providers, invalidated, errors } = countedProviders((adapter) => ({
+      vault: noVault('credentials files'),
+      resolve: settingsResolver(() => loadSettings({ path: dir })),
+      files: {
+        ...nodeCredentialFileSystem,
+        readFile: (path) => {
+          reads[adapter]++;
+          readTimes.push(`${adapter} ${path.endsWith('.json') ? 'static' : 'dynamic'} ${Date.now() - started}`);
+          return nodeCredentialFileSystem.readFile(path);
+        },
+      },
+    }));
 
     const sql = sessionProbeSql(table);
     const pools = [
@@ -194,32 +172,16 @@ describe.skipIf(!bao.found)('credentials files rendered by bao agent, under burs
     // every 300 ms, logs in anew, also between Vault's rotation and the agent's render.
     const churnPools = adapterPools(STATIC_NAME, providers, { max: 1, idleMs: 100 });
     const churnProbe = async (adapter: Adapter) => (await churnPools[adapter].query<Probe>(sql))[0]!;
-    const churnLogins = Object.fromEntries(ADAPTERS.map((a) => [a, new Set<number>()])) as Record<Adapter, Set<number>>;
+    const churnLogins = perAdapter(() => new Set<number>());
     let loadRunning = true;
-    const churn = async (adapter: Adapter): Promise<QueryOutcome[]> => {
-      const outcomes: QueryOutcome[] = [];
-      while (loadRunning) {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        const startedAt = Date.now();
-        try {
-          const row = await churnProbe(adapter);
-          churnLogins[adapter].add(row.pid);
-          outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user: row.user, serverAt: row.serverAt });
-        } catch (error) {
-          const { code, message } = error as { code?: string; message?: string };
-          outcomes.push({
-            startedAt,
-            endedAt: Date.now(),
-            ok: false,
-            errorCode: code ?? 'none',
-            errorMessage: message ?? '',
-          });
-        }
-      }
-      return outcomes;
-    };
+    const churn = (adapter: Adapter): Promise<QueryOutcome[]> =>
+      runPacedCaller(() => churnProbe(adapter), {
+        pauseMs: 300,
+        running: () => loadRunning,
+        onRow: (row) => churnLogins[adapter].add(row.pid),
+      });
     const probe = (adapter: Adapter, which: 0 | 1) => async () => (await pools[which][adapter].query<Probe>(sql))[0]!;
-    const rows = Object.fromEntries(ADAPTERS.map((a) => [a, [[], []] as Probe[][]])) as Record<Adapter, Probe[][]>;
+    const rows = perAdapter(() => [[], []] as Probe[][]);
     const recorded = (adapter: Adapter, which: 0 | 1) => async () => {
       const row = await probe(adapter, which)();
       rows[adapter][which]!.push(row);

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isDataverkError, loadSettings, settingsResolver, VaultCredentialProvider } from '@dataverk/core';
+import { isDataverkError, loadSettings, settingsResolver } from '@dataverk/core';
 import { createPool } from '@dataverk/pg';
 import { envPostgres, type TestPostgres } from '@dataverk/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,11 +9,11 @@ import { registerIssuedSecretSource } from '../../packages/testkit/src/vault/iss
 import {
   ADAPTERS,
   type Adapter,
-  adapterPool,
   adapterPools,
   type SessionProbe as Probe,
   sessionProbeSql,
 } from '../support/adapter-pools.js';
+import { countedProviders, newcomerLogin, noVault, perAdapter } from '../support/adapter-providers.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
 import { runQueryLoad, summarise } from '../support/query-load.js';
 
@@ -104,33 +104,18 @@ describe('a Kubernetes Secret volume (..data swap) on every adapter', () => {
           .map((value) => ({ kind: 'password' as const, path: 'k8s-secret-volume', value })),
     });
     await volume.write({ username: users[0], password: password(0) });
-    const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-    const providers = Object.fromEntries(
-      ADAPTERS.map((adapter) => {
-        const provider = new VaultCredentialProvider({
-          vault: () => {
-            throw new Error('credentials files need no Vault client');
-          },
-          resolve: settingsResolver(() => loadSettings({ path: dir })),
-        });
-        provider.on('refused', () => refused[adapter]++);
-        return [adapter, provider];
-      }),
-    ) as Record<Adapter, VaultCredentialProvider>;
+    const { providers, refused } = countedProviders(() => ({
+      vault: noVault('credentials files'),
+      resolve: settingsResolver(() => loadSettings({ path: dir })),
+    }));
     const sql = sessionProbeSql(table);
     const pools = adapterPools(NAME, providers, { max: 3 });
     const probes = (adapter: Adapter) => async () => (await pools[adapter].query<Probe>(sql))[0]!;
-    const rows = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
+    const rows = perAdapter(() => [] as Probe[]);
     const marks: Record<string, number> = {};
     // A new pool that logs in between the database's change and the volume's: the password it gets
     // is refused, and its login waits for the volume, then succeeds.
-    const newcomer = async (adapter: Adapter): Promise<string> => {
-      const fresh = adapterPool(adapter, NAME, providers[adapter], { max: 1 });
-      const [row] = await fresh
-        .query<{ user: string }>('SELECT current_user::text AS "user"')
-        .finally(() => fresh.close());
-      return row!.user;
-    };
+    const newcomer = (adapter: Adapter) => newcomerLogin(adapter, NAME, providers[adapter]);
     let newcomers: Promise<PromiseSettledResult<string>[]> | undefined;
     const script = async () => {
       const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

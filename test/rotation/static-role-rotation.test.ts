@@ -1,14 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type CredentialEvents,
-  createVaultClient,
-  loadSettings,
-  settingsResolver,
-  type VaultClient,
-  VaultCredentialProvider,
-} from '@dataverk/core';
+import { createVaultClient, loadSettings, settingsResolver, type VaultClient } from '@dataverk/core';
 import { envPostgres, startVault, type TestPostgres, type TestVault } from '@dataverk/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -19,8 +12,9 @@ import {
   type SessionProbe as Probe,
   sessionProbeSql,
 } from '../support/adapter-pools.js';
+import { countedProviders, perAdapter } from '../support/adapter-providers.js';
 import { fixtureDatabase, superuserQuery } from '../support/database-fixture.js';
-import { type QueryOutcome, runQueryLoad, summarise } from '../support/query-load.js';
+import { type QueryOutcome, runPacedCaller, runQueryLoad, summarise } from '../support/query-load.js';
 
 /**
  * Issue 29, part 1: a Vault static role (`database/static-creds/<role>`, rotation_period 10 s) named
@@ -123,30 +117,11 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
   });
 
   it('0 failed queries, 0 refused logins, bounded reads, sessions kept across two rotations', async () => {
-    const counts = Object.fromEntries(ADAPTERS.map((a) => [a, { reads: 0 }])) as Record<Adapter, { reads: number }>;
-    const refused = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-    const invalidated = Object.fromEntries(ADAPTERS.map((a) => [a, 0])) as Record<Adapter, number>;
-    const errors: string[] = [];
-    const providers = Object.fromEntries(
-      ADAPTERS.map((adapter) => {
-        const provider = new VaultCredentialProvider({
-          vault: countingClient(createVaultClient({ address: vault.address, token: vault.rootToken }), counts[adapter]),
-          resolve: settingsResolver(() => loadSettings({ path: settingsDir })),
-        });
-        provider.on('refused', () => refused[adapter]++);
-        // Pools call invalidate for a refused login (28P01/28000): counted here too, independently of
-        // the provider's own 'refused' event.
-        const invalidate = provider.invalidate.bind(provider);
-        provider.invalidate = (name, leaseId) => {
-          invalidated[adapter]++;
-          invalidate(name, leaseId);
-        };
-        provider.on('error', (e: CredentialEvents['error']) =>
-          errors.push(`${adapter} ${e.operation}: ${e.error.message}`),
-        );
-        return [adapter, provider];
-      }),
-    ) as Record<Adapter, VaultCredentialProvider>;
+    const counts = perAdapter(() => ({ reads: 0 }));
+    const { providers, refused, invalidated, errors } = countedProviders((adapter) => ({
+      vault: countingClient(createVaultClient({ address: vault.address, token: vault.rootToken }), counts[adapter]),
+      resolve: settingsResolver(() => loadSettings({ path: settingsDir })),
+    }));
 
     const sql = sessionProbeSql(table);
     // Per adapter, a pool whose connections stay open (idle ones across both rotations), and a churn
@@ -157,36 +132,20 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
     const churnPools = adapterPools(NAME, providers, { max: 1, idleMs: 200 });
     const probe = async (from: Record<Adapter, AdapterPool>, adapter: Adapter) =>
       (await from[adapter].query<Probe>(sql))[0]!;
-    const sessions = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
-    const churned = Object.fromEntries(ADAPTERS.map((a) => [a, [] as Probe[]])) as Record<Adapter, Probe[]>;
+    const sessions = perAdapter(() => [] as Probe[]);
+    const churned = perAdapter(() => [] as Probe[]);
     const recorded = (adapter: Adapter) => async () => {
       const row = await probe(pools, adapter);
       sessions[adapter].push(row);
       return row;
     };
     let loadRunning = true;
-    const churn = async (adapter: Adapter): Promise<QueryOutcome[]> => {
-      const outcomes: QueryOutcome[] = [];
-      while (loadRunning) {
-        await new Promise((resolve) => setTimeout(resolve, 600));
-        const startedAt = Date.now();
-        try {
-          const row = await probe(churnPools, adapter);
-          churned[adapter].push(row);
-          outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user: row.user, serverAt: row.serverAt });
-        } catch (error) {
-          const { code, message } = error as { code?: string; message?: string };
-          outcomes.push({
-            startedAt,
-            endedAt: Date.now(),
-            ok: false,
-            errorCode: code ?? 'none',
-            errorMessage: message ?? '',
-          });
-        }
-      }
-      return outcomes;
-    };
+    const churn = (adapter: Adapter): Promise<QueryOutcome[]> =>
+      runPacedCaller(() => probe(churnPools, adapter), {
+        pauseMs: 600,
+        running: () => loadRunning,
+        onRow: (row) => churned[adapter].push(row),
+      });
     const log = new RotationLog(vault, staticPath);
     const started = Date.now();
     // Until the server has rotated twice and a whole burst and quiet phase has run since.
@@ -206,9 +165,7 @@ describe('Vault static role (rotation_period 10 s) under bursty load on pg, knex
     loadRunning = false;
     const churnOutcomes = await churning;
     await log.stop();
-    const byAdapter = Object.fromEntries(
-      ADAPTERS.map((a, i) => [a, [...outcomes[i]!, ...churnOutcomes[i]!]]),
-    ) as Record<Adapter, QueryOutcome[]>;
+    const byAdapter = perAdapter((a) => [...outcomes[ADAPTERS.indexOf(a)]!, ...churnOutcomes[ADAPTERS.indexOf(a)]!]);
 
     // Sessions (backend pids) that served a query before the first rotation and again after the second.
     const [first, second] = log.rotations;

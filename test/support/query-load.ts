@@ -76,19 +76,48 @@ export async function runQueryLoad(probe: ProbeQuery, shape: LoadShape): Promise
         const { user, serverAt } = await probe();
         outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user, serverAt });
       } catch (error) {
-        const { code, message } = error as { code?: string; message?: string };
-        outcomes.push({
-          startedAt,
-          endedAt: Date.now(),
-          ok: false,
-          errorCode: code ?? 'none',
-          errorMessage: message ?? String(error),
-        });
+        outcomes.push(failedOutcome(startedAt, error));
       }
       if (!inBurst(Date.now())) await sleep(quietPauseMs);
     }
   };
   await Promise.all([watch(), ...Array.from({ length: shape.concurrency }, (_, id) => worker(id))]);
+  return outcomes;
+}
+
+/** A query that started at `startedAt` and failed with `error`, as a load records it. */
+export function failedOutcome(startedAt: number, error: unknown): QueryOutcome {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return {
+    startedAt,
+    endedAt: Date.now(),
+    ok: false,
+    errorCode: typeof code === 'string' ? code : 'none',
+    errorMessage: typeof message === 'string' ? message : String(error),
+  };
+}
+
+/**
+ * One caller that runs `probe`, then pauses `pauseMs`, for as long as `running()` holds, and
+ * records every outcome: a pool whose idle connections close between its calls logs in anew each
+ * time (the churn a login-bound rotation must not break). `onRow` sees each row that came back.
+ */
+export async function runPacedCaller<Row extends { user: string; serverAt: number }>(
+  probe: () => Promise<Row>,
+  options: { readonly pauseMs: number; readonly running: () => boolean; readonly onRow?: (row: Row) => void },
+): Promise<QueryOutcome[]> {
+  const outcomes: QueryOutcome[] = [];
+  while (options.running()) {
+    await sleep(options.pauseMs);
+    const startedAt = Date.now();
+    try {
+      const row = await probe();
+      options.onRow?.(row);
+      outcomes.push({ startedAt, endedAt: Date.now(), ok: true, user: row.user, serverAt: row.serverAt });
+    } catch (error) {
+      outcomes.push(failedOutcome(startedAt, error));
+    }
+  }
   return outcomes;
 }
 

@@ -1,4 +1,4 @@
-import type { ProbeQuery, QueryOutcome } from '../../support/query-load.js';
+import { failedOutcome, type ProbeQuery, type QueryOutcome } from '../../support/query-load.js';
 import { captureForSecretCheck } from '../../support/secret-capture.js';
 
 const ERRORS_CAPTURED_PER_CODE = 20;
@@ -69,17 +69,6 @@ export function startLoad(
       await workers;
       return outcomes;
     },
-  };
-}
-
-function failedOutcome(startedAt: number, error: unknown): QueryOutcome {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return {
-    startedAt,
-    endedAt: Date.now(),
-    ok: false,
-    errorCode: typeof code === 'string' ? code : 'none',
-    errorMessage: typeof message === 'string' ? message : String(error),
   };
 }
 
