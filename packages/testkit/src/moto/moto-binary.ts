@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { TestBackendConfigError } from '../errors.js';
-
-const run = promisify(execFile);
+import { installInVenv, isExecutable } from '../support/pip-venv.js';
 
 /** The `moto[server]` release (PyPI) the testkit installs: the AWS emulator the AWS Secrets Manager tests trust. */
 export const MOTO_VERSION = '5.2.1';
@@ -64,33 +59,16 @@ export function locateMoto(env: NodeJS.ProcessEnv = process.env): MotoLocation {
  */
 export async function installMoto(env: NodeJS.ProcessEnv = process.env): Promise<MotoLocation> {
   const home = motoHome(env);
-  const venv = join(home, 'venv');
-  const existing = inVenv(venv);
-  if (existing !== undefined) return { found: true, command: existing, source: `moto[server] in ${home}` };
-  // Built beside the final place and renamed into it, so that parallel runs never see half a venv.
-  const staging = join(home, `venv-${process.pid}-${Date.now()}`);
-  try {
-    await mkdir(home, { recursive: true });
-    // Timeouts here only stop a hang (a loaded machine took over 2 min for OpenBao's venv).
-    await run('python3', ['-m', 'venv', staging], { timeout: 600_000, env });
-    await run(
-      join(staging, 'bin', 'pip'),
-      ['install', '--quiet', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`],
-      { timeout: 600_000, env },
-    );
-    if (inVenv(staging) === undefined) throw new Error('moto[server] installed no moto_server');
-    await rename(staging, venv).catch(async (error: unknown) => {
-      if (inVenv(venv) === undefined) throw error; // another run won the race: use theirs
-      await rm(staging, { recursive: true, force: true });
-    });
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    return { found: false, reason: `pip could not install moto[server]==${MOTO_VERSION}: ${lastLine(error)}` };
-  }
-  const command = inVenv(venv);
-  return command === undefined
-    ? { found: false, reason: `moto[server] installed, but not found under ${venv}` }
-    : { found: true, command, source: `moto[server] in ${home}` };
+  const installed = await installInVenv({
+    home,
+    requirement: `moto[server]==${MOTO_VERSION}`,
+    env,
+    find: inVenv,
+    missing: 'no moto_server',
+  });
+  return installed.found
+    ? { found: true, command: installed.value, source: `moto[server] in ${home}` }
+    : { found: false, reason: installed.reason };
 }
 
 // The venv's `moto_server` script names the Python of the staging directory in its shebang, gone
@@ -101,20 +79,4 @@ function inVenv(venv: string): readonly string[] | undefined {
   return isExecutable(python) && isExecutable(join(venv, 'bin', 'moto_server'))
     ? [python, '-m', 'moto.server']
     : undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function lastLine(error: unknown): string {
-  const stderr = (error as { stderr?: unknown }).stderr;
-  const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error);
-  const lines = text.trim().split('\n');
-  return lines[lines.length - 1] ?? text;
 }

