@@ -35,6 +35,8 @@ export interface AdapterPoolOptions {
   readonly max: number;
   /** Idle connections close after this: a pool that logs in anew (its own default otherwise). */
   readonly idleMs?: number;
+  /** The adapter's `sessionRole` option: the role every session runs as. */
+  readonly sessionRole?: string;
 }
 
 /**
@@ -50,22 +52,23 @@ export function adapterPool(
   adapter: Adapter,
   name: string,
   provider: CredentialProvider,
-  { max, idleMs }: AdapterPoolOptions,
+  { max, idleMs, sessionRole }: AdapterPoolOptions,
 ): AdapterPool {
   const idle = idleMs === undefined ? {} : { idleTimeoutMillis: idleMs };
+  const role = sessionRole === undefined ? {} : { sessionRole };
   switch (adapter) {
     case 'pg': {
-      const pool = createPool(name, { provider, max, ...idle });
+      const pool = createPool(name, { provider, max, ...idle, ...role });
       return { query: async (sql) => (await pool.query(sql)).rows, close: () => pool.end() };
     }
     case 'knex': {
       const reap = idleMs === undefined ? {} : { reapIntervalMillis: Math.max(10, idleMs / 2) };
-      const db = knex(dataverkConfig(name, { provider, pool: { min: 0, max, ...idle, ...reap } }));
+      const db = knex(dataverkConfig(name, { provider, ...role, pool: { min: 0, max, ...idle, ...reap } }));
       return { query: async (sql) => (await db.raw(sql)).rows, close: () => db.destroy() };
     }
     case 'kysely': {
       const db = new Kysely<Record<string, never>>({
-        dialect: new DataverkPostgresDialect(name, { provider, pool: { max, ...idle } }),
+        dialect: new DataverkPostgresDialect(name, { provider, ...role, pool: { max, ...idle } }),
       });
       return {
         query: async <Row>(sql: string) => (await db.executeQuery<Row>(CompiledQuery.raw(sql))).rows as Row[],
@@ -76,6 +79,7 @@ export function adapterPool(
       const sql = dataverkSql(name, {
         provider,
         max,
+        ...role,
         ...(idleMs === undefined ? {} : { idle_timeout: idleMs / 1000 }),
       });
       return { query: async <Row>(text: string) => [...(await sql.unsafe(text))] as Row[], close: () => sql.end() };

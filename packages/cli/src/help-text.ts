@@ -1,11 +1,11 @@
 /** The commands `dataverk` knows. */
-export type CommandName = 'check' | 'creds' | 'psql' | 'leases';
+export type CommandName = 'check' | 'creds' | 'psql' | 'leases' | 'doctor';
 
-export const COMMAND_NAMES: readonly CommandName[] = ['check', 'creds', 'psql', 'leases'];
+export const COMMAND_NAMES: readonly CommandName[] = ['check', 'creds', 'psql', 'leases', 'doctor'];
 
 const EXIT_CODES = `Exit codes:
   0  ok
-  1  dataverk check found a problem (or an unexpected error)
+  1  dataverk check found a problem, dataverk doctor found objects (or an unexpected error)
   2  usage: unknown command or option, missing argument
   3  configuration: settings file, placeholders, VAULT_ADDR, Vault auth setup, psql not found
   4  Vault refused or could not be reached
@@ -27,6 +27,8 @@ Commands:
   creds <name>               print fresh credentials for psql and friends (--format env|url|json)
   psql <name> [-- args…]     run psql with fresh credentials in its environment
   leases [name…]             the leases Vault holds for each database (--watch SECONDS: follow one)
+  doctor [name…]             objects owned by leased users (v-…), which Vault cannot drop, and
+                             how to fix them (REASSIGN OWNED BY, the sessionRole option)
 
 Options:
   --settings PATH            settings.json, or the directory holding it
@@ -104,6 +106,23 @@ needs; use it to see your role's TTL and max TTL at work. Ctrl-C ends the watch 
 ${SETTINGS}
 
 ${EXIT_CODES}
+`,
+  doctor: `Usage: dataverk doctor [name…] [--owner-prefix PREFIX] [--member-of ROLE] [--to ROLE] [--settings PATH]
+
+Logs in to each database (every name, or only those given) with fresh credentials and lists the
+objects owned by leased users: tables, views, sequences, schemas, functions, types and default
+privileges whose owner's name starts with PREFIX (default v-, Vault's username template), or
+is a member of ROLE. Vault's revocation (DROP ROLE) of such a user fails, so its lease cannot be
+revoked; the objects would be lost with it if the revocation statements dropped them.
+Per object: kind, schema, name, owner, and the ALTER … OWNER TO ROLE (--to, default app_owner)
+that gives it to a stable role; then, per owner, REASSIGN OWNED BY … TO ROLE, and how to keep it
+from happening again: the adapters' sessionRole option with GRANT ROLE TO "{{name}}" in the
+Vault role's creation_statements. Only the database each name logs in to is looked at.
+Leases taken are revoked.
+
+${SETTINGS}
+
+Exit codes: 0 none found, 1 objects found, 2 usage, 3 to 5 as for every command.
 `,
 };
 

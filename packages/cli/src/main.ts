@@ -5,6 +5,7 @@ import { type CliIo, processIo, writeLine } from './cli-io.js';
 import { CommandContext } from './command-context.js';
 import { CREDENTIAL_FORMATS, type CredentialFormat } from './credential-format.js';
 import { credsCommand } from './creds-command.js';
+import { doctorCommand } from './doctor-command.js';
 import { cliUsage } from './errors.js';
 import { describeError, ExitCode, exitCodeFor } from './exit-code.js';
 import { COMMAND_NAMES, type CommandName, helpText } from './help-text.js';
@@ -22,6 +23,12 @@ const COMMAND_OPTIONS = {
   creds: { ...COMMON_OPTIONS, format: { type: 'string' } },
   psql: { ...COMMON_OPTIONS, psql: { type: 'string' } },
   leases: { ...COMMON_OPTIONS, watch: { type: 'string' } },
+  doctor: {
+    ...COMMON_OPTIONS,
+    'owner-prefix': { type: 'string' },
+    'member-of': { type: 'string' },
+    to: { type: 'string' },
+  },
 } as const;
 
 /** Longest `--watch`: a day. */
@@ -69,6 +76,12 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
       return credsCommand(context, onlyName(command, positionals), credentialFormat(values.format));
     case 'leases':
       return leasesCommand(context, positionals, watchSeconds(values.watch));
+    case 'doctor':
+      return doctorCommand(context, positionals, {
+        ownerPrefix: values['owner-prefix'],
+        memberOf: values['member-of'],
+        to: values.to,
+      });
   }
 }
 
@@ -91,6 +104,9 @@ interface ParsedArgs {
     psql?: string;
     watch?: string;
     json?: boolean;
+    'owner-prefix'?: string;
+    'member-of'?: string;
+    to?: string;
   };
   readonly positionals: string[];
 }

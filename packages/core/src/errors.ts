@@ -55,6 +55,9 @@ export type DataverkErrorCode =
   | 'DATAVERK_AWS_SECRET_NOT_FOUND'
   | 'DATAVERK_AWS_SECRET_ACCESS_DENIED'
   | 'DATAVERK_AWS_SECRET_INVALID'
+  // every adapter (sessionRole)
+  | 'DATAVERK_SESSION_ROLE_INVALID'
+  | 'DATAVERK_SESSION_ROLE_REFUSED'
   // @dataverk/pg
   | 'DATAVERK_ARROW_MISSING'
   | 'DATAVERK_ARROW_UNSUPPORTED_VALUE'
@@ -136,7 +139,7 @@ export interface DataverkErrorDetails {
   readonly position?: number;
   /**
    * The settings name: `DATAVERK_SETTINGS_CONNECTION_STRING_*`, `DATAVERK_SETTINGS_VAULT_PATH_MISSING`,
-   * `DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID`, `DATAVERK_CREDENTIALS_FILE_*`.
+   * `DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID`, `DATAVERK_CREDENTIALS_FILE_*`, `DATAVERK_SESSION_ROLE_*`.
    */
   readonly settingsName?: string;
   /** The secret source at fault: `DATAVERK_SECRET_SOURCE_CONFIG`. */
@@ -145,10 +148,15 @@ export interface DataverkErrorDetails {
   readonly method?: string;
   /** Rows yielded before the session ended: `DATAVERK_STREAM_SESSION_ENDED`. */
   readonly rowsDelivered?: number;
-  /** SQLSTATE the server sent, if any: `DATAVERK_STREAM_SESSION_ENDED`. */
+  /** SQLSTATE the server sent, if any: `DATAVERK_STREAM_SESSION_ENDED`, `DATAVERK_SESSION_ROLE_REFUSED`. */
   readonly sqlState?: string;
-  /** The option at fault: `DATAVERK_POSTGRES_OPTION_NOT_ALLOWED`, `DATAVERK_KNEX_OPTION_NOT_ALLOWED`. */
+  /**
+   * The option at fault: `DATAVERK_POSTGRES_OPTION_NOT_ALLOWED`, `DATAVERK_KNEX_OPTION_NOT_ALLOWED`,
+   * `DATAVERK_SESSION_ROLE_INVALID`, `DATAVERK_SESSION_ROLE_REFUSED` (`sessionRole`).
+   */
   readonly option?: string;
+  /** The role PostgreSQL refused as the session's role: `DATAVERK_SESSION_ROLE_REFUSED`. */
+  readonly sessionRole?: string;
 }
 
 /** Options of the {@link DataverkError} constructor. */
@@ -732,5 +740,45 @@ export function providerClosed(name: string): DataverkError {
     'DATAVERK_PROVIDER_CLOSED',
     `credentials for '${name}' were asked of a closed credential provider. close() ends a provider for good: ` +
       'close it last, after the pools and clients that use it have ended, or make a new provider.',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adapters: the session role (`sessionRole`)
+// ---------------------------------------------------------------------------------------------
+
+/** `DATAVERK_SESSION_ROLE_INVALID`: `sessionRole` is not a role name (not a string, empty, a NUL). */
+export function sessionRoleInvalid(name: string, problem: string): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SESSION_ROLE_INVALID',
+    `the option sessionRole for '${name}' ${problem}; give the name of a PostgreSQL role as pg_roles has it ` +
+      "(case-sensitive, without quotes), e.g. sessionRole: 'app_owner'",
+    { details: { settingsName: name, option: 'sessionRole' } },
+  );
+}
+
+/**
+ * `DATAVERK_SESSION_ROLE_REFUSED`: PostgreSQL refused a login whose session was to start as
+ * `role`: the role does not exist, or the leased user is not a member of it (with `SET`). Says
+ * which, and the `GRANT` the Vault role's creation statements need. Never a password.
+ */
+export function sessionRoleRefused(
+  name: string,
+  role: string,
+  refusal: { readonly sqlState: string; readonly roleMissing: boolean; readonly user: string | undefined },
+  cause: unknown,
+): DataverkError {
+  const quoted = `"${role.replaceAll('"', '""')}"`;
+  const who = refusal.user === undefined ? 'the leased user' : `the leased user '${refusal.user}'`;
+  const why = refusal.roleMissing
+    ? `the role does not exist: create it once (CREATE ROLE ${quoted} NOLOGIN;), give it the schema's privileges, and `
+    : `${who} is not a member of it: `;
+  return new DataverkError(
+    'DATAVERK_SESSION_ROLE_REFUSED',
+    `PostgreSQL refused the session role '${role}' (option sessionRole) for '${name}' (SQLSTATE ${refusal.sqlState}): ` +
+      `${why}add GRANT ${quoted} TO "{{name}}"; to the creation_statements of the Vault database role that ` +
+      `db_vault_path.${name} reads, so that every leased user is a member (see docs/operating/database-roles.md); ` +
+      'or leave sessionRole out to create objects as the leased user',
+    { cause, details: { settingsName: name, option: 'sessionRole', sessionRole: role, sqlState: refusal.sqlState } },
   );
 }

@@ -1,4 +1,5 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { checkSessionRole } from '@dataverk/core/adapter-support';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { connectionPoolNotAllowed } from './errors.js';
@@ -30,6 +31,25 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
    * @defaultValue `false`
    */
   readonly revokeOnClose?: boolean;
+  /**
+   * A role every connection's session runs as (`current_user`), so that what knex creates — the
+   * tables of `knex.migrate.latest()`, its `knex_migrations` tables, `createTable` anywhere —
+   * belongs to this stable role, not to the leased user Vault drops at the lease's end. The leased
+   * user must be a member of it: add `GRANT app_owner TO "{{name}}";` to the Vault role's
+   * `creation_statements`. Each login sends it as the startup parameter `options=-c role=…`, so
+   * PostgreSQL checks it while logging in: a role that does not exist or is not granted fails the
+   * connect with `DATAVERK_SESSION_ROLE_REFUSED`. A pooled connection keeps the role for its life;
+   * `SET ROLE` inside a session is the caller's own, and `RESET ROLE` returns to this role. The
+   * role's name as `pg_roles` has it (case-sensitive, no quotes).
+   *
+   * @defaultValue none: sessions run as the leased user
+   * @example
+   * const db = knex(
+   *   dataverkConfig('postgres_database', { sessionRole: 'app_owner', migrations: { directory: './migrations' } }),
+   * );
+   * await db.migrate.latest(); // tables owned by app_owner
+   */
+  readonly sessionRole?: string;
 }
 
 /**
@@ -41,6 +61,8 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  *   settings URL's session parameters (`application_name`, `options=-c search_path=…`, timeouts,
  *   TLS), releases it when it ends, retries a `28P01` login once, and closes idle connections of a
  *   superseded lease; `connection` is left empty (knex's own refresh is not used);
+ * - with `sessionRole`, every session starts as that role, so what migrations create outlives the
+ *   lease that created it;
  * - `pool.validate` rejects any pooled connection whose lease is superseded or near its end
  *   (knex ≥ 3.2 validates on every acquire) — knex's checker alone misses connections that sit idle
  *   through a rotation; your own `pool.validate` and other pool options are kept;
@@ -60,11 +82,11 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  */
 export function dataverkConfig(name: string, options: DataverkKnexOptions = {}): Knex.Config {
   if ((options as { connectionPool?: unknown }).connectionPool !== undefined) throw connectionPoolNotAllowed(name);
-  const { provider = defaultProvider(), pool, revokeOnClose = false, ...rest } = options;
+  const { provider = defaultProvider(), pool, revokeOnClose = false, sessionRole, ...rest } = options;
   const userValidate = pool?.validate as ((connection: pg.Client) => unknown) | undefined;
   return {
     ...rest,
-    client: leaseAwareKnexClient(name, provider, { revokeOnClose }),
+    client: leaseAwareKnexClient(name, provider, { revokeOnClose, sessionRole: checkSessionRole(name, sessionRole) }),
     // Every connection's settings come from its own lease handle (see the client); knex needs a value here to make a pool.
     connection: {},
     pool: {

@@ -11,7 +11,9 @@ import {
   PoolLeases,
   pgRoleProbe,
   SUSPECT_SESSION_CODES,
+  sessionRoleRefusal,
   suspectLease,
+  withSessionRole,
 } from '@dataverk/core/adapter-support';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -77,6 +79,8 @@ interface ClientInternals {
  *   the lease is destroyed when Vault revoked it;
  * - on rotation, idle connections of the old lease are destroyed at once (one provider listener for
  *   all knex instances), and so is a connection released after its lease was superseded;
+ * - with `sessionRole`, every login asks PostgreSQL to start the session as that role (the startup
+ *   parameter `options=-c role=…`); a refusal fails the connect with `DATAVERK_SESSION_ROLE_REFUSED`;
  * - `destroy()` stops watching rotations and, with `revokeOnClose`, revokes the leases this
  *   instance leaves behind that no other pool on the provider still holds.
  *
@@ -86,8 +90,9 @@ interface ClientInternals {
 export function leaseAwareKnexClient(
   name: string,
   provider: CredentialProvider,
-  options: { readonly revokeOnClose?: boolean } = {},
+  options: { readonly revokeOnClose?: boolean; readonly sessionRole?: string | undefined } = {},
 ): typeof Knex.Client {
+  const { sessionRole } = options;
   class DataverkKnexPgClient extends KnexPostgresClient {
     constructor(config: Knex.Config) {
       // knex would take every connection from that pool, never from this client: none would hold a lease.
@@ -126,7 +131,7 @@ export function leaseAwareKnexClient(
           return await this.connectHolding(handle);
         } catch (error) {
           if (hasCode(error, LOGIN_REFUSED_CODES)) provider.invalidate(name, handle.credentials.leaseId);
-          throw error;
+          throw sessionRoleRefusal(error, name, sessionRole, handle.credentials.user) ?? error;
         }
       };
       try {
@@ -145,7 +150,7 @@ export function leaseAwareKnexClient(
       try {
         // knex's driver reads these when it constructs the pg client, synchronously inside the call
         // below, so concurrent connects each use their own.
-        internals.connectionSettings = pgConnectionOptions(handle.credentials);
+        internals.connectionSettings = withSessionRole(pgConnectionOptions(handle.credentials), sessionRole);
         connection = (await super.acquireRawConnection()) as pg.Client;
       } catch (error) {
         release();

@@ -1,4 +1,5 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { checkSessionRole } from '@dataverk/core/adapter-support';
 import { type CreatePoolOptions, createPool } from '@dataverk/pg';
 import { PostgresDialect, type PostgresDialectConfig } from 'kysely';
 
@@ -15,7 +16,20 @@ export interface DataverkPostgresDialectOptions {
    * Options of the `createPool` pool under the dialect: `pg.Pool`'s options (size, timeouts…) and
    * `revokeOnClose`; the connection parameters come from the provider and the settings.
    */
-  readonly pool?: Omit<CreatePoolOptions, 'provider'>;
+  readonly pool?: Omit<CreatePoolOptions, 'provider' | 'sessionRole'>;
+  /**
+   * A role every connection's session runs as (see `CreatePoolOptions.sessionRole` of
+   * `@dataverk/pg`), so that the tables Kysely's `Migrator` creates (and its
+   * `kysely_migration` tables) belong to this stable role, not to the leased user Vault drops at
+   * the lease's end. The leased user must be a member of it (`GRANT app_owner TO "{{name}}";` in
+   * the Vault role's creation statements); otherwise connects fail with
+   * `DATAVERK_SESSION_ROLE_REFUSED`. A pooled connection keeps the role for its life.
+   *
+   * @defaultValue none: sessions run as the leased user
+   * @example
+   * const db = new Kysely<DB>({ dialect: new DataverkPostgresDialect('postgres_database', { sessionRole: 'app_owner' }) });
+   */
+  readonly sessionRole?: string;
   /**
    * `pg-cursor`'s `Cursor` class, passed to Kysely's `PostgresDialect`; `.stream()` needs it. Install
    * `pg-cursor` (and `@types/pg-cursor` for TypeScript) to use it.
@@ -39,6 +53,8 @@ export interface DataverkPostgresDialectOptions {
  * - every connection takes a lease handle from the provider before it logs in (a rotation during
  *   the login cannot revoke its lease) and sends the settings URL's session parameters
  *   (`application_name`, `options=-c search_path=…`, timeouts, TLS), as knex and `readSql` do;
+ * - with `sessionRole`, every session starts as that role, so what migrations create outlives the
+ *   lease that created it;
  * - `pool.connectionTimeoutMillis` covers the wait for Vault and the connect together;
  * - a pooled connection whose lease is superseded (or about to end) is retired on acquire, and a
  *   connection in use — a transaction, a stream — is retired when Kysely releases it, so neither is
@@ -62,9 +78,15 @@ export interface DataverkPostgresDialectOptions {
 export class DataverkPostgresDialect extends PostgresDialect {
   constructor(name: string, options: DataverkPostgresDialectOptions = {}) {
     const { provider, pool, cursor, onCreateConnection, onReserveConnection } = options;
+    const sessionRole = checkSessionRole(name, options.sessionRole);
     super({
       // A function, so that the pool is made when Kysely initialises the driver, not at import.
-      pool: async () => createPool(name, { ...pool, provider: provider ?? defaultProvider() }),
+      pool: async () =>
+        createPool(name, {
+          ...pool,
+          provider: provider ?? defaultProvider(),
+          ...(sessionRole === undefined ? {} : { sessionRole }),
+        }),
       ...(cursor === undefined ? {} : { cursor }),
       ...(onCreateConnection === undefined ? {} : { onCreateConnection }),
       ...(onReserveConnection === undefined ? {} : { onReserveConnection }),

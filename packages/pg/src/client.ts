@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { checkSessionRole } from '@dataverk/core/adapter-support';
 import type pg from 'pg';
 import { type CreatePoolOptions, createPool, type DataverkPool } from './create-pool.js';
 import { type ReadSqlStreamOptions, readSqlStream } from './read-sql-stream.js';
@@ -28,7 +29,20 @@ export interface ClientOptions {
    * Options of the pool the client makes for each settings name, on first use: `pg.Pool`'s options
    * (size, timeouts…) and `revokeOnClose`, as {@link CreatePoolOptions} has them.
    */
-  readonly pool?: Omit<CreatePoolOptions, 'provider'>;
+  readonly pool?: Omit<CreatePoolOptions, 'provider' | 'sessionRole'>;
+  /**
+   * A role every session of this client runs as, its pools' and its streams' (see
+   * {@link CreatePoolOptions.sessionRole}): what `readSql('…', 'CREATE TABLE …')` creates belongs
+   * to it, not to the leased user Vault drops. The leased user must be a member of it
+   * (`GRANT app_owner TO "{{name}}";` in the Vault role's creation statements); otherwise queries
+   * fail with `DATAVERK_SESSION_ROLE_REFUSED`.
+   *
+   * @defaultValue none: sessions run as the leased user
+   * @example
+   * const dv = new Client({ sessionRole: 'app_owner' });
+   * await dv.readSql('postgres_database', 'CREATE TABLE IF NOT EXISTS scores (id int)'); // owned by app_owner
+   */
+  readonly sessionRole?: string;
 }
 
 /**
@@ -99,7 +113,8 @@ export class Client {
     params: readonly unknown[] = [],
     options: ReadSqlStreamOptions = {},
   ): AsyncGenerator<Row[], void, undefined> {
-    return readSqlStream<Row>(this.#options.provider ?? defaultProvider(), name, sql, params, options);
+    const { provider = defaultProvider(), sessionRole } = this.#options;
+    return readSqlStream<Row>(provider, name, sql, params, options, checkSessionRole(name, sessionRole));
   }
 
   /** Ends every pool this client opened. The provider stays open (it may be shared). */
@@ -112,7 +127,12 @@ export class Client {
   #pool(name: string): DataverkPool {
     let pool = this.#pools.get(name);
     if (pool === undefined) {
-      pool = createPool(name, { ...this.#options.pool, provider: this.#options.provider ?? defaultProvider() });
+      const { provider = defaultProvider(), sessionRole } = this.#options;
+      pool = createPool(name, {
+        ...this.#options.pool,
+        provider,
+        ...(sessionRole === undefined ? {} : { sessionRole }),
+      });
       this.#pools.set(name, pool);
     }
     return pool;

@@ -1,5 +1,6 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
 import {
+  checkSessionRole,
   closeRevokingLeases,
   hasCode,
   LOGIN_REFUSED_CODES,
@@ -37,6 +38,24 @@ export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'passwor
    * @defaultValue `false`
    */
   readonly revokeOnClose?: boolean;
+  /**
+   * A role every connection's session runs as (`current_user`), so that tables, sequences and
+   * functions it creates (migrations, `CREATE TABLE` in a notebook) belong to this stable role, not
+   * to the leased user Vault drops at the lease's end. The leased user must be a member of it: add
+   * `GRANT app_owner TO "{{name}}";` to the Vault role's `creation_statements`. Each login sends it
+   * as the startup parameter `options=-c role=…` (after the URL's or the pool's own `options`), so
+   * PostgreSQL checks it while logging in: a role that does not exist or is not granted fails the
+   * connect with `DATAVERK_SESSION_ROLE_REFUSED`. A pooled connection keeps the role for its life;
+   * `SET ROLE` inside a session is the caller's own, and `RESET ROLE` (or `DISCARD ALL`) returns to
+   * this role, not to the leased user. The role's name as `pg_roles` has it (case-sensitive, no
+   * quotes). See docs/operating/database-roles.md.
+   *
+   * @defaultValue none: sessions run as the leased user
+   * @example
+   * const pool = createPool('postgres_database', { sessionRole: 'app_owner' });
+   * await pool.query('CREATE TABLE IF NOT EXISTS notes (id int)'); // owned by app_owner
+   */
+  readonly sessionRole?: string;
 }
 
 /** A `pg.Pool` that only ever hands out connections on current credentials. */
@@ -78,6 +97,7 @@ type ConnectCallback = (
  *   closed, with every connection on the lease, when Vault revoked it;
  * - a connection that dies, idle or checked out (PostgreSQL restarted, session terminated), is
  *   dropped without crashing the process when nobody listens to `pool.on('error')`;
+ * - with `sessionRole`, every session starts as that role (checked by PostgreSQL at login);
  * - `pool.options.user` / `password` follow the current lease;
  * - `end()` resolves once every connection has closed and released its lease (pg-pool's own
  *   `end()` resolves when the last close has only begun), and with `revokeOnClose` once the leases
@@ -89,8 +109,8 @@ type ConnectCallback = (
  * await pool.end();
  */
 export function createPool(name: string, options: CreatePoolOptions = {}): DataverkPool {
-  const { provider = defaultProvider(), revokeOnClose = false, ...poolConfig } = options;
-  return new DataverkPgPool(name, provider, poolConfig, revokeOnClose);
+  const { provider = defaultProvider(), revokeOnClose = false, sessionRole, ...poolConfig } = options;
+  return new DataverkPgPool(name, provider, poolConfig, revokeOnClose, checkSessionRole(name, sessionRole));
 }
 
 class DataverkPgPool extends pg.Pool implements DataverkPool {
@@ -102,9 +122,15 @@ class DataverkPgPool extends pg.Pool implements DataverkPool {
   /** One promise per open connection, settled when it has closed. */
   readonly #connectionsClosed = new Set<Promise<void>>();
 
-  constructor(name: string, provider: CredentialProvider, config: pg.PoolConfig, revokeOnClose: boolean) {
+  constructor(
+    name: string,
+    provider: CredentialProvider,
+    config: pg.PoolConfig,
+    revokeOnClose: boolean,
+    sessionRole: string | undefined,
+  ) {
     const leases = new PoolLeases();
-    super({ ...config, Client: leasedClientClass(name, provider, leases) as unknown as typeof pg.Client });
+    super({ ...config, Client: leasedClientClass(name, provider, leases, sessionRole) as unknown as typeof pg.Client });
     this.settingsName = name;
     this.#provider = provider;
     this.#revokeOnClose = revokeOnClose;

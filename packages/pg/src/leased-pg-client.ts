@@ -13,6 +13,8 @@ import {
   leaseCheckInFlight,
   pgRoleProbe,
   SUSPECT_SESSION_CODES,
+  sessionRoleOptions,
+  sessionRoleRefusal,
   suspectLease,
 } from '@dataverk/core/adapter-support';
 import pg from 'pg';
@@ -50,12 +52,16 @@ type SharedOptions = pg.PoolConfig & { user?: string; password?: string };
  * port, database, TLS and session parameters from it, then connects. The handle is released once,
  * when the connection ends or its connect fails.
  *
- * `connectionTimeoutMillis` covers the wait for credentials and the connect together.
+ * `connectionTimeoutMillis` covers the wait for credentials and the connect together. With a
+ * `sessionRole`, the login asks PostgreSQL to start the session as that role (the startup
+ * parameter `options=-c role=…`, after the pool's or the URL's own `options`); a refusal becomes
+ * `DATAVERK_SESSION_ROLE_REFUSED`.
  */
 export function leasedClientClass(
   name: string,
   provider: CredentialProvider,
   leases: PoolLeases,
+  sessionRole?: string,
 ): new (
   config: SharedOptions,
 ) => LeasedClient {
@@ -99,7 +105,7 @@ export function leasedClientClass(
       } catch (error) {
         release();
         if (hasCode(error, LOGIN_REFUSED_CODES)) provider.invalidate(name, leaseId);
-        throw error;
+        throw sessionRoleRefusal(error, name, sessionRole, handle.credentials.user) ?? error;
       }
       // Every error the server sends passes here, whichever way the query was made (pool.query, client.query, cursors).
       // The code alone does not say whether the lease was revoked or the query was not allowed: the provider asks Vault.
@@ -165,6 +171,10 @@ export function leasedClientClass(
         if (this.#shared[key as keyof SharedOptions] === undefined) internals.connectionParameters[key] = value;
       }
       Object.assign(internals.connectionParameters, { host, port, database, user });
+      if (sessionRole !== undefined) {
+        const startupOptions = this.#shared.options ?? options.options;
+        internals.connectionParameters.options = sessionRoleOptions(startupOptions, sessionRole);
+      }
       internals.user = user;
       internals.host = host;
       internals.port = port;

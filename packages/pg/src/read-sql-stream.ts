@@ -44,9 +44,10 @@ export async function* readSqlStream<Row extends pg.QueryResultRow>(
   sql: string,
   params: readonly unknown[],
   options: ReadSqlStreamOptions = {},
+  sessionRole?: string,
 ): AsyncGenerator<Row[], void, undefined> {
   const batchSize = checkedBatchSize(options.batchSize);
-  const connection = await StreamConnection.open(provider, name, options.signal);
+  const connection = await StreamConnection.open(provider, name, options.signal, sessionRole);
   let delivered = 0;
   let failed = false;
   try {

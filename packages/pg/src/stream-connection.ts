@@ -1,5 +1,5 @@
 import { type CredentialProvider, type LeaseHandle, pgConnectionOptions } from '@dataverk/core';
-import { hasCode, LOGIN_REFUSED_CODES } from '@dataverk/core/adapter-support';
+import { hasCode, LOGIN_REFUSED_CODES, sessionRoleRefusal, withSessionRole } from '@dataverk/core/adapter-support';
 import pg from 'pg';
 
 /** How long a clean close (close the cursor, say goodbye to the server) may take before the socket is dropped. */
@@ -37,18 +37,28 @@ export class StreamConnection {
    * Takes a lease handle and logs in with it; a login refused as for dropped credentials
    * (`28P01`, `28000`) invalidates them and is tried once more with fresh ones.
    */
-  static async open(provider: CredentialProvider, name: string, signal?: AbortSignal): Promise<StreamConnection> {
+  static async open(
+    provider: CredentialProvider,
+    name: string,
+    signal?: AbortSignal,
+    sessionRole?: string,
+  ): Promise<StreamConnection> {
     try {
-      return await StreamConnection.#login(provider, name, signal);
+      return await StreamConnection.#login(provider, name, signal, sessionRole);
     } catch (error) {
       if (!hasCode(error, LOGIN_REFUSED_CODES)) throw error;
-      return StreamConnection.#login(provider, name, signal);
+      return StreamConnection.#login(provider, name, signal, sessionRole);
     }
   }
 
-  static async #login(provider: CredentialProvider, name: string, signal?: AbortSignal): Promise<StreamConnection> {
+  static async #login(
+    provider: CredentialProvider,
+    name: string,
+    signal: AbortSignal | undefined,
+    sessionRole: string | undefined,
+  ): Promise<StreamConnection> {
     const handle = await provider.acquire(name, signal === undefined ? {} : { signal });
-    const client = new pg.Client(pgConnectionOptions(handle.credentials));
+    const client = new pg.Client(withSessionRole(pgConnectionOptions(handle.credentials), sessionRole));
     const swallow = () => {};
     client.on('error', swallow);
     try {
@@ -56,7 +66,7 @@ export class StreamConnection {
     } catch (error) {
       handle.release();
       if (hasCode(error, LOGIN_REFUSED_CODES)) provider.invalidate(name, handle.credentials.leaseId);
-      throw error;
+      throw sessionRoleRefusal(error, name, sessionRole, handle.credentials.user) ?? error;
     }
     client.off('error', swallow);
     return new StreamConnection(client, handle);

@@ -1,4 +1,5 @@
 import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { checkSessionRole } from '@dataverk/core/adapter-support';
 import type postgres from 'postgres';
 import { invalidArgument, unsupported } from './errors.js';
 import { frontInstance } from './front-instance.js';
@@ -30,6 +31,23 @@ export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> =
    * @defaultValue `false`
    */
   readonly revokeOnClose?: boolean;
+  /**
+   * A role every connection's session runs as (`current_user`), so that what it creates (tables of a
+   * migration, `CREATE TABLE` in a notebook) belongs to this stable role, not to the leased user
+   * Vault drops at the lease's end. The leased user must be a member of it: add
+   * `GRANT app_owner TO "{{name}}";` to the Vault role's `creation_statements`. Each login sends it
+   * as the startup parameter `options=-c role=…` (after your `connection.options`, if any), so
+   * PostgreSQL checks it while logging in: a role that does not exist or is not granted fails the
+   * query with `DATAVERK_SESSION_ROLE_REFUSED`. A connection keeps the role for its life; `SET ROLE`
+   * inside a session is the caller's own, and `RESET ROLE` returns to this role. The role's name as
+   * `pg_roles` has it (case-sensitive, no quotes).
+   *
+   * @defaultValue none: sessions run as the leased user
+   * @example
+   * const sql = dataverkSql('postgres_database', { sessionRole: 'app_owner' });
+   * await sql`create table if not exists notes (id int)`; // owned by app_owner
+   */
+  readonly sessionRole?: string;
 };
 
 /** What {@link dataverkSql} returns: postgres.js's `Sql`, typed as `postgres(options)` would type it. */
@@ -73,13 +91,14 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
     throw invalidArgument('the settings name must be a non-empty string (a key of db_connection_strings)');
   }
   checkPostgresOptions(options);
-  const { provider = defaultProvider(), revokeOnClose = false, ...postgresOptions } = options;
+  const { provider = defaultProvider(), revokeOnClose = false, sessionRole, ...postgresOptions } = options;
   const front = frontInstance(postgresOptions);
   const typeArrayMap = (front.options as unknown as { shared: { typeArrayMap: Record<number, number> } }).shared
     .typeArrayMap;
   const router = new LeaseRouter(name, provider, {
     postgresOptions: postgresOptions as PostgresOptions<Record<string, postgres.PostgresType>>,
     revokeOnClose,
+    sessionRole: checkSessionRole(name, sessionRole),
     typeArrayMap,
   });
   const queries = routedQueries(front, router);

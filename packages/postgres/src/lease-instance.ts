@@ -70,6 +70,11 @@ export class LeaseInstance {
     this.#cancel = probe.canceller ?? (async () => {});
   }
 
+  /** The user this instance logs in as. */
+  get user(): string {
+    return this.#user;
+  }
+
   get retired(): boolean {
     return this.#retired;
   }

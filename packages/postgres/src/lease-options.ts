@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { type DatabaseCredentials, pgConnectionOptions } from '@dataverk/core';
+import { sessionRoleOptions } from '@dataverk/core/adapter-support';
 import type postgres from 'postgres';
 import { invalidArgument, optionNotAllowed } from './errors.js';
 
@@ -78,12 +79,14 @@ async function socketAfter(ready: () => Promise<void>, host: string, port: numbe
  * database and TLS of the settings URL, and its session parameters (`application_name`,
  * `options=-c search_path=…`, `statement_timeout`, `lock_timeout`,
  * `idle_in_transaction_session_timeout`) sent in the startup message; the caller's `connection`
- * parameters win over the URL's.
+ * parameters win over the URL's. With `sessionRole`, `-c role=…` follows the `options` parameter
+ * (see `session-role.ts` in core's adapter support).
  */
 export function leaseOptions<T extends Record<string, postgres.PostgresType>>(
   credentials: DatabaseCredentials,
   options: PostgresOptions<T>,
   login?: StaticLogin,
+  sessionRole?: string,
 ): postgres.Options<T> {
   const pg = pgConnectionOptions(credentials);
   const session: Record<string, string | number> = {};
@@ -93,6 +96,14 @@ export function leaseOptions<T extends Record<string, postgres.PostgresType>>(
   for (const key of ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'] as const) {
     const value = pg[key];
     if (value !== undefined) session[key] = value;
+  }
+  const connection: Record<string, unknown> = { ...session, ...options.connection };
+  if (sessionRole !== undefined) {
+    const startupOptions = connection.options;
+    connection.options = sessionRoleOptions(
+      typeof startupOptions === 'string' ? startupOptions : undefined,
+      sessionRole,
+    );
   }
   const password = credentials.password;
   return {
@@ -104,7 +115,7 @@ export function leaseOptions<T extends Record<string, postgres.PostgresType>>(
     pass: login?.password ?? (() => password),
     ...(login === undefined ? {} : { socket: () => socketAfter(login.ready, credentials.host, credentials.port) }),
     ssl: options.ssl ?? pg.ssl,
-    connection: { ...session, ...options.connection },
+    connection,
     // sql.subscribe needs a replication connection, which dataverk does not offer; this spares
     // each instance the idle one postgres.js would prepare for it.
     no_subscribe: true,

@@ -9,6 +9,7 @@ import {
   onRotation,
   PoolLeases,
   SUSPECT_SESSION_CODES,
+  sessionRoleRefusal,
   suspectLease,
 } from '@dataverk/core/adapter-support';
 import postgres from 'postgres';
@@ -32,6 +33,8 @@ const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set([
 export interface LeaseRouterOptions {
   readonly postgresOptions: PostgresOptions<Record<string, postgres.PostgresType>>;
   readonly revokeOnClose: boolean;
+  /** The role every session starts as (`sessionRole`), if any. */
+  readonly sessionRole?: string | undefined;
   /** The array-type table every instance shares (see `LeaseInstance`). */
   readonly typeArrayMap: Record<number, number>;
 }
@@ -153,6 +156,8 @@ export class LeaseRouter {
       try {
         return await work(instance);
       } catch (error) {
+        const refusal = this.#sessionRoleRefusal(instance, error);
+        if (refusal !== undefined) throw refusal;
         if (this.#afterError(instance, error) && attempt === 0) continue;
         throw error;
       } finally {
@@ -215,7 +220,12 @@ export class LeaseRouter {
     const release = this.#leases.hold(handle);
     let sql: postgres.Sql<Record<string, unknown>>;
     let instance: LeaseInstance | undefined;
-    const options = leaseOptions(handle.credentials, this.#options.postgresOptions, this.#staticLogin(handle));
+    const options = leaseOptions(
+      handle.credentials,
+      this.#options.postgresOptions,
+      this.#staticLogin(handle),
+      this.#options.sessionRole,
+    );
     const userOnclose = options.onclose;
     try {
       sql = postgres({
@@ -278,6 +288,12 @@ export class LeaseRouter {
     interceptSettle(query, (error) => {
       done();
       if (error === undefined) return false;
+      const refusal = this.#sessionRoleRefusal(instance, error);
+      if (refusal !== undefined) {
+        // Settled already: this reject goes straight to the caller, in place of the server's error.
+        query.reject(refusal);
+        return true;
+      }
       const retry = this.#afterError(instance, error) || hasCode(error, CONNECTION_LOST_CODES);
       // Only a query that never reached the server (no backend state) is sent again, once.
       if (!retry || retried || query.state !== null || this.#ending !== undefined) return false;
@@ -286,6 +302,17 @@ export class LeaseRouter {
       return true;
     });
     instance.submit(query);
+  }
+
+  /**
+   * PostgreSQL refused the session role at login (`DATAVERK_SESSION_ROLE_REFUSED`, a set-up
+   * mistake): the error to give the caller instead, without asking Vault about the lease (its
+   * `42501` is no sign of a revocation). The instance is retired: its logins cannot succeed.
+   */
+  #sessionRoleRefusal(instance: LeaseInstance, error: unknown): Error | undefined {
+    const refusal = sessionRoleRefusal(error, this.#name, this.#options.sessionRole, instance.user);
+    if (refusal !== undefined) this.#retire(instance, true);
+    return refusal;
   }
 
   #afterError(instance: LeaseInstance, error: unknown): boolean {

@@ -26,4 +26,6 @@ export { leaseStillServed } from './lease-still-served.js';
 export { onProviderEvent, onRotation } from './on-provider-event.js';
 export { closeRevokingLeases, PoolLeases } from './revoke-on-close.js';
 export { hasCode, LOGIN_REFUSED_CODES, SUSPECT_SESSION_CODES } from './session-error-codes.js';
+export { checkSessionRole, sessionRoleOptions, withSessionRole } from './session-role.js';
+export { sessionRoleRefusal } from './session-role-refusal.js';
 export { leaseCheckInFlight, suspectLease } from './suspect-lease.js';
