@@ -68,6 +68,24 @@ describe('provider.checkLease: decided by Vault, not by the session error', () =
     await provider.close();
   });
 
+  it("a lease past its end by the provider's own record (the process slept, no timer ran): ended at once, no lookup", async () => {
+    const manual = new ManualClock(Date.UTC(2026, 0, 5, 9));
+    let sleptMs = 0;
+    // What a frozen process sees on waking: the clock moved on, the timers due meanwhile not run yet.
+    const clock = {
+      now: () => manual.now() + sleptMs,
+      setTimeout: (callback: () => void, delayMs: number) => manual.setTimeout(callback, delayMs),
+    };
+    const vault = new LookupVault(manual, 24 * 3600, 768 * 3600);
+    const provider = fakeVaultProvider(clock, vault);
+    const { leaseId } = await provider.getCredentials(NAME);
+    sleptMs = 60 * 3_600_000; // a weekend
+    expect(await provider.checkLease(NAME, leaseId)).toBe('ended');
+    expect(vault.lookups).toBe(0);
+    expect(provider.isCurrent(NAME, leaseId)).toBe(false);
+    await provider.close();
+  });
+
   it('a lease revoked while the check runs: lookup still shows it, the renewal waits, verdict ended; logins meanwhile wait and get a new lease', async () => {
     const { vault, provider } = setup();
     const { leaseId } = await provider.getCredentials(NAME);

@@ -40,7 +40,9 @@ export interface LeaseChecksContext {
  * - Vault holds it with time left: `live`, the error was the session's own;
  * - Vault cannot say: the lease is replaced by a fresh read (`replaced`; the current one keeps
  *   serving until the new one is in), or, when that fails or was done recently, `unknown`;
- * - a lease that is no longer the name's current one: `replaced` at once.
+ * - a lease that is no longer the name's current one: `replaced` at once;
+ * - a lease past its end by the provider's own record (a process that slept through it, its
+ *   timers late): `ended` at once, without asking Vault.
  *
  * @example
  * const verdict = await checks.check('sales', leaseId); // 'live' | 'ended' | 'replaced' | 'unknown'
@@ -71,6 +73,11 @@ export class LeaseChecks {
     // A credentials file's lease is not ours to look up: held, it is live (the file says so).
     if (!isVaultLeaseId(leaseId)) return Promise.resolve(leases?.holds(leaseId) === true ? 'live' : 'replaced');
     if (leases === undefined || !leases.holds(leaseId)) return Promise.resolve('replaced');
+    // Past its end by our own record (the process slept through it): Vault could only say so.
+    if (leases.stillValid() === undefined) {
+      leases.retire(leaseId);
+      return Promise.resolve('ended');
+    }
     const key = keyOf(name, leaseId);
     const running = this.#running.get(key);
     if (running !== undefined) return running;

@@ -47,6 +47,39 @@ describe('LeaseScheduler at production lengths (fake time)', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('a renewal timer that fires after the end (the process slept for 59 h): no renewal, one replacement', async () => {
+    // A clock whose timer runs late: the process was frozen (a laptop asleep, a paused container).
+    let now = 0;
+    let pending: (() => void) | undefined;
+    const clock = {
+      now: () => now,
+      setTimeout: (callback: () => void) => {
+        pending = callback;
+        return { cancel: () => (pending = undefined) };
+      },
+    };
+    const calls: string[] = [];
+    const scheduler = new LeaseScheduler(clock, () => 0.5, {
+      renew: async () => {
+        calls.push('renew');
+        return { remainingMs: HOUR, renewable: true };
+      },
+      replace: async () => {
+        calls.push('replace');
+        scheduler.stop();
+      },
+      endsAt: () => HOUR,
+      notBefore: () => 0,
+      isFinal: () => false,
+      failed: () => {},
+    });
+    scheduler.granted({ remainingMs: HOUR, renewable: true });
+    now = 60 * HOUR;
+    pending?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['replace']);
+  });
+
   it('1 h lease, Vault down for its last 30 minutes: backs off (10 s ×2, ≤ 5 min), stops at the end', async () => {
     const { clock, calls } = watched({ leaseMs: HOUR, maxMs: HOUR, failFrom: HOUR / 2 });
     await clock.advance(2 * HOUR);

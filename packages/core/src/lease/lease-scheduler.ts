@@ -156,6 +156,10 @@ export class LeaseScheduler {
   }
 
   async #renew(): Promise<void> {
+    // A timer that fires after the lifetime's end (the process was frozen: a laptop asleep, a
+    // paused container) has nothing to renew, and Vault would refuse it: replace it at once (a
+    // fixed token just ran out).
+    if (this.#tasks.endsAt() <= this.#clock.now()) return this.#replace();
     let grant: LifetimeGrant;
     try {
       grant = await this.#tasks.renew();
