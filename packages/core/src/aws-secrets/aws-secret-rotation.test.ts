@@ -1,6 +1,7 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import type { CredentialEvents, LeaseHandle } from '../credentials/credential-provider.js';
+import type { CredentialEvents } from '../credentials/credential-provider.js';
+import { LoginCheckingDatabase } from '../credentials/login-checking-database.test-helpers.js';
 import { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
 import { isDataverkError } from '../errors.js';
 import { AWS_REFUSED_READ_INTERVAL_MS } from './aws-rotation-watch.js';
@@ -37,39 +38,6 @@ function secretOf(username: string, password: string) {
   return { engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'sales', username, password };
 }
 
-/** PostgreSQL's password check, at login only; a pool's login: refused → invalidate → one retry. */
-class Database {
-  readonly passwords = new Map<string, string>();
-  ok = 0;
-  refused = 0;
-  failed = 0;
-  readonly errors: unknown[] = [];
-
-  constructor(readonly provider: VaultCredentialProvider) {}
-
-  async login(): Promise<LeaseHandle | undefined> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      let handle: LeaseHandle;
-      try {
-        handle = await this.provider.acquire(NAME);
-      } catch (error) {
-        this.errors.push(error);
-        break;
-      }
-      const { user, password, leaseId } = handle.credentials;
-      if (this.passwords.get(user) === password) {
-        this.ok++;
-        return handle;
-      }
-      handle.release();
-      this.refused++;
-      this.provider.invalidate(NAME, leaseId);
-    }
-    this.failed++;
-    return undefined;
-  }
-}
-
 /**
  * Months of a 30-day schedule: one login an hour, every 250 ms from 10 s before each window
  * to 30 s after it; at each window the rotation function runs (`rotate(n)`).
@@ -77,7 +45,7 @@ class Database {
 async function runSchedule(
   clock: ManualClock,
   secrets: MemorySecretsManager,
-  db: Database,
+  db: LoginCheckingDatabase,
   rotations: number,
   rotate: (n: number) => void,
 ): Promise<void> {
@@ -109,7 +77,7 @@ describe('AWS Secrets Manager at production periods (fake time)', () => {
     secrets.putCurrent(secretOf('app', 'pw-0'));
     secrets.nextRotationAt = START + 30 * DAY_MS;
     const provider = awsProvider(clock, secrets);
-    const db = new Database(provider);
+    const db = new LoginCheckingDatabase(provider, NAME);
     const rotated: CredentialEvents['rotated'][] = [];
     provider.on('rotated', (e) => rotated.push(e));
     db.passwords.set('app', 'pw-0');
@@ -145,7 +113,7 @@ describe('AWS Secrets Manager at production periods (fake time)', () => {
     secrets.putCurrent(secretOf('app', 'pw-0'));
     secrets.nextRotationAt = START + 30 * DAY_MS;
     const provider = awsProvider(clock, secrets);
-    const db = new Database(provider);
+    const db = new LoginCheckingDatabase(provider, NAME);
     const rotated: CredentialEvents['rotated'][] = [];
     provider.on('rotated', (e) => rotated.push(e));
     db.passwords.set('app', 'pw-0');
@@ -176,7 +144,7 @@ describe('AWS Secrets Manager at production periods (fake time)', () => {
     const secrets = new MemorySecretsManager(clock, SECRET_ID);
     secrets.putCurrent(secretOf('app', 'pw-0'));
     const provider = awsProvider(clock, secrets);
-    const db = new Database(provider);
+    const db = new LoginCheckingDatabase(provider, NAME);
     db.passwords.set('app', 'pw-0');
     const session = await db.login();
     // Day 10, 13:37: an operator's "rotate now" (createSecret, setSecret, finishSecret in 600 ms).

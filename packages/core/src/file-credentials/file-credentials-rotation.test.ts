@@ -1,6 +1,7 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import type { CredentialEvents, LeaseHandle } from '../credentials/credential-provider.js';
+import type { CredentialEvents } from '../credentials/credential-provider.js';
+import { LoginCheckingDatabase } from '../credentials/login-checking-database.test-helpers.js';
 import { VaultCredentialProvider } from '../credentials/vault-credential-provider.js';
 import { isDataverkError } from '../errors.js';
 import type { CredentialsFileSettings } from './credentials-file-settings.js';
@@ -29,39 +30,6 @@ function fileProvider(clock: ManualClock, files: MemoryFiles, settings: Credenti
   });
 }
 
-/** PostgreSQL's password check, at login only; a pool's login: refused → invalidate → one retry. */
-class Database {
-  readonly passwords = new Map<string, string>();
-  ok = 0;
-  refused = 0;
-  failed = 0;
-  readonly errors: unknown[] = [];
-
-  constructor(readonly provider: VaultCredentialProvider) {}
-
-  async login(): Promise<LeaseHandle | undefined> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      let handle: LeaseHandle;
-      try {
-        handle = await this.provider.acquire(NAME);
-      } catch (error) {
-        this.errors.push(error);
-        break;
-      }
-      const { user, password, leaseId } = handle.credentials;
-      if (this.passwords.get(user) === password) {
-        this.ok++;
-        return handle;
-      }
-      handle.release();
-      this.refused++;
-      this.provider.invalidate(NAME, leaseId);
-    }
-    this.failed++;
-    return undefined;
-  }
-}
-
 function envFile(user: string, password: string): string {
   return `# rendered by bao agent\nexport PGUSER=${user}\nPGPASSWORD='${password}'\n`;
 }
@@ -71,7 +39,7 @@ describe('credentials from a file, at production periods (fake time)', () => {
     const clock = new ManualClock(START);
     const files = new MemoryFiles(clock);
     const provider = fileProvider(clock, files);
-    const db = new Database(provider);
+    const db = new LoginCheckingDatabase(provider, NAME);
     const rotated: CredentialEvents['rotated'][] = [];
     const refusedEvents: CredentialEvents['refused'][] = [];
     provider.on('rotated', (e) => rotated.push(e));
@@ -130,7 +98,7 @@ describe('credentials from a file, at production periods (fake time)', () => {
     const clock = new ManualClock(START);
     const files = new MemoryFiles(clock);
     const provider = fileProvider(clock, files);
-    const db = new Database(provider);
+    const db = new LoginCheckingDatabase(provider, NAME);
     db.passwords.set('app', 'pw-0');
     files.render(FILE, envFile('app', 'pw-0'));
     (await db.login())?.release();

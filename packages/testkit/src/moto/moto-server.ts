@@ -4,11 +4,11 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TestBackendStartError } from '../errors.js';
 import { freePort } from '../support/free-port.js';
 import { type ProcessWatchdog, startProcessWatchdog } from '../support/process-watchdog.js';
 import { terminateProcess } from '../support/terminate-process.js';
+import { waitUntilAnswering } from '../support/wait-until-answering.js';
 import { locateMoto } from './moto-binary.js';
 
 const HOST = '127.0.0.1';
@@ -79,26 +79,15 @@ function spawnServer(command: readonly string[], port: number, directory: string
   }
 }
 
-async function waitForReady(endpoint: string, child: ChildProcess): Promise<true | string> {
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => {
-    exited = `moto_server exited during start-up (${signal ?? `code ${code}`})`;
+function waitForReady(endpoint: string, child: ChildProcess): Promise<true | string> {
+  return waitUntilAnswering(child, {
+    name: 'moto_server',
+    url: `${endpoint}/moto-api/data.json`,
+    ready: (status) => status >= 200 && status < 300,
+    timeoutMs: READY_TIMEOUT_MS,
+    pollMs: 100,
+    what: 'moto did not answer',
   });
-  child.once('error', (error) => {
-    exited = `moto_server could not be started: ${error.message}`;
-  });
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) return exited;
-    try {
-      const response = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  return `moto did not answer within ${READY_TIMEOUT_MS} ms`;
 }
 
 function running(child: ChildProcess, endpoint: string, directory: string, watchdog: ProcessWatchdog): TestMoto {

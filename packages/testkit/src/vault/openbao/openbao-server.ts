@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TestBackendStartError } from '../../errors.js';
 import { freePort } from '../../support/free-port.js';
 import { type ProcessWatchdog, startProcessWatchdog } from '../../support/process-watchdog.js';
 import { terminateProcess } from '../../support/terminate-process.js';
+import { waitUntilAnswering } from '../../support/wait-until-answering.js';
 import { waitUntilStopped } from '../../support/wait-until-stopped.js';
 
 const HOST = '127.0.0.1';
@@ -89,26 +89,15 @@ function spawnDevServer(
   }
 }
 
-async function waitForHealth(address: string, child: ChildProcess): Promise<true | string> {
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => {
-    exited = `bao exited during start-up (${signal ?? `code ${code}`})`;
+function waitForHealth(address: string, child: ChildProcess): Promise<true | string> {
+  return waitUntilAnswering(child, {
+    name: 'bao',
+    url: `${address}/v1/sys/health`,
+    ready: (status) => status === 200,
+    timeoutMs: HEALTH_TIMEOUT_MS,
+    pollMs: 50,
+    what: 'sys/health did not answer 200',
   });
-  child.once('error', (error) => {
-    exited = `bao could not be started: ${error.message}`;
-  });
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) return exited;
-    try {
-      const response = await fetch(`${address}/v1/sys/health`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return true;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  return `sys/health did not answer 200 within ${HEALTH_TIMEOUT_MS} ms`;
 }
 
 function running(
