@@ -19,8 +19,11 @@ const EXPIRY_SLACK_MS = 1_000;
 
 /** What the ledger asks its owner to do with a lease. */
 export interface LedgerActions {
-  /** A superseded lease has no connection left: revoke it now (never called for static credentials). */
-  revoke(leaseId: string, name: string): void;
+  /**
+   * A superseded lease has no connection left: revoke it now (never called for static
+   * credentials). `endsAt`: its end by our reckoning (Vault's may be up to a second later).
+   */
+  revoke(leaseId: string, name: string, endsAt: number): void;
   /** A lease reached its end while we still knew it: Vault revokes it on its own. */
   expired(leaseId: string, name: string): void;
 }
@@ -135,10 +138,10 @@ export class LeaseLedger {
 
   #revoke(entry: LedgerEntry): void {
     this.#forget(entry);
-    const { leaseId, name } = entry.credentials;
+    const { leaseId, name, expiresAt } = entry.credentials;
     // Static credentials have no lease: there is nothing to revoke, and `''` must never reach Vault;
     // a credentials file's lease is its agent's to renew or revoke.
-    if (isVaultLeaseId(leaseId)) this.#actions.revoke(leaseId, name);
+    if (isVaultLeaseId(leaseId)) this.#actions.revoke(leaseId, name, expiresAt);
   }
 
   #forget(entry: LedgerEntry): void {

@@ -142,7 +142,7 @@ export class VaultCredentialProvider implements CredentialProvider {
     this.#makeVault = typeof vault === 'function' ? vault : () => vault;
     this.#clock = options.clock ?? systemClock;
     this.#ledger = new LeaseLedger(this.#clock, {
-      revoke: (leaseId, name) => this.#revoke(leaseId, name, 'released'),
+      revoke: (leaseId, name, endsAt) => this.#revoke(leaseId, name, 'released', endsAt),
       expired: (leaseId, name) => this.#events.emit('expired', { name, leaseId }),
     });
     this.#context = {
@@ -406,13 +406,22 @@ export class VaultCredentialProvider implements CredentialProvider {
   // of them on one database at once can collide in PostgreSQL (`tuple concurrently updated` on the
   // same GRANTs), which a real Vault answers with a 400 that leaves the lease live (seen on OpenBao
   // when a superseded lease and the current one were revoked together at close).
-  #revoke(leaseId: string, name: string, reason: CredentialEvents['revoked']['reason']): void {
+  /**
+   * Revokes `leaseId` in Vault, one revocation at a time. A lease superseded in the second after
+   * its end (`endsAt`, ours; Vault's may be up to a second later) is one Vault is revoking on its
+   * own: a refusal of ours then is that race (PostgreSQL refusing one of two revocations), reported
+   * as the lease's expiry, not as an error.
+   */
+  #revoke(leaseId: string, name: string, reason: CredentialEvents['revoked']['reason'], endsAt?: number): void {
     if (reason === 'released' && this.#options.revokeSuperseded === 'never') return;
     const revoking = this.#revocations
       .then(() => revokeRetryingCollisions(() => this.#vault.revokeLease(leaseId), this.#clock, this.#context.random))
       .then(
         () => this.#events.emit('revoked', { name, leaseId, reason }),
-        (error: unknown) => this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) }),
+        (error: unknown) => {
+          if (endsAt !== undefined && this.#clock.now() >= endsAt) this.#events.emit('expired', { name, leaseId });
+          else this.#events.emit('error', { name, leaseId, operation: 'revoke', error: asError(error) });
+        },
       );
     this.#revocations = revoking;
     void this.#track(revoking);
