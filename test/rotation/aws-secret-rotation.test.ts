@@ -18,6 +18,7 @@ import {
 } from '@dataverk/core';
 import {
   envPostgres,
+  installMoto,
   locateMoto,
   MOTO_REQUIRED_VARIABLE,
   startMoto,
@@ -53,7 +54,10 @@ import { runQueryLoad, summarise } from '../support/query-load.js';
  */
 
 const NAME = 'aws_sales';
-const location = locateMoto();
+// As the notebook and Python dataverk tests do with theirs: moto is installed from PyPI (into .moto/)
+// when it is not there yet, so that the README's test command runs this proof on a fresh clone.
+const found = locateMoto();
+const location = found.found ? found : await installMoto();
 // CI installs moto and sets DATAVERK_TEST_MOTO_REQUIRED: there, a missing moto fails instead of skipping.
 const required = process.env.CI !== undefined || process.env[MOTO_REQUIRED_VARIABLE] !== undefined;
 const skipped = !location.found && !required;
