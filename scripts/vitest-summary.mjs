@@ -18,9 +18,11 @@ for (const arg of process.argv.slice(2).filter((arg) => !arg.startsWith('--'))) 
     problem ||= `no readable vitest report at ${file} (${error.message})`;
     continue;
   }
-  const failedSuites = report.testResults.filter(
-    (suite) => suite.status === 'failed' && suite.assertionResults.length === 0,
-  ).length;
+  // A file that failed with no failed test: it did not load, or a hook (beforeAll) threw and every
+  // test in it was skipped (CI27: the consumer test's packing failed, its 27 tests counted as skipped).
+  const failedToRun = (suite) =>
+    suite.status === 'failed' && !suite.assertionResults.some((result) => result.status === 'failed');
+  const failedSuites = report.testResults.filter(failedToRun).length;
   const run = {
     passed: report.numPassedTests,
     failed: report.numFailedTests,
@@ -30,8 +32,7 @@ for (const arg of process.argv.slice(2).filter((arg) => !arg.startsWith('--'))) 
   for (const key of Object.keys(totals)) totals[key] += run[key];
   for (const suite of report.testResults) {
     const where = `${label || 'run'} ${suite.name.replace(`${process.cwd()}/`, '')}`;
-    if (suite.status === 'failed' && suite.assertionResults.length === 0)
-      failures.push(`${where}: ${firstLine(suite.message)}`);
+    if (failedToRun(suite)) failures.push(`${where}: ${firstLine(suite.message)}`);
     for (const test of suite.assertionResults.filter((result) => result.status === 'failed'))
       failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
   }
@@ -61,7 +62,10 @@ for (const failure of failures) console.log(`FAILED ${failure}`);
 if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
 if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
 if (problem) console.log(`CI problem: ${problem}`);
-console.log(`${closingLabel}${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+// A file that failed to run counts as one failure on the closing line: its tests never ran.
+console.log(
+  `${closingLabel}${totals.passed} passed, ${totals.failed + totals.failedSuites} failed, ${totals.skipped} skipped`,
+);
 process.exit(problem || totals.failed > 0 ? 1 : 0);
 
 function firstLine(message) {
