@@ -370,15 +370,7 @@ export class NameLeases {
           });
       },
     });
-    const credentials = await this.#file.read(target);
-    if (context.closed()) throw providerClosed(this.name);
-    this.gate.succeeded();
-    const previous = this.#held;
-    if (previous !== undefined && previous.credentials.leaseId === credentials.leaseId) {
-      const { password, expiresAt } = previous.credentials;
-      if (password === credentials.password && expiresAt === credentials.expiresAt) return previous.credentials;
-    }
-    return this.#install(credentials, undefined, true);
+    return this.#installRead(await this.#file.read(target));
   }
 
   /**
@@ -402,12 +394,25 @@ export class NameLeases {
         });
       },
     });
-    const credentials = await this.#aws.read(target);
-    if (context.closed()) throw providerClosed(this.name);
+    return this.#installRead(await this.#aws.read(target));
+  }
+
+  /**
+   * Installs what a credentials file or a secret held: the same lease, password and end change
+   * nothing; a new password under the same lease id is installed as it is (sessions kept); another
+   * lease id supersedes the previous one.
+   */
+  #installRead(credentials: DatabaseCredentials): DatabaseCredentials {
+    if (this.#context.closed()) throw providerClosed(this.name);
     this.gate.succeeded();
-    const previous = this.#held;
-    if (previous !== undefined && previous.credentials.leaseId === credentials.leaseId) {
-      if (previous.credentials.password === credentials.password) return previous.credentials;
+    const previous = this.#held?.credentials;
+    if (
+      previous !== undefined &&
+      previous.leaseId === credentials.leaseId &&
+      previous.password === credentials.password &&
+      previous.expiresAt === credentials.expiresAt
+    ) {
+      return previous;
     }
     return this.#install(credentials, undefined, true);
   }
