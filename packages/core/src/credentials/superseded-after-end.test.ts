@@ -6,6 +6,8 @@ import { VaultCredentialProvider } from './vault-credential-provider.js';
 const NAME = 'sales';
 const START = Date.parse('2026-01-01T00:00:00Z');
 const HOUR_MS = 3_600_000;
+/** Production lengths: 24 h leases, 768 h max TTL. */
+const LEASE_S = 24 * 3600;
 
 /**
  * Vault revoking an expired lease on its own while ours arrives: PostgreSQL refuses one of the two
@@ -24,7 +26,7 @@ class ExpiringVault extends FakeVaultClient {
 describe('a lease superseded in the second after its end (Vault was down through it)', () => {
   it('a revocation refused because Vault is expiring it on its own is reported as its expiry, not as an error', async () => {
     const clock = new ManualClock(START);
-    const vault = new ExpiringVault(clock, 3600, 3600);
+    const vault = new ExpiringVault(clock, LEASE_S, 768 * 3600);
     const provider = new VaultCredentialProvider({
       vault,
       clock,
@@ -36,8 +38,8 @@ describe('a lease superseded in the second after its end (Vault was down through
     provider.on('expired', (event) => expired.push(event.leaseId));
     provider.on('error', (event) => errors.push(`${event.operation}: ${event.error.message}`));
     const first = await provider.getCredentials(NAME);
-    expect(first.expiresAt).toBe(START + HOUR_MS);
-    // Sealed from before the rotation until half a second after the lease's end.
+    expect(first.expiresAt).toBe(START + 24 * HOUR_MS);
+    // Sealed from the first renewal until half a second after the lease's end: no renewal, no rotation.
     vault.failWith = fakeVaultError(503, 'Vault is sealed');
     await clock.advance(first.expiresAt - clock.now() + 500);
     vault.failWith = undefined;
