@@ -1,7 +1,6 @@
 import { ManualClock } from '@dataverk/testkit';
 import { describe, expect, it } from 'vitest';
-import { FakeVaultClient, fakeVaultError } from './fake-vault-client.test-helpers.js';
-import { VaultCredentialProvider } from './vault-credential-provider.js';
+import { FakeVaultClient, fakeVaultError, fakeVaultProvider } from './fake-vault-client.test-helpers.js';
 
 const NAME = 'sales';
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -27,12 +26,7 @@ describe('a lease superseded in the second after its end (Vault was down through
   it('a revocation refused because Vault is expiring it on its own is reported as its expiry, not as an error', async () => {
     const clock = new ManualClock(START);
     const vault = new ExpiringVault(clock, LEASE_S, 768 * 3600);
-    const provider = new VaultCredentialProvider({
-      vault,
-      clock,
-      random: () => 0.5,
-      resolve: async () => ({ connectionString: 'postgresql://db.internal/sales', vaultPath: 'database/creds/ro' }),
-    });
+    const provider = fakeVaultProvider(clock, vault);
     const expired: string[] = [];
     const errors: string[] = [];
     provider.on('expired', (event) => expired.push(event.leaseId));
