@@ -37,6 +37,7 @@ export default defineConfig({
         text: 'Data work',
         items: [
           { text: 'readSql from scripts and jobs', link: '/guide/data' },
+          { text: 'Short-lived jobs and serverless', link: '/guide/short-lived' },
           { text: 'Notebooks (Deno kernel)', link: '/notebooks' },
           { text: 'Big results and Arrow', link: '/big-results' },
           { text: 'Coming from Python dataverk', link: '/reference/python-dataverk' },
