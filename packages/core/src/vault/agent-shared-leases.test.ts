@@ -1,39 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { agentSharedLeases, SUCCESSOR_PARAMETER } from './agent-shared-leases.js';
+import { agentSharedLeases } from './agent-shared-leases.js';
 import type { DatabaseSecret, VaultClient, VaultLease, VaultResponse } from './vault-client.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 
-/** A proxy's view: `leases[path]` answers reads; lookups answer from `lookups[leaseId]`. */
-function stubProxy(state: {
-  reads: Record<string, string>;
-  lookups: Record<string, { ttl: number; expireIn: number; renewedAgo: number }>;
-}) {
+/** A proxy's cache as a process sees it: `cached[path]` is the lease it answers a read of `path` with. */
+function stubProxy(cached: Record<string, { leaseId: string; ttl: number; renewable?: boolean }>) {
   const calls: string[] = [];
   const vault: VaultClient = {
     address: 'http://127.0.0.1:8100',
     read: async (path) => ({ path }) as unknown as VaultResponse,
     async write(path, body) {
       calls.push(`write ${path} ${String(body.lease_id)}`);
-      const look = state.lookups[String(body.lease_id)];
-      if (look === undefined) return undefined;
-      const data = {
-        ttl: look.ttl,
-        expire_time: new Date(NOW + look.expireIn * 1000).toISOString(),
-        last_renewal: new Date(NOW - look.renewedAgo * 1000).toISOString(),
-      };
-      return { requestId: 'r', leaseId: '', leaseDuration: 0, renewable: false, data, warnings: [] };
+      return undefined;
     },
-    async readDatabaseCredentials(path): Promise<DatabaseSecret> {
-      calls.push(`read ${path}`);
-      const leaseId = state.reads[path] ?? 'database/creds/app/new';
+    async readDatabaseCredentials(path, options): Promise<DatabaseSecret> {
+      calls.push(`read ${path}${options?.retry === false ? ' (no retry)' : ''}`);
+      const lease = cached[path];
+      if (lease === undefined) throw new Error(`nothing cached for ${path}`);
       return {
         path,
-        leaseId,
-        leaseDuration: 3600,
-        renewable: true,
+        leaseId: lease.leaseId,
+        leaseDuration: lease.ttl,
+        renewable: lease.renewable ?? true,
         warnings: [],
-        username: `v-${leaseId}`,
+        username: `v-${lease.leaseId}`,
         password: 'pw',
       };
     },
@@ -49,72 +40,81 @@ function stubProxy(state: {
   return { vault, calls };
 }
 
-describe('agentSharedLeases: leases shared through a caching proxy', () => {
-  it('reports how long the shared lease really has left, not the cached lease_duration', async () => {
-    const { vault, calls } = stubProxy({
-      reads: { 'database/creds/app': 'L1' },
-      lookups: { L1: { ttl: 2000, expireIn: 1999.5, renewedAgo: 1600 } },
-    });
+describe('agentSharedLeases: leases shared through a caching proxy, known from its cache', () => {
+  it('a read reports the lease as living a tenth of its first TTL (the least a cached lease has left), and asks nothing else', async () => {
+    const { vault, calls } = stubProxy({ 'database/creds/app': { leaseId: 'L1', ttl: 3600 } });
     const shared = agentSharedLeases(vault, { now: () => NOW });
     const secret = await shared.readDatabaseCredentials('database/creds/app');
-    expect(secret.leaseId).toBe('L1');
-    // 1999.5 s to the exact expiry, less a safety of 10 % of the TTL (at most 60 s).
-    expect(secret.leaseDuration).toBeCloseTo(1939.5, 3);
-    expect(calls).toEqual(['read database/creds/app', 'write sys/leases/lookup L1']);
+    expect(secret).toMatchObject({ leaseId: 'L1', leaseDuration: 360, renewable: true, path: 'database/creds/app' });
+    // No sys/leases/lookup: every process behind the proxy asking Vault was the load to remove.
+    expect(calls).toEqual(['read database/creds/app']);
   });
 
-  it('never renews (the proxy does) and never revokes (others share the lease)', async () => {
-    const { vault, calls } = stubProxy({ reads: {}, lookups: { L1: { ttl: 3000, expireIn: 3000, renewedAgo: 600 } } });
-    const shared = agentSharedLeases(vault, { now: () => NOW });
-    const renewed = await shared.renewLease('L1', 3600);
-    expect(renewed).toMatchObject({ leaseId: 'L1', leaseDuration: 2940, renewable: true });
-    await shared.revokeLease('L1');
-    expect(calls).toEqual(['write sys/leases/lookup L1']);
-  });
-
-  it('a lease whose last renewal was cut short by max_ttl is final: every process asks for the same successor', async () => {
-    const lookups = {
-      OLD: { ttl: 900, expireIn: 900, renewedAgo: 100 }, // renewed 100 s ago to 1000 s < 3600 s: capped
-      'database/creds/app/new': { ttl: 3600, expireIn: 3600, renewedAgo: 0 },
-    };
-    const a = stubProxy({ reads: { 'database/creds/app': 'OLD' }, lookups });
-    const b = stubProxy({ reads: { 'database/creds/app': 'OLD' }, lookups });
-    const sharedA = agentSharedLeases(a.vault, { now: () => NOW });
-    const fromA = await sharedA.readDatabaseCredentials('database/creds/app');
-    const fromB = await agentSharedLeases(b.vault, { now: () => NOW }).readDatabaseCredentials('database/creds/app');
-    const successorA = a.calls.find((c) => c.includes(SUCCESSOR_PARAMETER));
-    expect(successorA).toMatch(new RegExp(`^read database/creds/app\\?${SUCCESSOR_PARAMETER}=[0-9a-f]{16}$`));
-    expect(b.calls.find((c) => c.includes(SUCCESSOR_PARAMETER))).toBe(successorA);
-    expect(fromA.path).toBe('database/creds/app');
-    expect(fromA.leaseId).toBe('database/creds/app/new');
-    expect(fromA.leaseDuration).toBe(3540);
-    expect(fromB.leaseId).toBe(fromA.leaseId);
-    // Renewing a final lease reports it as ending now, so that the provider moves on.
-    expect(await sharedA.renewLease('OLD', 3600)).toMatchObject({ leaseDuration: 0, renewable: false });
-  });
-
-  it('forgets a lease once it has ended: the first TTLs it keeps do not grow with every lease read', async () => {
-    // Judged by the first TTL remembered for its id: a lease read again under an id whose lease
-    // ended long ago is judged by its own TTL, not by the stale one.
-    const reads: Record<string, string> = { 'database/creds/app': 'L1' };
-    const lookups = { L1: { ttl: 3600, expireIn: 3600, renewedAgo: 0 } };
+  it('a renewal asks the cache again: the same lease lives another tenth; Vault is never asked to renew, revoke or look up', async () => {
+    const { vault, calls } = stubProxy({ 'database/creds/app': { leaseId: 'L1', ttl: 86_400 } });
     let at = NOW;
-    const { vault, calls } = stubProxy({ reads, lookups });
     const shared = agentSharedLeases(vault, { now: () => at });
-    expect((await shared.readDatabaseCredentials('database/creds/app')).leaseDuration).toBe(3540);
-    at += 2 * 3600_000; // L1 ended an hour ago
-    const short = stubProxy({ reads, lookups: { L1: { ttl: 100, expireIn: 7300, renewedAgo: -7200 } } });
-    Object.assign(vault, {
-      readDatabaseCredentials: async (path: string) => ({
-        ...(await short.vault.readDatabaseCredentials(path)),
-        leaseDuration: 100,
-      }),
-      write: short.vault.write,
+    await shared.readDatabaseCredentials('database/creds/app');
+    for (let i = 0; i < 3; i++) {
+      at += 6_000_000; // 100 min: before the 8,640 s known from the last answer run out
+      expect(await shared.renewLease('L1', 8640)).toEqual({
+        leaseId: 'L1',
+        leaseDuration: 8640,
+        renewable: true,
+        warnings: [],
+      });
+    }
+    await shared.revokeLease('L1');
+    expect(calls).toEqual([
+      'read database/creds/app',
+      ...Array.from({ length: 3 }, () => 'read database/creds/app (no retry)'),
+    ]);
+  });
+
+  it('once the proxy has evicted the lease, the renewal reports the time still known (less than asked): the provider moves to the new lease at once', async () => {
+    const cached = { 'database/creds/app': { leaseId: 'L1', ttl: 3600 } };
+    const { vault, calls } = stubProxy(cached);
+    let at = NOW;
+    const shared = agentSharedLeases(vault, { now: () => at });
+    await shared.readDatabaseCredentials('database/creds/app');
+    at += 250_000;
+    expect((await shared.renewLease('L1')).leaseDuration).toBe(360);
+    // The proxy's renewer stopped near max_ttl and evicted L1; another process's read cached L2.
+    cached['database/creds/app'] = { leaseId: 'L2', ttl: 3600 };
+    at += 250_000;
+    const moved = await shared.renewLease('L1');
+    // Confirmed at +250 s for 360 s: 110 s are left to drain L1's connections.
+    expect(moved).toMatchObject({ leaseId: 'L1', leaseDuration: 110, renewable: true });
+    const next = await shared.readDatabaseCredentials('database/creds/app');
+    expect(next).toMatchObject({ leaseId: 'L2', leaseDuration: 360 });
+    expect(calls.filter((c) => !c.startsWith('read '))).toEqual([]);
+  });
+
+  it('what the proxy does not cache (a static role, a lease that cannot be renewed) is passed through as it is', async () => {
+    const { vault } = stubProxy({
+      'database/static-creds/app': { leaseId: '', ttl: 0, renewable: false },
+      'database/creds/batch': { leaseId: 'B1', ttl: 600, renewable: false },
     });
-    const again = await shared.readDatabaseCredentials('database/creds/app');
-    // Its own TTL of 100 s: 10 % safety, not final (a stale 3600 s would make it final at once).
-    expect(short.calls.filter((c) => c.includes(SUCCESSOR_PARAMETER))).toEqual([]);
-    expect(again.leaseDuration).toBeCloseTo(90, 3);
-    expect(calls).toHaveLength(2);
+    const shared = agentSharedLeases(vault, { now: () => NOW });
+    expect(await shared.readDatabaseCredentials('database/static-creds/app')).toMatchObject({ leaseDuration: 0 });
+    expect(await shared.readDatabaseCredentials('database/creds/batch')).toMatchObject({
+      leaseId: 'B1',
+      leaseDuration: 600,
+    });
+  });
+
+  it('forgets a lease past the time it was known to live: a renewal of it reports it ended, and what it keeps does not grow', async () => {
+    const cached = { 'database/creds/app': { leaseId: 'L1', ttl: 3600 } };
+    const { vault, calls } = stubProxy(cached);
+    let at = NOW;
+    const shared = agentSharedLeases(vault, { now: () => at });
+    await shared.readDatabaseCredentials('database/creds/app');
+    for (let i = 2; i <= 50; i++) {
+      at += 3_600_000;
+      cached['database/creds/app'] = { leaseId: `L${i}`, ttl: 3600 };
+      await shared.readDatabaseCredentials('database/creds/app');
+    }
+    expect(await shared.renewLease('L1')).toMatchObject({ leaseDuration: 0, renewable: false });
+    expect(calls).toHaveLength(50);
   });
 });

@@ -1,50 +1,41 @@
-import { createHash } from 'node:crypto';
-import { FirstTtls } from './first-ttls.js';
+import { CachedLeaseBook } from './cached-lease-book.js';
 import type { DatabaseSecret, ReadOptions, VaultClient, VaultLease, VaultResponse } from './vault-client.js';
 
-/** Below this share of its first TTL a lease is no longer being renewed: the proxy renews at about a third. */
-const FINAL_TTL_FRACTION = 1 / 6;
 /**
- * A shared lease is reported as ending this much (of its first TTL, at most 60 s) before Vault ends
- * it, so that the provider moves on, and connections drain, while it still works.
+ * While the proxy still caches a lease, it has more than this share of its first TTL left: the
+ * proxy's renewer (`api.LifetimeWatcher`) evicts it once what is left is within its grace, and that
+ * grace is never under 10 % of the lease's first TTL (see {@link agentSharedLeases}).
  */
-const END_SAFETY_FRACTION = 0.1;
-const END_SAFETY_MAX_SECONDS = 60;
-/** Successors followed in one read; more would mean leases shorter than the time to read them. */
-const MAX_SUCCESSOR_HOPS = 4;
-/** Query parameter that names the lease a read is meant to replace (Vault ignores it, with a warning). */
-export const SUCCESSOR_PARAMETER = 'dataverk_successor_of';
-
-/** What `sys/leases/lookup` tells about a lease. */
-interface LeaseState {
-  readonly ttlSeconds: number;
-  /** The proxy has stopped renewing it to full length: max_ttl is near, time to move on. */
-  readonly final: boolean;
-}
+export const CACHED_LEASE_MIN_FRACTION = 0.1;
 
 /**
  * A {@link VaultClient} for leases shared through a caching Vault Agent / OpenBao Proxy
  * (`VAULT_AGENT_ADDR` with a `cache {}` stanza). What the proxy does, read in OpenBao's
- * `command/agentproxyshared/cache/lease_cache.go`:
+ * `command/agentproxyshared/cache/lease_cache.go` and `api/lifetime_watcher.go`:
  *
  * - `LeaseCache.Send` keys a response by the whole request plus the token (`computeIndexID`), so
  *   every process that reads `database/creds/<role>` without a token of its own (the proxy adds its
  *   auto-auth token) gets the same cached lease, with the `lease_duration` it had when first read.
- * - `LeaseCache.startRenewing` renews that lease itself (`api.LifetimeWatcher`) and evicts it only
- *   when the watcher stops, which can be as late as its grace (10–20 % of the TTL) before max_ttl;
- *   until then every read answers the same lease.
+ *   A cached answer never reaches Vault.
+ * - `LeaseCache.startRenewing` renews that lease itself (a `LifetimeWatcher`: at once, then after
+ *   `2/3 × grant + grace/3`, grace 10–20 % of the first TTL) and evicts it when the watcher stops:
+ *   when what a renewal granted is within the grace or the next sleep would end in it (max_ttl
+ *   near), or, renewals failing, when what is left is within the grace. So while the proxy answers
+ *   a lease from its cache, that lease has more than its grace left: at least
+ *   {@link CACHED_LEASE_MIN_FRACTION} of its first TTL. After the eviction the next read is a new
+ *   lease, which the proxy caches for everyone behind it.
  * - A renewal through the proxy carries a lease too, so it is cached under a key of its own, with
- *   one more watcher renewing the same lease.
- * - `handleRevocationRequest`: a `sys/leases/revoke` through the proxy revokes the lease in Vault
- *   and evicts it, for every process sharing it.
+ *   one more watcher renewing the same lease; a `sys/leases/revoke` through the proxy revokes the
+ *   lease in Vault and evicts it, for every process sharing it.
  *
- * So this client never revokes and never renews (the proxy does), and asks `sys/leases/lookup`
- * (never cached: its answer has no lease of its own) how long a lease really has left and whether
- * the proxy's last renewal was cut short by max_ttl (`expire_time − last_renewal` shorter than the
- * TTL, or under a quarter of it left). Such a lease is *final*: instead of waiting for the proxy to
- * evict it, the next read asks for `<path>?dataverk_successor_of=<hash of the lease>`. That is one
- * cache key for every process moving off the same lease, so they all get the same successor lease
- * (one read, one database role), early enough to drain connections. Use it with
+ * So this client never revokes and never renews (the proxy does), and asks Vault nothing: it asks
+ * the proxy's cache. A read reports the lease as living {@link CACHED_LEASE_MIN_FRACTION} of its
+ * first TTL; the provider's "renewal" (at about two thirds of that) reads the same path again,
+ * which the cache answers: the same lease confirms it lives that long again; another lease means
+ * the proxy evicted the old one (it still lives until the time last confirmed), and the renewal
+ * reports that shorter time, so that the provider moves every connection to the new lease while
+ * the old one still works. Every process behind the proxy moves to the same new lease: one read
+ * and one database role per lease per proxy, whatever the number of processes. Use it with
  * `revokeSuperseded: 'never'`.
  *
  * @example
@@ -55,8 +46,8 @@ export function agentSharedLeases(
   vault: VaultClient,
   options: {
     /**
-     * The wall-clock time, in ms since the epoch, compared with the `expire_time` Vault reports for
-     * a lease; tests pass a fake clock's `now`.
+     * The time, in ms since the epoch, from which the times a lease is known to live are reckoned;
+     * tests pass a fake clock's `now`.
      *
      * @defaultValue `Date.now`
      */
@@ -64,31 +55,16 @@ export function agentSharedLeases(
   } = {},
 ): VaultClient {
   const now = options.now ?? Date.now;
-  const firstTtls = new FirstTtls();
-  const inspect = async (leaseId: string): Promise<LeaseState | undefined> => {
-    const data = (await vault.write('sys/leases/lookup', { lease_id: leaseId }))?.data;
-    const ttl = data?.ttl;
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl)) {
-      firstTtls.endsAt(leaseId, undefined);
-      return undefined;
-    }
-    const full = firstTtls.of(leaseId) ?? ttl;
-    const expire = Date.parse(String(data?.expire_time ?? ''));
-    firstTtls.endsAt(leaseId, Number.isFinite(expire) ? expire : now() + ttl * 1000);
-    const renewed = Date.parse(String(data?.last_renewal ?? ''));
-    const cut = Number.isFinite(expire) && Number.isFinite(renewed) && expire - renewed < (full - 1) * 1000;
-    // `ttl` is whole seconds, rounded: the expiry itself is exact, so it wins when it is earlier.
-    const remaining = Number.isFinite(expire) ? Math.min(ttl, (expire - now()) / 1000) : ttl - 1;
-    const safety = Math.min(END_SAFETY_MAX_SECONDS, full * END_SAFETY_FRACTION);
-    return { ttlSeconds: Math.max(0, remaining - safety), final: cut || ttl <= full * FINAL_TTL_FRACTION };
-  };
-  const readOnce = async (path: string, options: ReadOptions | undefined) => {
+  const book = new CachedLeaseBook();
+  /** Reads `path` through the cache; a shared lease is noted as living its minimum from `askedAt`. */
+  const readCached = async (path: string, readOptions: ReadOptions | undefined) => {
     const askedAt = now();
-    const secret = await vault.readDatabaseCredentials(path, options);
-    firstTtls.forgetEnded(now());
-    if (secret.leaseId !== '')
-      firstTtls.remember(secret.leaseId, secret.leaseDuration, askedAt + secret.leaseDuration * 1000);
-    return { secret, state: secret.leaseId === '' ? undefined : await inspect(secret.leaseId) };
+    const secret = await vault.readDatabaseCredentials(path, readOptions);
+    book.forgetEnded(now());
+    // The proxy caches renewable leases only; anything else is passed through and is this process's own.
+    if (secret.leaseId === '' || !secret.renewable) return { secret, cached: undefined };
+    const until = askedAt + minimumSeconds(secret.leaseDuration) * 1000;
+    return { secret, cached: book.confirm(secret.leaseId, path, secret.leaseDuration, until) };
   };
   return {
     get address(): string {
@@ -96,31 +72,32 @@ export function agentSharedLeases(
     },
     read: (path: string): Promise<VaultResponse> => vault.read(path),
     write: (path: string, body: Readonly<Record<string, unknown>>) => vault.write(path, body),
-    async readDatabaseCredentials(path: string, options?: ReadOptions): Promise<DatabaseSecret> {
-      let { secret, state } = await readOnce(path, options);
-      // The successor may be final by now too (processes that moved on earlier have been on it for a
-      // while): follow the chain, which every process walks the same way.
-      for (let hop = 0; state?.final === true && hop < MAX_SUCCESSOR_HOPS; hop++) {
-        ({ secret, state } = await readOnce(successorPath(path, secret.leaseId), options));
-      }
+    async readDatabaseCredentials(path: string, readOptions?: ReadOptions): Promise<DatabaseSecret> {
+      const { secret, cached } = await readCached(path, readOptions);
+      if (cached === undefined) return secret;
       // Object.assign: V8 (Node 20) copies a spread followed by properties on a slow path.
-      return state === undefined
-        ? Object.assign({}, secret, { path })
-        : Object.assign({}, secret, { path, leaseDuration: Math.min(state.ttlSeconds, secret.leaseDuration) });
+      return Object.assign({}, secret, { path, leaseDuration: minimumSeconds(cached.firstTtlSeconds) });
     },
-    async renewLease(leaseId: string, incrementSeconds?: number): Promise<VaultLease> {
-      const state = await inspect(leaseId);
-      if (state === undefined) return vault.renewLease(leaseId, incrementSeconds);
-      // A final lease is reported as ending now: the provider replaces it, through the successor read.
-      return { leaseId, leaseDuration: state.final ? 0 : state.ttlSeconds, renewable: !state.final, warnings: [] };
+    async renewLease(leaseId: string): Promise<VaultLease> {
+      const known = book.get(leaseId);
+      // Forgotten: past the time it was known to live (the process slept); the provider replaces it.
+      if (known === undefined) return { leaseId, leaseDuration: 0, renewable: false, warnings: [] };
+      const askedAt = now();
+      const { secret } = await readCached(known.path, { retry: false });
+      if (secret.leaseId === leaseId) {
+        return { leaseId, leaseDuration: minimumSeconds(known.firstTtlSeconds), renewable: true, warnings: [] };
+      }
+      // Evicted: less than asked, so the provider moves on now, to the lease the cache holds instead.
+      const left = Math.max(0, (known.confirmedUntil - askedAt) / 1000);
+      return { leaseId, leaseDuration: left, renewable: true, warnings: [] };
     },
     // Other processes may hold this lease: it ends when the proxy stops renewing it.
     revokeLease: async (): Promise<void> => {},
-    close: (options?: { readonly revokeToken?: boolean }) => vault.close(options),
+    close: (closeOptions?: { readonly revokeToken?: boolean }) => vault.close(closeOptions),
   };
 }
 
-function successorPath(path: string, leaseId: string): string {
-  const tag = createHash('sha256').update(leaseId).digest('hex').slice(0, 16);
-  return `${path}${path.includes('?') ? '&' : '?'}${SUCCESSOR_PARAMETER}=${tag}`;
+/** Seconds a lease of this first TTL is known to live while the proxy answers it from its cache. */
+function minimumSeconds(firstTtlSeconds: number): number {
+  return firstTtlSeconds * CACHED_LEASE_MIN_FRACTION;
 }
