@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runAirflowScenario } from './airflow-scenario.js';
 import { runDeployScenario } from './deploy-scenario.js';
 import type { FleetTtlProfile } from './fleet-figures.js';
+import { FLEET_TTL_PROFILES } from './fleet-plan.js';
 import type { FleetResults } from './fleet-results.js';
 import { runFleetBench } from './run-fleet-bench.js';
 
@@ -65,6 +66,33 @@ describe('fleet model (fake clock, the dev server in process, real providers)', 
     expect(f.requestsByKind.revoke).toBe(0);
     expect(f.failedQueries).toBe(0);
   });
+
+  it.each(FLEET_TTL_PROFILES)(
+    'behind proxies at production lengths ($name, 24 h): Vault sees the proxies, not the processes',
+    async (ttls) => {
+      const f = await runDeployScenario({
+        name: `proxy aware, ${ttls.name}`,
+        processes: 60,
+        hours: 24,
+        ttls,
+        queryEveryMs: 5 * 60_000,
+        seed: 11,
+        startJitterMs: 0,
+        processesPerProxy: 20,
+        sharedLeaseAware: true,
+      });
+      const perProxyHour = f.vaultRequests / f.hours / f.proxies;
+      console.log(
+        `[fleet test] ${ttls.name}, 60 processes, 3 proxies: ${perProxyHour.toFixed(2)} requests per proxy-hour ${JSON.stringify(f.requestsByKind)}, failed ${f.failedQueries}/${f.queries}`,
+      );
+      // What a process knows of a shared lease comes from the proxy's cache: nothing per process reaches Vault.
+      expect(f.requestsByKind.lookup).toBe(0);
+      expect(f.requestsByKind.renew + f.requestsByKind.read).toBeLessThanOrEqual(f.proxies * 24 * 2);
+      // Issue 28's targets for 50 proxies (≤ 300/h at 1 h / 24 h, ≤ 20/h at 24 h / 768 h), per proxy.
+      expect(perProxyHour).toBeLessThanOrEqual(ttls.leaseTtl === 3600 ? 300 / 50 : 20 / 50);
+      expect(f.failedQueries).toBe(0);
+    },
+  );
 
   it('short processes: revoke on exit keeps live leases at zero; a proxy keeps them at a few per node', async () => {
     const airflow = { processesPerHour: 3600, hours: 10 / 60, ttls: SHORT, seed: 3, sharedLeaseAware: false };
