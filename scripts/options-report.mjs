@@ -37,6 +37,11 @@ const OPTION_TYPES = [
   { specifier: '@dataverk/core', name: 'FindSettingsFileOptions', takenBy: '`findSettingsFile(options)`' },
   { specifier: '@dataverk/core', name: 'DefaultSecretSourcesOptions', takenBy: '`defaultSecretSources(options)`' },
   { specifier: '@dataverk/core', name: 'ResolveVaultAuthOptions', takenBy: '`resolveVaultAuth(options)`' },
+  {
+    specifier: '@dataverk/core',
+    name: 'ResolveDatabaseSettingsOptions',
+    takenBy: '`resolveDatabaseSettings(settings, name, options)`',
+  },
   { specifier: '@dataverk/core', name: 'AcquireOptions', takenBy: '`provider.acquire(name, options)`' },
   { specifier: '@dataverk/core', name: 'ReadOptions', takenBy: '`vault.readDatabaseCredentials(path, options)`' },
   {
@@ -85,6 +90,12 @@ const OPTION_TYPES = [
   { specifier: '@dataverk/testkit', name: 'SeedDataverkOptions', takenBy: '`seedDataverk(options)`' },
   { specifier: '@dataverk/testkit', name: 'VaultDevServerOptions', takenBy: '`VaultDevServer.start(options)`' },
   { specifier: '@dataverk/testkit', name: 'HttpVaultAdminOptions', takenBy: '`new HttpVaultAdmin(options)`' },
+  { specifier: '@dataverk/testkit', name: 'RdsIamFrontOptions', takenBy: '`startRdsIamFront(options)`' },
+  {
+    specifier: '@dataverk/testkit',
+    name: 'AwsCredentialsEndpointOptions',
+    takenBy: '`startAwsCredentialsEndpoint(options)`',
+  },
 ];
 
 /** Public `…Options` types that are not options a user passes, and why. */

@@ -64,6 +64,7 @@ export default defineConfig({
           { text: 'Vault static roles', link: '/operating/static-roles' },
           { text: 'Credentials from a file', link: '/operating/file-credentials' },
           { text: 'AWS Secrets Manager', link: '/operating/aws-secrets-manager' },
+          { text: 'AWS RDS and Aurora IAM', link: '/operating/aws-rds-iam' },
           { text: 'Fleets: Vault Agent / Proxy', link: '/fleet' },
           { text: 'Vault HA', link: '/ha' },
           { text: 'Metrics, traces, health()', link: '/observability' },

@@ -20,9 +20,13 @@ export async function credsCommand(context: CommandContext, name: string, format
   const { connectionString } = resolveDatabaseSettings(settings, name);
   const credentials = await context.provider(settings).getCredentials(name);
   writeLine(context.io.stdout, formatCredentials(credentials, format, sslmodeOf(connectionString)));
+  const { loginsValidUntil = credentials.expiresAt } = credentials;
   const until = Number.isFinite(credentials.expiresAt)
     ? `valid for ${formatSeconds(credentials.leaseDuration)} (until ${new Date(credentials.expiresAt).toISOString()})`
-    : 'static credentials';
+    : credentials.leaseId.startsWith('iam:')
+      ? // An IAM token (db_iam): checked at login only; a session opened with it outlives it.
+        `a login token, good for new logins until ${new Date(loginsValidUntil).toISOString()} (log in before then)`
+      : 'static credentials';
   writeLine(
     context.io.stderr,
     `dataverk: ${credentials.user}, lease ${credentials.leaseId || '(none)'}, ${until}; not renewed after this command.`,

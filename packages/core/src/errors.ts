@@ -34,6 +34,7 @@ export type SetupErrorCode =
   | 'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID'
   | 'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID'
   | 'DATAVERK_SETTINGS_AWS_SECRET_INVALID'
+  | 'DATAVERK_SETTINGS_IAM_INVALID'
   | 'DATAVERK_AWS_SDK_MISSING'
   | 'DATAVERK_SECRET_SOURCE_CONFIG'
   | 'VAULT_ADDRESS_MISSING'
@@ -55,6 +56,7 @@ export type DataverkErrorCode =
   | 'DATAVERK_AWS_SECRET_NOT_FOUND'
   | 'DATAVERK_AWS_SECRET_ACCESS_DENIED'
   | 'DATAVERK_AWS_SECRET_INVALID'
+  | 'DATAVERK_IAM_TOKEN_UNAVAILABLE'
   // every adapter (sessionRole)
   | 'DATAVERK_SESSION_ROLE_INVALID'
   | 'DATAVERK_SESSION_ROLE_REFUSED'
@@ -99,6 +101,7 @@ const SETUP_CODES: ReadonlySet<string> = new Set<SetupErrorCode>([
   'DATAVERK_SETTINGS_CONNECTION_STRING_INVALID',
   'DATAVERK_SETTINGS_CREDENTIALS_FILE_INVALID',
   'DATAVERK_SETTINGS_AWS_SECRET_INVALID',
+  'DATAVERK_SETTINGS_IAM_INVALID',
   'DATAVERK_AWS_SDK_MISSING',
   'DATAVERK_SECRET_SOURCE_CONFIG',
   'VAULT_ADDRESS_MISSING',
@@ -565,13 +568,63 @@ export function settingsAwsSecretInvalid(name: string, problem: string): Dataver
   );
 }
 
-/** `db_aws_secret` is used and `@aws-sdk/client-secrets-manager` is not installed. */
-export function awsSdkMissing(name: string, cause: unknown): DataverkError {
+/**
+ * `db_aws_secret` (or `db_iam` with `aws-rds`) is used and its AWS SDK package (an optional peer) is
+ * not installed.
+ */
+export function awsSdkMissing(
+  name: string,
+  cause: unknown,
+  sdk: { readonly packageName: string; readonly setting: string } = {
+    packageName: '@aws-sdk/client-secrets-manager',
+    setting: 'db_aws_secret',
+  },
+): DataverkError {
   return new DataverkError(
     'DATAVERK_AWS_SDK_MISSING',
-    `db_aws_secret.${name} needs the optional peer dependency '@aws-sdk/client-secrets-manager' (3.x): install it ` +
-      'next to @dataverk/core, e.g. `npm install @aws-sdk/client-secrets-manager@3`.',
-    { cause, details: { settingsName: name, setting: `db_aws_secret.${name}` } },
+    `${sdk.setting}.${name} needs the optional peer dependency '${sdk.packageName}' (3.x): install it ` +
+      `next to @dataverk/core, e.g. \`npm install ${sdk.packageName}@3\`.`,
+    { cause, details: { settingsName: name, setting: `${sdk.setting}.${name}` } },
+  );
+}
+
+/** `db_iam.<name>` (or `DATAVERK_DB_IAM_<NAME>`, or an adapter's `iam` option) is not usable. */
+export function settingsIamInvalid(name: string, problem: string, setting = `db_iam.${name}`): DataverkError {
+  return new DataverkError(
+    'DATAVERK_SETTINGS_IAM_INVALID',
+    `${setting} ${problem}. It is "aws-rds", or { "provider": "aws-rds", "region": …, "user": …, "host": …, ` +
+      `"port": … } with only provider required, next to db_connection_strings.${name} (host, port, database and ` +
+      'the database user; see docs/operating/aws-rds-iam.md).',
+    { details: { settingsName: name, setting } },
+  );
+}
+
+/** What a token error says of the source (kept apart from iam/ to avoid a cycle). */
+interface IamTokenOrigin {
+  /** e.g. `AWS RDS IAM token for app_user@db.example:5432 (region eu-north-1)`. */
+  readonly description: string;
+  /** What to check, in the cloud's words. */
+  readonly advice: string;
+}
+
+/**
+ * No token for new logins: the cloud's identity (credentials chain, metadata endpoint) failed and
+ * the token held, if any, is past its time for logins. `reason` never holds a secret.
+ */
+export function iamTokenUnavailable(
+  name: string,
+  origin: IamTokenOrigin,
+  reason: string,
+  failingForMs: number | undefined,
+  cause?: unknown,
+): DataverkError {
+  const since = failingForMs === undefined ? '' : ` (failing for ${(failingForMs / 1000).toFixed(1)} s)`;
+  return new DataverkError(
+    'DATAVERK_IAM_TOKEN_UNAVAILABLE',
+    `no ${origin.description} for new logins of '${name}' (db_iam.${name}): ${reason}${since}. ${origin.advice} ` +
+      'Sessions already open keep working (the token is checked at login only); new logins fail fast until a ' +
+      'token is made again, which dataverk retries with backoff.',
+    { cause, details: { settingsName: name, setting: `db_iam.${name}` } },
   );
 }
 

@@ -52,6 +52,21 @@ export {
 export type { CredentialFileSystem, FileStamp } from './file-credentials/credential-file-system.js';
 export { nodeCredentialFileSystem } from './file-credentials/credential-file-system.js';
 export type { CredentialsFileFormat, CredentialsFileSettings } from './file-credentials/credentials-file-settings.js';
+export { awsRdsIamTokenSource } from './iam/aws-rds-iam-token-source.js';
+export { closeIamLoginProviders, iamLoginProvider } from './iam/iam-login-provider.js';
+export {
+  type AwsRdsIamSettings,
+  type IamLoginProvider,
+  type IamLoginSettings,
+  iamEnvironmentVariable,
+  iamLoginSettings,
+} from './iam/iam-login-settings.js';
+export type {
+  LoginToken,
+  LoginTokenSource,
+  LoginTokenSourceFactory,
+  ResolvedIamLogin,
+} from './iam/login-token-source.js';
 export type { RandomSource } from './lease/lease-timing.js';
 export type { HealthStatus, NameHealth, ProviderHealth } from './observability/provider-health.js';
 export { dataverkKvPath } from './secrets/dataverk-kv-path.js';
@@ -65,7 +80,7 @@ export type { FindSettingsFileOptions } from './settings/find-settings-file.js';
 export { findSettingsFile } from './settings/find-settings-file.js';
 export type { LoadSettingsOptions } from './settings/load-settings.js';
 export { loadSettings } from './settings/load-settings.js';
-export type { DatabaseSettings } from './settings/resolve-database-settings.js';
+export type { DatabaseSettings, ResolveDatabaseSettingsOptions } from './settings/resolve-database-settings.js';
 export { resolveDatabaseSettings } from './settings/resolve-database-settings.js';
 export type { DataverkSettings, JsonObject, JsonValue } from './settings/settings-types.js';
 export { agentSharedLeases } from './vault/agent-shared-leases.js';

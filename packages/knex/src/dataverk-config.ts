@@ -1,4 +1,4 @@
-import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { type CredentialProvider, type IamLoginSettings, iamLoginProvider } from '@dataverk/core';
 import { checkSessionRole } from '@dataverk/core/adapter-support';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -19,6 +19,18 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
    * @defaultValue the process-wide `defaultProvider()`, configured from the environment
    */
   readonly provider?: CredentialProvider;
+  /**
+   * Log in with a cloud IAM token instead of a password, as `db_iam.<name>` in settings would (and
+   * winning over it): `{ provider: 'aws-rds', region }` signs a 15-minute RDS/Aurora IAM token with
+   * the AWS SDK's default credential chain (`@aws-sdk/rds-signer`, an optional peer). Host, port,
+   * database and user come from `db_connection_strings.<name>`. Ignored when `provider` is given
+   * (set `db_iam` in its settings instead). See docs/operating/aws-rds-iam.md.
+   *
+   * @defaultValue none: `db_iam.<name>` or `DATAVERK_DB_IAM_<NAME>` if set, else Vault
+   * @example
+   * const db = knex(dataverkConfig('sales', { iam: { provider: 'aws-rds', region: 'eu-north-1' } }));
+   */
+  readonly iam?: IamLoginSettings;
   /**
    * On `knex.destroy()`, once its connections are closed, revoke the leases this instance leaves
    * behind that no other pool on the same provider still holds, and wait (up to 10 s) for Vault to
@@ -82,7 +94,7 @@ export interface DataverkKnexOptions extends Omit<Knex.Config, 'client' | 'conne
  */
 export function dataverkConfig(name: string, options: DataverkKnexOptions = {}): Knex.Config {
   if ((options as { connectionPool?: unknown }).connectionPool !== undefined) throw connectionPoolNotAllowed(name);
-  const { provider = defaultProvider(), pool, revokeOnClose = false, sessionRole, ...rest } = options;
+  const { iam, provider = iamLoginProvider(name, iam), pool, revokeOnClose = false, sessionRole, ...rest } = options;
   const userValidate = pool?.validate as ((connection: pg.Client) => unknown) | undefined;
   return {
     ...rest,

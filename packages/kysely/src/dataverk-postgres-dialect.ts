@@ -1,4 +1,4 @@
-import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { type CredentialProvider, type IamLoginSettings, iamLoginProvider } from '@dataverk/core';
 import { checkSessionRole } from '@dataverk/core/adapter-support';
 import { type CreatePoolOptions, createPool } from '@dataverk/pg';
 import { PostgresDialect, type PostgresDialectConfig } from 'kysely';
@@ -12,6 +12,18 @@ export interface DataverkPostgresDialectOptions {
    * @defaultValue the process-wide `defaultProvider()`, configured from the environment
    */
   readonly provider?: CredentialProvider;
+  /**
+   * Log in with a cloud IAM token instead of a password, as `db_iam.<name>` in settings would (and
+   * winning over it): `{ provider: 'aws-rds', region }` signs a 15-minute RDS/Aurora IAM token with
+   * the AWS SDK's default credential chain (`@aws-sdk/rds-signer`, an optional peer). Host, port,
+   * database and user come from `db_connection_strings.<name>`. Ignored when `provider` is given
+   * (set `db_iam` in its settings instead). See docs/operating/aws-rds-iam.md.
+   *
+   * @defaultValue none: `db_iam.<name>` or `DATAVERK_DB_IAM_<NAME>` if set, else Vault
+   * @example
+   * const dialect = new DataverkPostgresDialect('sales', { iam: { provider: 'aws-rds', region: 'eu-north-1' } });
+   */
+  readonly iam?: IamLoginSettings;
   /**
    * Options of the `createPool` pool under the dialect: `pg.Pool`'s options (size, timeouts…) and
    * `revokeOnClose`; the connection parameters come from the provider and the settings.
@@ -84,7 +96,7 @@ export class DataverkPostgresDialect extends PostgresDialect {
       pool: async () =>
         createPool(name, {
           ...pool,
-          provider: provider ?? defaultProvider(),
+          provider: provider ?? iamLoginProvider(name, options.iam),
           ...(sessionRole === undefined ? {} : { sessionRole }),
         }),
       ...(cursor === undefined ? {} : { cursor }),

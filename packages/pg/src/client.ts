@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { type CredentialProvider, type IamLoginSettings, iamLoginProvider } from '@dataverk/core';
 import { checkSessionRole } from '@dataverk/core/adapter-support';
 import type pg from 'pg';
 import { type CreatePoolOptions, createPool, type DataverkPool } from './create-pool.js';
@@ -29,7 +29,18 @@ export interface ClientOptions {
    * Options of the pool the client makes for each settings name, on first use: `pg.Pool`'s options
    * (size, timeouts…) and `revokeOnClose`, as {@link CreatePoolOptions} has them.
    */
-  readonly pool?: Omit<CreatePoolOptions, 'provider' | 'sessionRole'>;
+  readonly pool?: Omit<CreatePoolOptions, 'provider' | 'sessionRole' | 'iam'>;
+  /**
+   * Settings names that log in with a cloud IAM token instead of a password, as `db_iam.<name>` in
+   * settings would (and winning over it): see {@link CreatePoolOptions.iam}. Ignored when
+   * `provider` is given.
+   *
+   * @defaultValue none: `db_iam.<name>` or `DATAVERK_DB_IAM_<NAME>` if set, else Vault
+   * @example
+   * const dv = new Client({ iam: { sales: { provider: 'aws-rds', region: 'eu-north-1' } } });
+   * await dv.readSql('sales', 'SELECT current_user');
+   */
+  readonly iam?: Readonly<Record<string, IamLoginSettings>>;
   /**
    * A role every session of this client runs as, its pools' and its streams' (see
    * {@link CreatePoolOptions.sessionRole}): what `readSql('…', 'CREATE TABLE …')` creates belongs
@@ -113,7 +124,7 @@ export class Client {
     params: readonly unknown[] = [],
     options: ReadSqlStreamOptions = {},
   ): AsyncGenerator<Row[], void, undefined> {
-    const { provider = defaultProvider(), sessionRole } = this.#options;
+    const { provider = iamLoginProvider(name, this.#options.iam?.[name]), sessionRole } = this.#options;
     return readSqlStream<Row>(provider, name, sql, params, options, checkSessionRole(name, sessionRole));
   }
 
@@ -127,7 +138,7 @@ export class Client {
   #pool(name: string): DataverkPool {
     let pool = this.#pools.get(name);
     if (pool === undefined) {
-      const { provider = defaultProvider(), sessionRole } = this.#options;
+      const { provider = iamLoginProvider(name, this.#options.iam?.[name]), sessionRole } = this.#options;
       pool = createPool(name, {
         ...this.#options.pool,
         provider,

@@ -1,4 +1,4 @@
-import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { type CredentialProvider, type IamLoginSettings, iamLoginProvider } from '@dataverk/core';
 import {
   checkSessionRole,
   closeRevokingLeases,
@@ -26,6 +26,18 @@ export interface CreatePoolOptions extends Omit<pg.PoolConfig, 'user' | 'passwor
    * @defaultValue the process-wide `defaultProvider()`, configured from the environment
    */
   readonly provider?: CredentialProvider;
+  /**
+   * Log in with a cloud IAM token instead of a password, as `db_iam.<name>` in settings would (and
+   * winning over it): `{ provider: 'aws-rds', region }` signs a 15-minute RDS/Aurora IAM token with
+   * the AWS SDK's default credential chain (`@aws-sdk/rds-signer`, an optional peer). Host, port,
+   * database and user come from `db_connection_strings.<name>`. Ignored when `provider` is given
+   * (set `db_iam` in its settings instead). See docs/operating/aws-rds-iam.md.
+   *
+   * @defaultValue none: `db_iam.<name>` or `DATAVERK_DB_IAM_<NAME>` if set, else Vault
+   * @example
+   * const pool = createPool('sales', { iam: { provider: 'aws-rds', region: 'eu-north-1' } });
+   */
+  readonly iam?: IamLoginSettings;
   /**
    * On `end()`, once this pool's connections are closed, revoke the leases it leaves behind that no
    * other pool on the same provider still holds, and wait (up to 10 s) for Vault to confirm. A lease
@@ -109,7 +121,7 @@ type ConnectCallback = (
  * await pool.end();
  */
 export function createPool(name: string, options: CreatePoolOptions = {}): DataverkPool {
-  const { provider = defaultProvider(), revokeOnClose = false, sessionRole, ...poolConfig } = options;
+  const { iam, provider = iamLoginProvider(name, iam), revokeOnClose = false, sessionRole, ...poolConfig } = options;
   return new DataverkPgPool(name, provider, poolConfig, revokeOnClose, checkSessionRole(name, sessionRole));
 }
 

@@ -1,4 +1,4 @@
-import { type CredentialProvider, defaultProvider } from '@dataverk/core';
+import { type CredentialProvider, type IamLoginSettings, iamLoginProvider } from '@dataverk/core';
 import { checkSessionRole } from '@dataverk/core/adapter-support';
 import type postgres from 'postgres';
 import { invalidArgument, unsupported } from './errors.js';
@@ -19,6 +19,18 @@ export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> =
    * @defaultValue the process-wide `defaultProvider()`, configured from the environment
    */
   readonly provider?: CredentialProvider;
+  /**
+   * Log in with a cloud IAM token instead of a password, as `db_iam.<name>` in settings would (and
+   * winning over it): `{ provider: 'aws-rds', region }` signs a 15-minute RDS/Aurora IAM token with
+   * the AWS SDK's default credential chain (`@aws-sdk/rds-signer`, an optional peer). Host, port,
+   * database and user come from `db_connection_strings.<name>`. Ignored when `provider` is given
+   * (set `db_iam` in its settings instead). See docs/operating/aws-rds-iam.md.
+   *
+   * @defaultValue none: `db_iam.<name>` or `DATAVERK_DB_IAM_<NAME>` if set, else Vault
+   * @example
+   * const sql = dataverkSql('sales', { iam: { provider: 'aws-rds', region: 'eu-north-1' } });
+   */
+  readonly iam?: IamLoginSettings;
   /**
    * On `sql.end()`, once its connections are closed, revoke the leases this `sql` leaves behind
    * that no other pool on the same provider still holds, and wait (up to 10 s) for Vault to
@@ -91,7 +103,13 @@ export function dataverkSql<T extends Record<string, postgres.PostgresType> = {}
     throw invalidArgument('the settings name must be a non-empty string (a key of db_connection_strings)');
   }
   checkPostgresOptions(options);
-  const { provider = defaultProvider(), revokeOnClose = false, sessionRole, ...postgresOptions } = options;
+  const {
+    iam,
+    provider = iamLoginProvider(name, iam),
+    revokeOnClose = false,
+    sessionRole,
+    ...postgresOptions
+  } = options;
   const front = frontInstance(postgresOptions);
   const typeArrayMap = (front.options as unknown as { shared: { typeArrayMap: Record<number, number> } }).shared
     .typeArrayMap;

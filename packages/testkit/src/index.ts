@@ -1,3 +1,22 @@
+export {
+  type AwsCredentialsEndpoint,
+  type AwsCredentialsEndpointOptions,
+  startAwsCredentialsEndpoint,
+} from './aws-iam/aws-credentials-endpoint.js';
+export {
+  type RdsIamFront,
+  type RdsIamFrontOptions,
+  type RdsIamLogin,
+  startRdsIamFront,
+} from './aws-iam/rds-iam-front.js';
+export {
+  type KnownAwsKey,
+  parseAmzDate,
+  type RdsTokenExpectation,
+  type RdsTokenRefusal,
+  type RdsTokenVerdict,
+  verifyRdsToken,
+} from './aws-iam/rds-token-verifier.js';
 export { ManualClock, type ManualClockTimer } from './clock/manual-clock.js';
 export {
   TestBackendConfigError,

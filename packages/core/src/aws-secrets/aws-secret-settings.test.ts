@@ -17,7 +17,7 @@ const HIDE_SDK = `data:text/javascript,${encodeURIComponent(
 )}`;
 
 describe('db_aws_secret settings', () => {
-  it('@dataverk/core loads without the AWS SDK, printing nothing; a db_aws_secret name then fails with DATAVERK_AWS_SDK_MISSING', () => {
+  it('@dataverk/core loads without the AWS SDK, printing nothing; a db_aws_secret or db_iam name then fails with DATAVERK_AWS_SDK_MISSING', () => {
     const index = fileURLToPath(new URL('../index.ts', import.meta.url));
     const script = `
       import { register } from 'node:module';
@@ -29,6 +29,17 @@ describe('db_aws_secret settings', () => {
       });
       const error = await provider.getCredentials('sales').catch((e) => e);
       await provider.close();
+      const iam = new core.VaultCredentialProvider({
+        vault: () => { throw new Error('no Vault'); },
+        resolve: async () => ({
+          connectionString: 'postgresql://app@db:5432/sales',
+          vaultPath: '',
+          iamLogin: { provider: 'aws-rds', user: 'app', host: 'db', port: 5432 },
+        }),
+      });
+      const iamError = await iam.getCredentials('sales').catch((e) => e);
+      await iam.close();
+      console.log(JSON.stringify({ code: iamError.code, message: iamError.message }));
       console.log(JSON.stringify({ code: error.code, message: error.message }));`;
     const run = spawnSync(
       process.execPath,
@@ -36,9 +47,14 @@ describe('db_aws_secret settings', () => {
       { encoding: 'utf8', cwd: fileURLToPath(new URL('../../', import.meta.url)) },
     );
     expect(run.stderr).toBe('');
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { code: string; message: string };
+    const lines = run.stdout.trim().split('\n');
+    const out = JSON.parse(lines.at(-1) ?? '{}') as { code: string; message: string };
     expect(out.code).toBe('DATAVERK_AWS_SDK_MISSING');
     expect(out.message).toContain('npm install @aws-sdk/client-secrets-manager@3');
+    const iam = JSON.parse(lines.at(-2) ?? '{}') as { code: string; message: string };
+    expect(iam.code).toBe('DATAVERK_AWS_SDK_MISSING');
+    expect(iam.message).toContain('db_iam.sales needs');
+    expect(iam.message).toContain('npm install @aws-sdk/rds-signer@3');
   });
 
   it('reads a name or ARN, or an object; errors name the setting', () => {

@@ -5,6 +5,8 @@ import { hasVaultCode, isDataverkError, isSetupError, providerClosed } from '../
 import type { CredentialFileSystem } from '../file-credentials/credential-file-system.js';
 import type { CredentialsFileSettings } from '../file-credentials/credentials-file-settings.js';
 import { FileCredentials } from '../file-credentials/file-credentials.js';
+import { IamLoginCredentials } from '../iam/iam-login-credentials.js';
+import type { LoginTokenSourceFactory, ResolvedIamLogin } from '../iam/login-token-source.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { DatabaseSecret, StaticRotation, TokenLifetime, VaultClient } from '../vault/vault-client.js';
 import { type ConnectionTarget, parseConnectionTarget } from './connection-string.js';
@@ -38,6 +40,7 @@ export type DatabaseSettingsResolver = (
   vaultPath: string;
   credentialsFile?: CredentialsFileSettings | undefined;
   awsSecret?: AwsSecretSettings | undefined;
+  iamLogin?: ResolvedIamLogin | undefined;
 }>;
 
 /** What {@link NameLeases} shares with its provider. */
@@ -58,6 +61,8 @@ export interface NameLeasesContext {
   readonly files: CredentialFileSystem;
   /** Makes the Secrets Manager client of a name set in `db_aws_secret`. */
   readonly secretsManager: SecretsManagerFactory;
+  /** Makes the token source of a name set in `db_iam`. */
+  readonly iamTokens: LoginTokenSourceFactory;
 }
 
 interface ResolvedTarget {
@@ -66,6 +71,7 @@ interface ResolvedTarget {
   readonly vaultPath: string;
   readonly credentialsFile: CredentialsFileSettings | undefined;
   readonly awsSecret: AwsSecretSettings | undefined;
+  readonly iamLogin: ResolvedIamLogin | undefined;
 }
 
 /**
@@ -95,6 +101,8 @@ export class NameLeases {
   #file: FileCredentials | undefined;
   /** The AWS Secrets Manager secret of the name, once resolved to `db_aws_secret` (see `aws-secret-credentials.ts`). */
   #aws: AwsSecretCredentials | undefined;
+  /** The IAM login tokens of the name, once resolved to `db_iam` (see `iam-login-credentials.ts`). */
+  #iam: IamLoginCredentials | undefined;
 
   constructor(name: string, context: NameLeasesContext) {
     this.name = name;
@@ -118,6 +126,7 @@ export class NameLeases {
     if (held === undefined) return undefined;
     if (this.#file !== undefined) return this.#file.fresh(held.credentials);
     if (this.#aws !== undefined) return this.#aws.fresh(held.credentials);
+    if (this.#iam !== undefined) return this.#iam.fresh(held.credentials);
     if (this.#static !== undefined) {
       // Login-bound: good for new logins until shortly before Vault's next rotation.
       return this.#context.clock.now() < this.#static.loginsValidUntil ? held.credentials : undefined;
@@ -140,7 +149,7 @@ export class NameLeases {
   get waitsForRotation(): boolean {
     return (
       this.#held !== undefined &&
-      (this.#static !== undefined || this.#file !== undefined || this.#aws !== undefined) &&
+      (this.#static !== undefined || this.#file !== undefined || this.#aws !== undefined || this.#iam !== undefined) &&
       this.fresh() === undefined
     );
   }
@@ -178,6 +187,14 @@ export class NameLeases {
       if (this.#context.closed()) throw providerClosed(this.name);
       return this.fresh() ?? this.refresh(false);
     }
+    const iam = this.#iam;
+    if (iam !== undefined && this.#held !== undefined) {
+      // Waits for the token the schedule or a refused login asked for; fails fast while the source
+      // fails past the held token's time for logins (see `token-refresh-watch.ts`).
+      await iam.watch.loginAllowed();
+      if (this.#context.closed()) throw providerClosed(this.name);
+      return this.fresh() ?? this.refresh(false);
+    }
     const watch = this.#static;
     if (watch === undefined || this.#held === undefined) return this.refresh(true);
     await watch.loginAllowed();
@@ -195,6 +212,11 @@ export class NameLeases {
     if (this.#file !== undefined && held !== undefined) {
       // Login-bound like a static role: sessions stay; new logins wait for the file read again.
       if ((leaseId === undefined || held.credentials.leaseId === leaseId) && this.#file.refused()) this.gate.refused();
+      return;
+    }
+    if (this.#iam !== undefined && held !== undefined) {
+      // Login-bound: sessions stay; new logins wait for a token asked for now, paced by the watch.
+      if (leaseId === undefined || held.credentials.leaseId === leaseId) this.#iam.watch.refused();
       return;
     }
     if (this.#aws !== undefined && held !== undefined) {
@@ -241,6 +263,7 @@ export class NameLeases {
     this.#static?.stop(providerClosed(this.name));
     this.#file?.stop();
     this.#aws?.stop(providerClosed(this.name));
+    this.#iam?.stop(providerClosed(this.name));
     this.#unwatchToken?.();
   }
 
@@ -281,7 +304,7 @@ export class NameLeases {
     try {
       this.#target ??= context
         .resolve(name, { vault: context.vault })
-        .then(({ connectionString, vaultPath, credentialsFile, awsSecret }) => ({
+        .then(({ connectionString, vaultPath, credentialsFile, awsSecret, iamLogin }) => ({
           target:
             connectionString === '' && (credentialsFile !== undefined || awsSecret !== undefined)
               ? undefined
@@ -289,13 +312,15 @@ export class NameLeases {
           vaultPath,
           credentialsFile,
           awsSecret,
+          iamLogin,
         }));
-      const { target, vaultPath, credentialsFile, awsSecret } = await this.#target.catch((error: unknown) => {
+      const { target, vaultPath, credentialsFile, awsSecret, iamLogin } = await this.#target.catch((error: unknown) => {
         this.#target = undefined;
         throw error;
       });
       if (credentialsFile !== undefined) return await this.#readFile(credentialsFile, target);
       if (awsSecret !== undefined) return await this.#readAwsSecret(awsSecret, target);
+      if (iamLogin !== undefined && target !== undefined) return await this.#readIamToken(iamLogin, target);
       if (target === undefined) throw new Error('unreachable: a connection target without a credentials file');
       this.#vaultPath = vaultPath;
       // While Vault fails the gate paces requests; the client's own retries would triple them.
@@ -333,6 +358,7 @@ export class NameLeases {
         this.#static?.failed(error);
         this.#file?.failed();
         this.#aws?.watch.failed(error);
+        this.#iam?.watch.failed(error);
         // A setup mistake is not Vault failing: no backoff (the next call tries again, so a fixed
         // setting works at once) and the health report keeps Vault's own state.
         if (!isSetupError(error)) this.gate.failed(error, this.#leaseMs || 10_000);
@@ -395,6 +421,36 @@ export class NameLeases {
       },
     });
     return this.#installRead(await this.#aws.read(target));
+  }
+
+  /**
+   * Asks the name's token source for a login token (on its schedule from the first read on) and
+   * installs it under the name's one lease id: a new token changes the password only, so pools keep
+   * every session (login-bound).
+   */
+  async #readIamToken(settings: ResolvedIamLogin, target: ConnectionTarget): Promise<DatabaseCredentials> {
+    const context = this.#context;
+    this.#iam ??= new IamLoginCredentials(this.name, settings, {
+      clock: context.clock,
+      tokens: context.iamTokens,
+      fetch: () => {
+        if (context.closed()) return;
+        this.refresh(false).catch(() => {
+          // Reported by the read (an `error` event) and handed to the watch, which asks again.
+        });
+      },
+    });
+    return this.#installRead(await this.#iam.read(target));
+  }
+
+  /** Tokens made for the name so far, when it logs in with IAM tokens (health, tests). */
+  get iamTokensMade(): number | undefined {
+    return this.#iam?.tokensMade;
+  }
+
+  /** Until when new logins may use the token held, when the name logs in with IAM tokens. */
+  get iamLoginsValidUntil(): number | undefined {
+    return this.#iam?.watch.loginsValidUntil;
   }
 
   /**

@@ -4,6 +4,8 @@ import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, isDataverkError, isSetupError, providerClosed, VaultError } from '../errors.js';
 import { type CredentialFileSystem, nodeCredentialFileSystem } from '../file-credentials/credential-file-system.js';
 import { isVaultLeaseId } from '../file-credentials/file-lease-id.js';
+import { awsRdsIamTokenSource } from '../iam/aws-rds-iam-token-source.js';
+import type { LoginTokenSourceFactory } from '../iam/login-token-source.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { NameSnapshot, RecordedError } from '../observability/name-snapshot.js';
 import { type ProviderHealth, providerHealth } from '../observability/provider-health.js';
@@ -90,6 +92,14 @@ export interface VaultCredentialProviderOptions {
    * @defaultValue {@link secretsManagerClient}: the AWS SDK (`@aws-sdk/client-secrets-manager`, an optional peer)
    */
   readonly secretsManager?: SecretsManagerFactory;
+  /**
+   * Makes the login token source of a name set in `db_iam` (once per name, on its first login).
+   * Tests pass one in memory, with a fake `clock`; a wrapper around {@link awsRdsIamTokenSource}
+   * can count the tokens made.
+   *
+   * @defaultValue by `provider`: `aws-rds` → {@link awsRdsIamTokenSource} (`@aws-sdk/rds-signer`, an optional peer)
+   */
+  readonly iamTokens?: LoginTokenSourceFactory;
 }
 
 /**
@@ -158,6 +168,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       sleep: (ms) => this.#sleep(ms),
       files: options.files ?? nodeCredentialFileSystem,
       secretsManager: options.secretsManager ?? secretsManagerClient,
+      iamTokens: options.iamTokens ?? awsRdsIamTokenSource,
     };
     this.#checks = new LeaseChecks({
       clock: this.#clock,

@@ -12,13 +12,24 @@ export const FILE_LEASE_PREFIX = 'file:';
 export const AWS_SECRET_LEASE_PREFIX = 'aws-secret:';
 
 /**
+ * Lease ids of credentials that log in with a cloud IAM token start with this:
+ * `iam:<provider>:<user>@<host>:<port>`, the same for every token (login-bound).
+ */
+export const IAM_LEASE_PREFIX = 'iam:';
+
+/**
  * True for a lease id Vault knows and this process may ask about: not `''` (a static role's
- * password), not a credentials file's and not an AWS secret's.
+ * password), not a credentials file's, an AWS secret's or an IAM login's.
  *
  * @example
  * isVaultLeaseId('database/creds/ro/abc'); // true
  * isVaultLeaseId('file:app'); // false
  */
 export function isVaultLeaseId(leaseId: string): boolean {
-  return leaseId !== '' && !leaseId.startsWith(FILE_LEASE_PREFIX) && !leaseId.startsWith(AWS_SECRET_LEASE_PREFIX);
+  return (
+    leaseId !== '' &&
+    !leaseId.startsWith(FILE_LEASE_PREFIX) &&
+    !leaseId.startsWith(AWS_SECRET_LEASE_PREFIX) &&
+    !leaseId.startsWith(IAM_LEASE_PREFIX)
+  );
 }

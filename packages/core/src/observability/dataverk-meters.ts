@@ -27,6 +27,11 @@ export interface LeaseGaugeReading {
   readonly attributes: TelemetryAttributes;
   /** Seconds until the current lease's effective end; absent without a lease or for static credentials. */
   readonly timeLeftS: number | undefined;
+  /**
+   * Seconds until new logins can no longer use the credentials held (an IAM token's time left);
+   * absent for leases, whose logins end with them.
+   */
+  readonly loginsTimeLeftS?: number | undefined;
   readonly connections: { readonly current: number; readonly superseded: number };
 }
 
@@ -99,7 +104,14 @@ function createInstruments(api: OtelApi, meter: Meter): DataverkInstruments {
     description: 'Pooled connections holding the current lease, and superseded leases still draining.',
     valueType: api.ValueType.INT,
   });
+  const loginsTimeLeft = meter.createObservableGauge('dataverk.logins.time_left', {
+    unit: 's',
+    description:
+      'Time until new logins can no longer use the login-bound credentials held (an IAM token, a static password).',
+    valueType: api.ValueType.DOUBLE,
+  });
   timeLeft.addCallback((result) => observeTimeLeft(result));
+  loginsTimeLeft.addCallback((result) => observeLoginsTimeLeft(result));
   connections.addCallback((result) => observeConnections(result));
   return {
     leasesIssued: leases('issued', 'Leases read from Vault (first reads and rotations).'),
@@ -121,6 +133,14 @@ function observeTimeLeft(result: ObservableResult): void {
   for (const source of gaugeSources) {
     for (const reading of source.leaseGauges()) {
       if (reading.timeLeftS !== undefined) result.observe(reading.timeLeftS, reading.attributes);
+    }
+  }
+}
+
+function observeLoginsTimeLeft(result: ObservableResult): void {
+  for (const source of gaugeSources) {
+    for (const reading of source.leaseGauges()) {
+      if (reading.loginsTimeLeftS !== undefined) result.observe(reading.loginsTimeLeftS, reading.attributes);
     }
   }
 }

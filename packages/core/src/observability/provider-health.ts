@@ -8,6 +8,12 @@ export interface NameHealth {
   readonly status: HealthStatus;
   /** Until the current lease's effective end (lease or token); `null` without a lease or for static credentials. Negative: ended. */
   readonly leaseEndsInMs: number | null;
+  /**
+   * Login-bound credentials only (an IAM token, a static role's or a secret's password): until new
+   * logins can no longer use the credentials held (an IAM token's time left); negative: past it,
+   * new logins wait for the next ones. Absent for leases (their logins end with `leaseEndsInMs`).
+   */
+  readonly loginsEndInMs?: number;
   /** How long Vault requests for this name have been failing; `null` while they succeed. */
   readonly vaultFailingForMs: number | null;
   /** The last error reported for this name (kept after recovery), by stable code; `null` if none. */
@@ -62,11 +68,21 @@ function nameHealth(snapshot: NameSnapshot, now: number): NameHealth {
   const { lastError } = snapshot;
   let status: HealthStatus = 'ok';
   // No lease yet (first read, or re-read after a refused login) is not a failure until a request fails.
+  const loginsValidUntil = snapshot.credentials?.loginsValidUntil;
+  const loginBound =
+    loginsValidUntil !== undefined &&
+    expiresAt !== undefined &&
+    loginsValidUntil < expiresAt &&
+    Number.isFinite(loginsValidUntil);
+  const loginsEndInMs = loginBound ? Math.round(loginsValidUntil - now) : undefined;
   if (!working) status = failing || snapshot.credentials !== undefined ? 'failing' : 'degraded';
+  // Past the held credentials' time for logins with the source failing: new logins fail.
+  else if (failing && loginsEndInMs !== undefined && loginsEndInMs <= 0) status = 'failing';
   else if (failing || !snapshot.fresh) status = 'degraded';
   return {
     status,
     leaseEndsInMs,
+    ...(loginsEndInMs === undefined ? {} : { loginsEndInMs }),
     vaultFailingForMs: snapshot.failingSince === undefined ? null : Math.max(0, now - snapshot.failingSince),
     lastError:
       lastError === undefined

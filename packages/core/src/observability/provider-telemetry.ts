@@ -125,7 +125,11 @@ export class ProviderTelemetry {
     const now = this.#source.now();
     for (const snapshot of this.#source.snapshots()) {
       const expiresAt = snapshot.credentials?.expiresAt;
+      const loginsUntil = snapshot.credentials?.loginsValidUntil;
+      const loginBound =
+        loginsUntil !== undefined && expiresAt !== undefined && loginsUntil < expiresAt && Number.isFinite(loginsUntil);
       yield {
+        loginsTimeLeftS: loginBound ? Math.max(0, loginsUntil - now) / 1000 : undefined,
         attributes: databaseAttributes(snapshot.name, snapshot.credentials),
         timeLeftS:
           expiresAt === undefined || !Number.isFinite(expiresAt) ? undefined : Math.max(0, expiresAt - now) / 1000,

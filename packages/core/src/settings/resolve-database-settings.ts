@@ -4,12 +4,15 @@ import {
   settingsAwsSecretInvalid,
   settingsConnectionStringMissing,
   settingsCredentialsFileInvalid,
+  settingsIamInvalid,
   settingsVaultPathMissing,
 } from '../errors.js';
 import {
   type CredentialsFileSettings,
   credentialsFileSettings,
 } from '../file-credentials/credentials-file-settings.js';
+import { type IamLoginSettings, iamLoginFromEnvironment, iamLoginSettings } from '../iam/iam-login-settings.js';
+import type { ResolvedIamLogin } from '../iam/login-token-source.js';
 import type { DataverkSettings, JsonValue } from './settings-types.js';
 
 /** Where one database's connection and credentials are, from settings. */
@@ -33,6 +36,23 @@ export interface DatabaseSettings {
    * secret's `host`, `port` and `dbname` are used).
    */
   readonly awsSecret?: AwsSecretSettings;
+  /**
+   * `db_iam[name]` (or `DATAVERK_DB_IAM_<NAME>`): the name logs in with a cloud IAM token, as the
+   * user and to the host and port given here (from `db_connection_strings[name]` where not set).
+   */
+  readonly iamLogin?: ResolvedIamLogin;
+}
+
+/** Where {@link resolveDatabaseSettings} may find more than the settings file says. */
+export interface ResolveDatabaseSettingsOptions {
+  /**
+   * Variables for `DATAVERK_DB_IAM_<NAME>` (read when settings have no `db_iam.<name>`).
+   *
+   * @defaultValue `process.env`
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** `db_iam.<name>` given in code (an adapter's `iam` option): wins over settings and environment. */
+  readonly iamLogin?: IamLoginSettings;
 }
 
 /**
@@ -45,7 +65,17 @@ export interface DatabaseSettings {
  * resolveDatabaseSettings(settings, 'postgres_database');
  * // { connectionString: 'postgresql://user:pass@host:5432/db', vaultPath: 'database/creds/readonly' }
  */
-export function resolveDatabaseSettings(settings: DataverkSettings, name: string): DatabaseSettings {
+export function resolveDatabaseSettings(
+  settings: DataverkSettings,
+  name: string,
+  options: ResolveDatabaseSettingsOptions = {},
+): DatabaseSettings {
+  const iam =
+    options.iamLogin ??
+    (isTable(settings.db_iam) && Object.hasOwn(settings.db_iam, name)
+      ? iamLoginSettings(name, settings.db_iam[name] as JsonValue)
+      : iamLoginFromEnvironment(name, options.env ?? process.env));
+  if (iam !== undefined) return iamDatabaseSettings(settings, name, iam);
   const fileSetting = isTable(settings.db_credentials_file) ? settings.db_credentials_file[name] : undefined;
   const awsSetting = isTable(settings.db_aws_secret) ? settings.db_aws_secret[name] : undefined;
   if (awsSetting !== undefined) return awsDatabaseSettings(settings, name, awsSetting, fileSetting !== undefined);
@@ -107,6 +137,42 @@ function awsDatabaseSettings(
   if (connectionString === undefined) return { connectionString: '', vaultPath: '', awsSecret };
   parseConnectionTarget(connectionString, name);
   return { connectionString, vaultPath: '', awsSecret };
+}
+
+/** `db_iam.<name>` is set: tokens for the user of the connection string (or of `user`). */
+function iamDatabaseSettings(settings: DataverkSettings, name: string, iam: IamLoginSettings): DatabaseSettings {
+  for (const other of ['db_vault_path', 'db_credentials_file', 'db_aws_secret'] as const) {
+    const table = settings[other];
+    if (isTable(table) && Object.hasOwn(table, name)) {
+      throw settingsIamInvalid(
+        name,
+        `is set, and so is ${other}.${name}: the credentials come from one of them; remove the other`,
+      );
+    }
+  }
+  const connectionString = entry(settings.db_connection_strings, name);
+  if (connectionString === undefined)
+    throw settingsConnectionStringMissing(name, namesIn(settings.db_connection_strings));
+  const target = parseConnectionTarget(connectionString, name);
+  const user = iam.user ?? userOf(connectionString);
+  if (user === undefined) {
+    throw settingsIamInvalid(
+      name,
+      `has no user, and db_connection_strings.${name} has none either (postgresql://USER@host:5432/db)`,
+    );
+  }
+  const iamLogin: ResolvedIamLogin = { ...iam, user, host: iam.host ?? target.host, port: iam.port ?? target.port };
+  return { connectionString, vaultPath: '', iamLogin };
+}
+
+/** The user of a connection string, decoded; undefined when it has none. */
+function userOf(connectionString: string): string | undefined {
+  try {
+    const user = decodeURIComponent(new URL(connectionString).username);
+    return user === '' ? undefined : user;
+  } catch {
+    return undefined;
+  }
 }
 
 function entry(table: JsonValue | undefined, name: string): string | undefined {

@@ -29,6 +29,12 @@ export type DataverkSettings = JsonObject & {
    * or `{ secret_id, region, endpoint, refresh_seconds, sslmode }` (see `docs/operating/aws-secrets-manager.md`).
    */
   readonly db_aws_secret?: { readonly [name: string]: JsonValue };
+  /**
+   * `db_iam.<name>`: the name logs in with a cloud IAM token instead of a password (`"aws-rds"`, or
+   * `{ "provider": "aws-rds", "region": …, "user": …, "host": …, "port": … }`), next to
+   * `db_connection_strings.<name>`. See docs/operating/aws-rds-iam.md.
+   */
+  readonly db_iam?: { readonly [name: string]: JsonValue };
   /** Directory of secret files (one file per name) used with `DATAVERK_SECRETS_FROM_FILES`. */
   readonly secret_path?: JsonValue;
 };
