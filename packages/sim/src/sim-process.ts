@@ -279,7 +279,7 @@ export class SimProcess {
 
   #read(path: string, leaseId: string): void {
     const { plan, record, clock } = this.#context;
-    // agentSharedLeases asks the proxy for a successor with a query (`?dataverk_successor_of=…`).
+    // A path read with a query string (agentSharedLeases sent one until 2026-12-08) names the same role.
     const bare = path.split('?')[0];
     const name = plan.names.find((n) => bare === `database/creds/${n.role}`)?.name ?? path;
     this.#lastLease.set(name, leaseId);
