@@ -36,8 +36,13 @@ export const vaultRequestsBounded: Invariant = {
       const faults = windowsFor(record, p.index).length;
       const requests = record.requests.filter((r) => r.process === p.index);
       for (const name of p.names.filter((n) => !n.forbidden)) {
-        // New leases, not reads: behind a proxy a read its cache answers creates no role.
-        const reads = new Set(record.leases.get(`${p.index}/${name.name}`) ?? []).size;
+        // New leases, not reads: behind a proxy a read its cache answers creates no role. Counted
+        // while the process lives, as the allowance is: an exiting process waits up to 15 min for
+        // its pools to drain, its provider still open and keeping its leases fresh (seed 104: a
+        // connection never given back, a 5 s lease moved on every 4 s behind a proxy meanwhile).
+        const exit = exitAt(plan, p.index);
+        const leaseIds = record.leases.get(`${p.index}/${name.name}`) ?? [];
+        const reads = new Set(leaseIds.filter((id) => (record.leaseReadTimes.get(id) ?? 0) <= exit)).size;
         // Each pool ended with revokeOnClose revokes the lease it used: the next user needs a new one.
         const revokedOnClose = record.revokeOnCloseEnds.get(`${p.index}/${name.name}`) ?? 0;
         const lives = aliveMs(facts, p.index) / (MIN_LIFE_USED * leaseLifeMs(name, p.auth));
