@@ -142,7 +142,7 @@ describe('IAM login tokens at production lengths (fake time)', () => {
     expect((error as Error).message).toContain('Check the test identity endpoint.');
     expect((error as Error).message).not.toContain('token-1');
     const health = provider.health().names[NAME];
-    expect(health?.status).toBe('failing');
+    expect(health?.status).toBe('degraded');
     expect(health?.loginsEndInMs).toBeLessThan(0);
     // The session that logged in before is not concerned.
     expect(provider.isStillValid(NAME, session!.credentials.leaseId)).toBe(true);

@@ -75,9 +75,9 @@ function nameHealth(snapshot: NameSnapshot, now: number): NameHealth {
     loginsValidUntil < expiresAt &&
     Number.isFinite(loginsValidUntil);
   const loginsEndInMs = loginBound ? Math.round(loginsValidUntil - now) : undefined;
+  // Past the held credentials' time for logins with the source failing, new logins fail but open
+  // sessions work: `degraded`, as for a static role whose rotation Vault could not deliver.
   if (!working) status = failing || snapshot.credentials !== undefined ? 'failing' : 'degraded';
-  // Past the held credentials' time for logins with the source failing: new logins fail.
-  else if (failing && loginsEndInMs !== undefined && loginsEndInMs <= 0) status = 'failing';
   else if (failing || !snapshot.fresh) status = 'degraded';
   return {
     status,
