@@ -4,7 +4,8 @@ import { type Clock, type ClockTimer, systemClock } from '../clock/clock.js';
 import { CredentialsUnavailableError, isDataverkError, isSetupError, providerClosed, VaultError } from '../errors.js';
 import { type CredentialFileSystem, nodeCredentialFileSystem } from '../file-credentials/credential-file-system.js';
 import { isVaultLeaseId } from '../file-credentials/file-lease-id.js';
-import { awsRdsIamTokenSource } from '../iam/aws-rds-iam-token-source.js';
+import type { awsRdsIamTokenSource } from '../iam/aws-rds-iam-token-source.js';
+import { defaultLoginTokenSource } from '../iam/default-login-token-source.js';
 import type { LoginTokenSourceFactory } from '../iam/login-token-source.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { NameSnapshot, RecordedError } from '../observability/name-snapshot.js';
@@ -168,7 +169,7 @@ export class VaultCredentialProvider implements CredentialProvider {
       sleep: (ms) => this.#sleep(ms),
       files: options.files ?? nodeCredentialFileSystem,
       secretsManager: options.secretsManager ?? secretsManagerClient,
-      iamTokens: options.iamTokens ?? awsRdsIamTokenSource,
+      iamTokens: options.iamTokens ?? defaultLoginTokenSource,
     };
     this.#checks = new LeaseChecks({
       clock: this.#clock,
