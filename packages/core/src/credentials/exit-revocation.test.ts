@@ -19,9 +19,10 @@ function counts() {
  * `process.exit(0)`), and test files share their worker thread with other files.
  */
 function listenersAddedBy(event: 'beforeExit' | 'SIGTERM', register: () => void): (() => void)[] {
-  const before = new Set(process.listeners(event));
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Set(emitter.listeners(event));
   register();
-  return process.listeners(event).filter((listener) => !before.has(listener)) as (() => void)[];
+  return emitter.listeners(event).filter((listener) => !before.has(listener)) as (() => void)[];
 }
 
 describe('revokeOnExit', () => {
