@@ -413,14 +413,19 @@ export class NameLeases {
     this.#aws ??= new AwsSecretCredentials(this.name, settings, {
       clock: context.clock,
       secretsManager: context.secretsManager,
-      check: () => {
-        if (context.closed()) return;
-        this.refresh(false).catch(() => {
-          // Reported by the read (an `error` event) and handed to the watch, which checks again.
-        });
-      },
+      check: () => this.#readForWatch(),
     });
     return this.#installRead(await this.#aws.read(target));
+  }
+
+  /**
+   * A read a source's watch asked for (a rotation is due, a token is to be made): not awaited, as
+   * the watch learns how it ended from the source itself; its error is reported by the read (an
+   * `error` event). Nothing once the provider is closed.
+   */
+  #readForWatch(): void {
+    if (this.#context.closed()) return;
+    this.refresh(false).catch(() => {});
   }
 
   /**
@@ -433,12 +438,7 @@ export class NameLeases {
     this.#iam ??= new IamLoginCredentials(this.name, settings, {
       clock: context.clock,
       tokens: context.iamTokens,
-      fetch: () => {
-        if (context.closed()) return;
-        this.refresh(false).catch(() => {
-          // Reported by the read (an `error` event) and handed to the watch, which asks again.
-        });
-      },
+      fetch: () => this.#readForWatch(),
     });
     return this.#installRead(await this.#iam.read(target));
   }
