@@ -26,7 +26,15 @@ describe('pnpm bench --smoke', () => {
       expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
       expect(svg).not.toContain('NaN');
       const table = resultsTable(json);
-      for (const scenario of ['1. pooled', '2. new connection', '3. cold start', '4. rotation', '5. lease churn'])
+      const scenarios = [
+        '1. pooled',
+        '2. new connection',
+        '3. cold start',
+        '4. rotation',
+        '5. lease churn',
+        '6. import',
+      ];
+      for (const scenario of [...scenarios, '6. cold start: process start to first row'])
         expect(table).toContain(scenario);
       console.log(`[bench smoke]\n${table}`);
     } finally {
@@ -78,5 +86,12 @@ function expectWellFormed(results: BenchResults): void {
     expect(figures.timeline.failed.reduce((a, b) => a + b, 0)).toBe(figures.failed);
   }
   expect(results.leaseChurn.rotations).toBe(SMOKE_PROFILE.churn.rotations);
+  const { startup } = results;
+  for (const times of [startup.importMs.baseline, startup.importMs.dataverk, startup.firstRowMs.static]) {
+    positive(times.wallMs);
+    positive(times.cpuMs);
+  }
+  positive(startup.firstRowMs.dataverk.wallMs);
+  expect(typeof startup.importRatio.met).toBe('boolean');
   expect(Number.isFinite(results.leaseChurn.heapGrowth.measured)).toBe(true);
 }

@@ -26,6 +26,8 @@ export interface BenchProfile {
     readonly bucketMs: number;
   };
   readonly churn: { readonly rotations: number; readonly warmupRotations: number };
+  /** Paired child-process runs of each start-up measure (one with dataverk, one without, per pair). */
+  readonly startup: { readonly pairs: number };
 }
 
 const SEED = 20_260_101;
@@ -47,6 +49,7 @@ export const FULL_PROFILE: BenchProfile = {
     bucketMs: 100,
   },
   churn: { rotations: 1_000, warmupRotations: 100 },
+  startup: { pairs: 15 },
 };
 
 export const SMOKE_PROFILE: BenchProfile = {
@@ -66,6 +69,7 @@ export const SMOKE_PROFILE: BenchProfile = {
     bucketMs: 100,
   },
   churn: { rotations: 50, warmupRotations: 10 },
+  startup: { pairs: 1 },
 };
 
 /** `--smoke` or `BENCH_SMOKE=1` picks the smoke profile. */

@@ -125,6 +125,29 @@ export interface LeaseChurnResult {
   readonly pendingTimersAtEnd: number;
 }
 
+/** From a child's spawn to the moment measured: wall time, and the CPU time its process used by then. */
+export interface StartupTimes {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+/** 6. Start-up: import cost and time to the first row, with dataverk and without (medians of paired runs). */
+export interface StartupResult {
+  readonly pairs: number;
+  /** Process start to imports done: `knex` + `pg` (baseline), and with `@dataverk/knex` as well. */
+  readonly importMs: { readonly baseline: StartupTimes; readonly dataverk: StartupTimes };
+  /** Of CPU times (robust to a busy machine; on an idle one, wall ≈ CPU for loading modules). */
+  readonly importRatio: TargetCheck;
+  readonly importWallRatio: number;
+  /**
+   * From process start to the first row: static credentials, and dataverk's default provider
+   * (Kubernetes login, KV placeholder, database credentials, connect).
+   */
+  readonly firstRowMs: { readonly static: StartupTimes; readonly dataverk: StartupTimes };
+  /** Of wall times. */
+  readonly firstRowRatio: number;
+}
+
 export interface BenchResults {
   readonly schemaVersion: 1;
   readonly mode: BenchProfile['mode'];
@@ -139,6 +162,7 @@ export interface BenchResults {
   readonly coldHerd: ColdHerdResult;
   readonly rotation: RotationResult;
   readonly leaseChurn: LeaseChurnResult;
+  readonly startup: StartupResult;
 }
 
 export function check(measured: number, target: string, met: boolean): TargetCheck {

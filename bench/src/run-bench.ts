@@ -7,6 +7,7 @@ import { leaseChurn } from './scenarios/lease-churn.js';
 import { newConnectionCost } from './scenarios/new-connection-cost.js';
 import { pooledThroughput } from './scenarios/pooled-throughput.js';
 import { rotationUnderLoad } from './scenarios/rotation-under-load.js';
+import { startupCost } from './scenarios/startup-cost.js';
 import { startBenchStack } from './stack/bench-stack.js';
 import { loadAverage, machineInfo } from './support/machine-info.js';
 
@@ -60,6 +61,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
     const throughput = await step('1. pooled throughput', () => pooledThroughput(stack, profile));
     const connection = await step('2. new-connection cost', () => newConnectionCost(stack, profile));
     const rotation = await step('4. rotation under load', () => rotationUnderLoad(stack, profile));
+    const startup = await step('6. start-up (child processes, built packages)', () => startupCost(stack, profile));
     return {
       schemaVersion: 1,
       mode: profile.mode,
@@ -74,6 +76,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResults> 
       coldHerd: herd,
       rotation,
       leaseChurn: churn,
+      startup,
     };
   } finally {
     await step('stopping', () => stack.close());

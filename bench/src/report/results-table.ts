@@ -6,6 +6,7 @@ import type { BenchResults, TargetCheck } from '../bench-results.js';
  */
 export function resultsTable(results: BenchResults): string {
   const { pooledThroughput: tp, newConnection: nc, coldHerd: herd, rotation: rot, leaseChurn: churn } = results;
+  const { startup } = results;
   const rows: string[][] = [
     ['measure', 'static', 'naive', 'dataverk', 'dataverk vs target'],
     [
@@ -58,6 +59,20 @@ export function resultsTable(results: BenchResults): string {
       `${(churn.heapGrowth.measured / 1024).toFixed(0)} KiB / ${signed(churn.handleGrowth.measured)}`,
       `heap ${mark(churn.heapGrowth)} (target ${churn.heapGrowth.target}); handles ${mark(churn.handleGrowth)} (target ${churn.handleGrowth.target})`,
     ],
+    [
+      `6. import: knex + pg (+ @dataverk/knex), built packages, median of ${startup.pairs} paired runs — CPU / wall ms`,
+      times(startup.importMs.baseline),
+      '—',
+      times(startup.importMs.dataverk),
+      `CPU ${startup.importRatio.measured.toFixed(2)} × (target ${startup.importRatio.target}) ${mark(startup.importRatio)}; wall ${startup.importWallRatio.toFixed(2)} ×`,
+    ],
+    [
+      `6. cold start: process start to first row (dataverk: login, KV, creds, connect), median of ${startup.pairs} — CPU / wall ms`,
+      times(startup.firstRowMs.static),
+      '—',
+      times(startup.firstRowMs.dataverk),
+      `wall ${startup.firstRowRatio.toFixed(2)} × static`,
+    ],
   ];
   return markdownTable(rows);
 }
@@ -80,6 +95,10 @@ function rotations(figures: { rotations: number; credentialReads: number }): str
 
 function inOut(figures: { p99InsideMs: number; p99OutsideMs: number; p99Ratio: number }): string {
   return `${figures.p99InsideMs.toFixed(1)} / ${figures.p99OutsideMs.toFixed(1)} = ${figures.p99Ratio.toFixed(2)}`;
+}
+
+function times(figures: { readonly cpuMs: number; readonly wallMs: number }): string {
+  return `${figures.cpuMs.toFixed(0)} / ${figures.wallMs.toFixed(0)}`;
 }
 
 function ms2(p50: number, p99: number): string {

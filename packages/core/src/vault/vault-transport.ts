@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import nodeVault from 'node-vault';
+import { createRequire } from 'node:module';
+import type nodeVault from 'node-vault';
 import type { VaultConnection } from './vault-connection.js';
 import { VaultHttpFailure } from './vault-http-failure.js';
 
@@ -36,22 +37,10 @@ type NodeVaultClient = nodeVault.client & { pathPrefix: string; namespace: strin
  * await transport.send({ method: 'GET', path: 'sys/health' });
  */
 export function nodeVaultTransport(connection: VaultConnection): VaultTransport {
-  const client = nodeVault({
-    endpoint: connection.address,
-    debug: () => {},
-    requestOptions: {
-      // axios `timeout`; node-vault passes it on every call (config.requestOptions is merged into each).
-      timeout: connection.requestTimeoutMs,
-      // Always explicit: otherwise node-vault turns verification off for ANY value of VAULT_SKIP_VERIFY.
-      strictSSL: !connection.skipVerify,
-      ...(connection.caCert === undefined ? {} : { ca: connection.caCert }),
-    },
-  }) as NodeVaultClient;
-  client.token = '';
-  client.namespace = connection.namespace ?? '';
-  client.pathPrefix = '';
+  let client: NodeVaultClient | undefined;
   return {
     async send(request) {
+      client ??= nodeVaultClient(connection);
       const deadline = requestDeadline(connection);
       const options = { headers: headersFor(request), ...deadline.agentOption };
       try {
@@ -67,6 +56,30 @@ export function nodeVaultTransport(connection: VaultConnection): VaultTransport 
       }
     },
   };
+}
+
+/**
+ * node-vault and what it brings (axios, form-data, mime-db, tv4, mustache, debug, …) take about
+ * as long to load as knex and pg together: loaded with the first request, not at import, so that
+ * a process that imports an adapter and never (or not yet) asks Vault does not pay for it.
+ */
+function nodeVaultClient(connection: VaultConnection): NodeVaultClient {
+  const load = createRequire(import.meta.url)('node-vault') as typeof nodeVault;
+  const client = load({
+    endpoint: connection.address,
+    debug: () => {},
+    requestOptions: {
+      // axios `timeout`; node-vault passes it on every call (config.requestOptions is merged into each).
+      timeout: connection.requestTimeoutMs,
+      // Always explicit: otherwise node-vault turns verification off for ANY value of VAULT_SKIP_VERIFY.
+      strictSSL: !connection.skipVerify,
+      ...(connection.caCert === undefined ? {} : { ca: connection.caCert }),
+    },
+  }) as NodeVaultClient;
+  client.token = '';
+  client.namespace = connection.namespace ?? '';
+  client.pathPrefix = '';
+  return client;
 }
 
 /**
