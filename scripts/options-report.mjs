@@ -96,6 +96,12 @@ const OPTION_TYPES = [
     name: 'AwsCredentialsEndpointOptions',
     takenBy: '`startAwsCredentialsEndpoint(options)`',
   },
+  { specifier: '@dataverk/testkit', name: 'IamLoginFrontOptions', takenBy: '`startIamLoginFront(options)`' },
+  {
+    specifier: '@dataverk/testkit',
+    name: 'GoogleMetadataServerOptions',
+    takenBy: '`startGoogleMetadataServer(options)`',
+  },
 ];
 
 /** Public `…Options` types that are not options a user passes, and why. */

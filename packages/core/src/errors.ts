@@ -36,6 +36,7 @@ export type SetupErrorCode =
   | 'DATAVERK_SETTINGS_AWS_SECRET_INVALID'
   | 'DATAVERK_SETTINGS_IAM_INVALID'
   | 'DATAVERK_AWS_SDK_MISSING'
+  | 'DATAVERK_GOOGLE_AUTH_LIBRARY_MISSING'
   | 'DATAVERK_SECRET_SOURCE_CONFIG'
   | 'VAULT_ADDRESS_MISSING'
   | 'VAULT_CONFIG_INVALID'
@@ -103,6 +104,7 @@ const SETUP_CODES: ReadonlySet<string> = new Set<SetupErrorCode>([
   'DATAVERK_SETTINGS_AWS_SECRET_INVALID',
   'DATAVERK_SETTINGS_IAM_INVALID',
   'DATAVERK_AWS_SDK_MISSING',
+  'DATAVERK_GOOGLE_AUTH_LIBRARY_MISSING',
   'DATAVERK_SECRET_SOURCE_CONFIG',
   'VAULT_ADDRESS_MISSING',
   'VAULT_CONFIG_INVALID',
@@ -588,13 +590,28 @@ export function awsSdkMissing(
   );
 }
 
+/**
+ * `db_iam` with `google-cloud-sql` is used and `google-auth-library` (an optional peer) is not
+ * installed.
+ */
+export function googleAuthLibraryMissing(name: string, cause: unknown): DataverkError {
+  return new DataverkError(
+    'DATAVERK_GOOGLE_AUTH_LIBRARY_MISSING',
+    `db_iam.${name} (google-cloud-sql) needs the optional peer dependency 'google-auth-library' (10.x on ` +
+      'Node 20, 10.x or 11.x on Node 22 and later): install it next to @dataverk/core, e.g. ' +
+      '`npm install google-auth-library@10`.',
+    { cause, details: { settingsName: name, setting: `db_iam.${name}` } },
+  );
+}
+
 /** `db_iam.<name>` (or `DATAVERK_DB_IAM_<NAME>`, or an adapter's `iam` option) is not usable. */
 export function settingsIamInvalid(name: string, problem: string, setting = `db_iam.${name}`): DataverkError {
   return new DataverkError(
     'DATAVERK_SETTINGS_IAM_INVALID',
     `${setting} ${problem}. It is "aws-rds", or { "provider": "aws-rds", "region": …, "user": …, "host": …, ` +
-      `"port": … } with only provider required, next to db_connection_strings.${name} (host, port, database and ` +
-      'the database user; see docs/operating/aws-rds-iam.md).',
+      '"port": … } with only provider required; or "google-cloud-sql", or { "provider": "google-cloud-sql", ' +
+      `"user": … }; next to db_connection_strings.${name} (host, port, database and the database user; see ` +
+      'docs/operating/aws-rds-iam.md and docs/operating/google-cloud-sql-iam.md).',
     { details: { settingsName: name, setting } },
   );
 }

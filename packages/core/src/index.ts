@@ -53,9 +53,12 @@ export type { CredentialFileSystem, FileStamp } from './file-credentials/credent
 export { nodeCredentialFileSystem } from './file-credentials/credential-file-system.js';
 export type { CredentialsFileFormat, CredentialsFileSettings } from './file-credentials/credentials-file-settings.js';
 export { awsRdsIamTokenSource } from './iam/aws-rds-iam-token-source.js';
+export { cloudSqlIamUser } from './iam/cloud-sql-iam-user.js';
+export { CLOUD_SQL_LOGIN_SCOPE, googleCloudSqlIamTokenSource } from './iam/google-cloud-sql-iam-token-source.js';
 export { closeIamLoginProviders, iamLoginProvider } from './iam/iam-login-provider.js';
 export {
   type AwsRdsIamSettings,
+  type GoogleCloudSqlIamSettings,
   type IamLoginProvider,
   type IamLoginSettings,
   iamEnvironmentVariable,

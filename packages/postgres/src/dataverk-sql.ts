@@ -22,9 +22,12 @@ export type DataverkSqlOptions<T extends Record<string, postgres.PostgresType> =
   /**
    * Log in with a cloud IAM token instead of a password, as `db_iam.<name>` in settings would (and
    * winning over it): `{ provider: 'aws-rds', region }` signs a 15-minute RDS/Aurora IAM token with
-   * the AWS SDK's default credential chain (`@aws-sdk/rds-signer`, an optional peer). Host, port,
+   * the AWS SDK's default credential chain (`@aws-sdk/rds-signer`, an optional peer);
+   * `{ provider: 'google-cloud-sql' }` takes a Cloud SQL IAM access token from Google's Application
+   * Default Credentials (`google-auth-library`, an optional peer). Host, port,
    * database and user come from `db_connection_strings.<name>`. Ignored when `provider` is given
-   * (set `db_iam` in its settings instead). See docs/operating/aws-rds-iam.md.
+   * (set `db_iam` in its settings instead). See docs/operating/aws-rds-iam.md
+   * and docs/operating/google-cloud-sql-iam.md.
    *
    * @defaultValue none: `db_iam.<name>` or `DATAVERK_DB_IAM_<NAME>` if set, else Vault
    * @example

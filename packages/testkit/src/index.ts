@@ -26,6 +26,22 @@ export {
   VaultBackendUnsupportedError,
 } from './errors.js';
 export {
+  type GoogleMetadataServer,
+  type GoogleMetadataServerOptions,
+  type GoogleTokenInfo,
+  startGoogleMetadataServer,
+} from './google-iam/google-metadata-server.js';
+export { type GoogleTokenRefusal, googleTokenVerifier } from './google-iam/google-token-verifier.js';
+export {
+  type IamLoginAttempt,
+  type IamLoginFront,
+  type IamLoginFrontOptions,
+  startIamLoginFront,
+  type TokenLogin,
+  type TokenVerdict,
+  type TokenVerifier,
+} from './iam-login/iam-login-front.js';
+export {
   installMoto,
   locateMoto,
   MOTO_BINARY_VARIABLE,

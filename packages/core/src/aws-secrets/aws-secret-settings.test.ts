@@ -8,16 +8,16 @@ import { awsSecretSettings } from './aws-secret-settings.js';
 import { secretsManagerSdkLoader } from './load-secrets-manager-sdk.js';
 import { parseDatabaseSecret } from './parse-database-secret.js';
 
-/** Resolution hook that makes the AWS SDK missing, as in an install without the optional peer. */
+/** Resolution hook that makes the cloud SDKs missing, as in an install without the optional peers. */
 const HIDE_SDK = `data:text/javascript,${encodeURIComponent(
   `export async function resolve(specifier, context, next) {
-     if (specifier.startsWith('@aws-sdk/')) throw Object.assign(new Error('Cannot find package ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' });
+     if (specifier.startsWith('@aws-sdk/') || specifier === 'google-auth-library') throw Object.assign(new Error('Cannot find package ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' });
      return next(specifier, context);
    }`,
 )}`;
 
 describe('db_aws_secret settings', () => {
-  it('@dataverk/core loads without the AWS SDK, printing nothing; a db_aws_secret or db_iam name then fails with DATAVERK_AWS_SDK_MISSING', () => {
+  it('@dataverk/core loads without the cloud SDKs, printing nothing; a db_aws_secret or db_iam name then fails with DATAVERK_AWS_SDK_MISSING or DATAVERK_GOOGLE_AUTH_LIBRARY_MISSING', () => {
     const index = fileURLToPath(new URL('../index.ts', import.meta.url));
     const script = `
       import { register } from 'node:module';
@@ -39,6 +39,17 @@ describe('db_aws_secret settings', () => {
       });
       const iamError = await iam.getCredentials('sales').catch((e) => e);
       await iam.close();
+      const google = new core.VaultCredentialProvider({
+        vault: () => { throw new Error('no Vault'); },
+        resolve: async () => ({
+          connectionString: 'postgresql://app@db:5432/sales',
+          vaultPath: '',
+          iamLogin: { provider: 'google-cloud-sql', user: 'app@p.iam', host: 'db', port: 5432 },
+        }),
+      });
+      const googleError = await google.getCredentials('sales').catch((e) => e);
+      await google.close();
+      console.log(JSON.stringify({ code: googleError.code, message: googleError.message }));
       console.log(JSON.stringify({ code: iamError.code, message: iamError.message }));
       console.log(JSON.stringify({ code: error.code, message: error.message }));`;
     const run = spawnSync(
@@ -55,6 +66,10 @@ describe('db_aws_secret settings', () => {
     expect(iam.code).toBe('DATAVERK_AWS_SDK_MISSING');
     expect(iam.message).toContain('db_iam.sales needs');
     expect(iam.message).toContain('npm install @aws-sdk/rds-signer@3');
+    const google = JSON.parse(lines.at(-3) ?? '{}') as { code: string; message: string };
+    expect(google.code).toBe('DATAVERK_GOOGLE_AUTH_LIBRARY_MISSING');
+    expect(google.message).toContain('db_iam.sales (google-cloud-sql) needs');
+    expect(google.message).toContain('npm install google-auth-library@10');
   });
 
   it('reads a name or ARN, or an object; errors name the setting', () => {

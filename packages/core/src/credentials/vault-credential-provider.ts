@@ -6,6 +6,7 @@ import { type CredentialFileSystem, nodeCredentialFileSystem } from '../file-cre
 import { isVaultLeaseId } from '../file-credentials/file-lease-id.js';
 import type { awsRdsIamTokenSource } from '../iam/aws-rds-iam-token-source.js';
 import { defaultLoginTokenSource } from '../iam/default-login-token-source.js';
+import type { googleCloudSqlIamTokenSource } from '../iam/google-cloud-sql-iam-token-source.js';
 import type { LoginTokenSourceFactory } from '../iam/login-token-source.js';
 import type { RandomSource } from '../lease/lease-timing.js';
 import type { NameSnapshot, RecordedError } from '../observability/name-snapshot.js';
@@ -98,7 +99,8 @@ export interface VaultCredentialProviderOptions {
    * Tests pass one in memory, with a fake `clock`; a wrapper around {@link awsRdsIamTokenSource}
    * can count the tokens made.
    *
-   * @defaultValue by `provider`: `aws-rds` → {@link awsRdsIamTokenSource} (`@aws-sdk/rds-signer`, an optional peer)
+   * @defaultValue by `provider`: `aws-rds` → {@link awsRdsIamTokenSource} (`@aws-sdk/rds-signer`, an optional peer),
+   * `google-cloud-sql` → {@link googleCloudSqlIamTokenSource} (`google-auth-library`, an optional peer)
    */
   readonly iamTokens?: LoginTokenSourceFactory;
 }

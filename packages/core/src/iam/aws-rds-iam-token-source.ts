@@ -31,7 +31,8 @@ function advice(name: string): string {
  */
 export async function awsRdsIamTokenSource(settings: ResolvedIamLogin, name: string): Promise<LoginTokenSource> {
   const sdk = await loadRdsSignerSdk(name);
-  const { user, host, port, region } = settings;
+  const { user, host, port } = settings;
+  const region = settings.provider === 'aws-rds' ? settings.region : undefined;
   const signer = new sdk.Signer({
     hostname: host,
     port,

@@ -1,4 +1,5 @@
 import { awsRdsIamTokenSource } from './aws-rds-iam-token-source.js';
+import { googleCloudSqlIamTokenSource } from './google-cloud-sql-iam-token-source.js';
 import type { LoginTokenSource, ResolvedIamLogin } from './login-token-source.js';
 
 /**
@@ -14,5 +15,7 @@ export function defaultLoginTokenSource(settings: ResolvedIamLogin, name: string
   switch (settings.provider) {
     case 'aws-rds':
       return awsRdsIamTokenSource(settings, name);
+    case 'google-cloud-sql':
+      return googleCloudSqlIamTokenSource(settings, name);
   }
 }

@@ -25,10 +25,10 @@ describe('db_iam settings', () => {
 
   it('names the setting and the problem', () => {
     expect(codeOf(() => iamLoginSettings('sales', 'gcp'))).toMatch(
-      /^DATAVERK_SETTINGS_IAM_INVALID: db_iam.sales names provider "gcp"; known: aws-rds/,
+      /^DATAVERK_SETTINGS_IAM_INVALID: db_iam.sales names provider "gcp"; known: aws-rds, google-cloud-sql/,
     );
     expect(codeOf(() => iamLoginSettings('sales', { provider: 'aws-rds', regoin: 'x' }))).toContain(
-      'has unknown keys: regoin',
+      'has unknown keys for aws-rds: regoin',
     );
     expect(codeOf(() => iamLoginSettings('sales', { provider: 'aws-rds', port: 70_000 }))).toContain('port');
     expect(codeOf(() => iamLoginSettings('sales', { region: 'x' }))).toContain('has no provider');

@@ -2,7 +2,7 @@ import { settingsIamInvalid } from '../errors.js';
 import type { JsonValue } from '../settings/settings-types.js';
 
 /** The IAM logins dataverk knows; each is a small token source on the same engine. */
-export type IamLoginProvider = 'aws-rds';
+export type IamLoginProvider = 'aws-rds' | 'google-cloud-sql';
 
 /**
  * A settings name whose logins use AWS RDS / Aurora IAM database authentication: the password of
@@ -29,22 +29,46 @@ export interface AwsRdsIamSettings {
 }
 
 /**
+ * A settings name whose logins use Google Cloud SQL IAM database authentication: the password of
+ * every new login is an OAuth 2.0 access token with the `sqlservice.login` scope, which
+ * `google-auth-library` (an optional peer) gets from Application Default Credentials (the metadata
+ * server, GKE workload identity, a service-account key file, `gcloud auth application-default
+ * login`). Host, port and database come from `db_connection_strings.<name>`, the user too unless
+ * given here. A service account's e-mail is the database user without `.gserviceaccount.com`
+ * (`app@project.iam`), as Cloud SQL names IAM users; dataverk drops that suffix when it is given.
+ *
+ * @example
+ * const iam: GoogleCloudSqlIamSettings = { provider: 'google-cloud-sql', user: 'app@my-project.iam' };
+ */
+export interface GoogleCloudSqlIamSettings {
+  readonly provider: 'google-cloud-sql';
+  /** The Cloud SQL IAM user (`app@project.iam`, or a person's e-mail); the connection string's user when absent. */
+  readonly user?: string;
+}
+
+/**
  * How a settings name logs in with a cloud identity instead of a password (`db_iam.<name>`, the
  * `DATAVERK_DB_IAM_<NAME>` variable, or an adapter's `iam` option).
  */
-export type IamLoginSettings = AwsRdsIamSettings;
+export type IamLoginSettings = AwsRdsIamSettings | GoogleCloudSqlIamSettings;
 
-const PROVIDERS: ReadonlySet<string> = new Set<IamLoginProvider>(['aws-rds']);
-const KEYS: ReadonlySet<string> = new Set(['provider', 'region', 'user', 'host', 'port']);
+const PROVIDERS: ReadonlySet<string> = new Set<IamLoginProvider>(['aws-rds', 'google-cloud-sql']);
+/** The keys each provider reads: a Google token is not signed for an endpoint or a region. */
+const KEYS: { readonly [P in IamLoginProvider]: ReadonlySet<string> } = {
+  'aws-rds': new Set(['provider', 'region', 'user', 'host', 'port']),
+  'google-cloud-sql': new Set(['provider', 'user']),
+};
 
 /**
- * Reads `db_iam[name]`: a provider name (`"aws-rds"`) or an object with `provider` and optionally
- * `region`, `user`, `host` and `port`. Errors name the setting (`setting`, for the variable or the
+ * Reads `db_iam[name]`: a provider name (`"aws-rds"`, `"google-cloud-sql"`) or an object with
+ * `provider` and optionally `region`, `user`, `host` and `port` (`aws-rds`), or `user`
+ * (`google-cloud-sql`). Errors name the setting (`setting`, for the variable or the
  * option it came from).
  *
  * @example
  * iamLoginSettings('sales', 'aws-rds'); // { provider: 'aws-rds' }
  * iamLoginSettings('sales', { provider: 'aws-rds', region: 'eu-north-1' });
+ * iamLoginSettings('sales', { provider: 'google-cloud-sql', user: 'app@my-project.iam' });
  */
 export function iamLoginSettings(name: string, value: JsonValue, setting = `db_iam.${name}`): IamLoginSettings {
   const invalid = (problem: string) => settingsIamInvalid(name, problem, setting);
@@ -53,13 +77,15 @@ export function iamLoginSettings(name: string, value: JsonValue, setting = `db_i
     throw invalid('is neither a provider name nor an object');
   }
   const table = value as { readonly [key: string]: JsonValue };
-  const unknown = Object.keys(table).filter((key) => !KEYS.has(key));
-  if (unknown.length > 0) throw invalid(`has unknown keys: ${unknown.join(', ')} (known: ${[...KEYS].join(', ')})`);
   if (table.provider === undefined) throw invalid('has no provider');
   if (typeof table.provider !== 'string') throw invalid('has a provider that is not a string');
-  const settings: { -readonly [K in keyof AwsRdsIamSettings]: AwsRdsIamSettings[K] } = {
-    provider: providerOf(table.provider.trim(), invalid),
-  };
+  const provider = providerOf(table.provider.trim(), invalid);
+  const known = KEYS[provider];
+  const unknown = Object.keys(table).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw invalid(`has unknown keys for ${provider}: ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  }
+  const settings: { -readonly [K in keyof AwsRdsIamSettings]: AwsRdsIamSettings[K] } = { provider: 'aws-rds' };
   for (const key of ['region', 'user', 'host'] as const) {
     const text = table[key];
     if (text === undefined) continue;
@@ -72,6 +98,9 @@ export function iamLoginSettings(name: string, value: JsonValue, setting = `db_i
       throw invalid('has a port that is not a whole number from 1 to 65535');
     }
     settings.port = port;
+  }
+  if (provider === 'google-cloud-sql') {
+    return settings.user === undefined ? { provider } : { provider, user: settings.user };
   }
   return settings;
 }

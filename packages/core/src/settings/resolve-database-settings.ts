@@ -161,7 +161,14 @@ function iamDatabaseSettings(settings: DataverkSettings, name: string, iam: IamL
       `has no user, and db_connection_strings.${name} has none either (postgresql://USER@host:5432/db)`,
     );
   }
-  const iamLogin: ResolvedIamLogin = { ...iam, user, host: iam.host ?? target.host, port: iam.port ?? target.port };
+  // Only an RDS token is signed for an endpoint; the others name where they log in, for messages.
+  const signedFor: { readonly host?: string; readonly port?: number } = iam.provider === 'aws-rds' ? iam : {};
+  const iamLogin: ResolvedIamLogin = {
+    ...iam,
+    user,
+    host: signedFor.host ?? target.host,
+    port: signedFor.port ?? target.port,
+  };
   return { connectionString, vaultPath: '', iamLogin };
 }
 
