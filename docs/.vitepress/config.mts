@@ -65,6 +65,7 @@ export default defineConfig({
           { text: 'Credentials from a file', link: '/operating/file-credentials' },
           { text: 'AWS Secrets Manager', link: '/operating/aws-secrets-manager' },
           { text: 'AWS RDS and Aurora IAM', link: '/operating/aws-rds-iam' },
+          { text: 'Google Cloud SQL IAM', link: '/operating/google-cloud-sql-iam' },
           { text: 'Fleets: Vault Agent / Proxy', link: '/fleet' },
           { text: 'Vault HA', link: '/ha' },
           { text: 'Metrics, traces, health()', link: '/observability' },
