@@ -28,6 +28,8 @@ import {
   startIamLoginFront,
   type TestPostgres,
 } from '@dataverk/testkit';
+import { sql as drizzleSql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { GoogleAuth } from 'google-auth-library';
 import knex from 'knex';
 import { Kysely, sql as kyselySql } from 'kysely';
@@ -200,7 +202,7 @@ describe('Google Cloud SQL IAM on every adapter, through a token-checking Cloud 
     ]);
   });
 
-  it("every adapter's iam option and Client.readSql log in with tokens, settings holding only the connection string", async () => {
+  it("every adapter's iam option, Client.readSql and Drizzle log in with tokens, settings holding only the connection string", async () => {
     const plainDir = await mkdtemp(join(tmpdir(), 'dataverk-cloud-sql-iam-plain-'));
     await writeFile(join(plainDir, 'settings.json'), JSON.stringify({ db_connection_strings: { [NAME]: url } }));
     const saved = process.env.DATAVERK_SETTINGS_PATH;
@@ -211,6 +213,7 @@ describe('Google Cloud SQL IAM on every adapter, through a token-checking Cloud 
       const who = 'SELECT current_user::text AS "user"';
       const pool = createPool(NAME, { iam, max: 1 });
       const viaPg = (await pool.query<{ user: string }>(who)).rows[0]?.user;
+      const viaDrizzle = (await drizzle({ client: pool }).execute<{ user: string }>(drizzleSql.raw(who))).rows[0]?.user;
       await pool.end();
       const knexDb = knex(dataverkConfig(NAME, { iam, pool: { min: 0, max: 1 } }));
       const viaKnex = (await knexDb.raw<{ rows: { user: string }[] }>(who)).rows[0]?.user;
@@ -225,7 +228,7 @@ describe('Google Cloud SQL IAM on every adapter, through a token-checking Cloud 
       const dv = new Client({ iam: { [NAME]: iam } });
       const viaReadSql = (await dv.readSql<{ user: string }>(NAME, who))[0]?.user;
       await dv.close();
-      expect([viaPg, viaKnex, viaKysely, viaPostgres, viaReadSql]).toEqual(Array(5).fill(user));
+      expect([viaPg, viaDrizzle, viaKnex, viaKysely, viaPostgres, viaReadSql]).toEqual(Array(6).fill(user));
       const logins = front.logins.slice(loginsBefore);
       expect(logins.length).toBeGreaterThanOrEqual(5);
       expect(logins.every((l) => l.outcome === 'accepted')).toBe(true);
