@@ -39,6 +39,13 @@ export interface LedgerActions {
  */
 export class LeaseLedger {
   readonly #entries = new Map<string, LedgerEntry>();
+  /**
+   * Handles still open on leases that reached their end by our reckoning. Behind a caching proxy
+   * our reckoning is short (a tenth of the TTL at a time) and a process that slept past it gets the
+   * same lease back from the cache: its connections from before are on that lease again, and are
+   * counted on it when it is added anew.
+   */
+  readonly #endedRefs = new Map<string, number>();
   readonly #clock: Clock;
   readonly #actions: LedgerActions;
 
@@ -53,7 +60,11 @@ export class LeaseLedger {
    */
   add(credentials: DatabaseCredentials): void {
     const key = keyOf(credentials.name, credentials.leaseId);
-    const entry = this.#entries.get(key) ?? { credentials, refs: 0, superseded: false, expiryTimer: undefined };
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { credentials, refs: this.#endedRefs.get(key) ?? 0, superseded: false, expiryTimer: undefined };
+      this.#endedRefs.delete(key);
+    }
     entry.credentials = credentials;
     entry.superseded = false;
     this.#entries.set(key, entry);
@@ -82,8 +93,15 @@ export class LeaseLedger {
   }
 
   release(name: string, leaseId: string): void {
-    const entry = this.#entries.get(keyOf(name, leaseId));
-    if (entry === undefined) return;
+    const key = keyOf(name, leaseId);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const ended = this.#endedRefs.get(key);
+      if (ended === undefined) return;
+      if (ended > 1) this.#endedRefs.set(key, ended - 1);
+      else this.#endedRefs.delete(key);
+      return;
+    }
     entry.refs = Math.max(0, entry.refs - 1);
     if (entry.superseded && entry.refs === 0) this.#revoke(entry);
   }
@@ -128,6 +146,7 @@ export class LeaseLedger {
       return { leaseId: entry.credentials.leaseId, name: entry.credentials.name };
     });
     this.#entries.clear();
+    this.#endedRefs.clear();
     return all.filter(({ leaseId }) => isVaultLeaseId(leaseId));
   }
 
@@ -157,8 +176,10 @@ export class LeaseLedger {
     if (!Number.isFinite(expiresAt)) return;
     entry.expiryTimer = this.#clock.setTimeout(
       () => {
-        if (this.#entries.get(keyOf(entry.credentials.name, entry.credentials.leaseId)) !== entry) return;
+        const key = keyOf(entry.credentials.name, entry.credentials.leaseId);
+        if (this.#entries.get(key) !== entry) return;
         this.#forget(entry);
+        if (entry.refs > 0) this.#endedRefs.set(key, entry.refs);
         this.#actions.expired(entry.credentials.leaseId, entry.credentials.name);
       },
       expiresAt + EXPIRY_SLACK_MS - this.#clock.now(),
