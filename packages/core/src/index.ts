@@ -18,6 +18,7 @@ export type {
   LeaseVerdict,
 } from './credentials/credential-provider.js';
 export { closeDefaultProvider, defaultProvider } from './credentials/default-provider.js';
+export { type ClosesWithRevocation, revokeOnExit } from './credentials/exit-revocation.js';
 export {
   type PgConnectionOptions,
   type PgSessionParameters,
