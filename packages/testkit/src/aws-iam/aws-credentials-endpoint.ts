@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { startSwitchableHttpServer } from '../support/switchable-http-server.js';
 import { registerIssuedSecretSource } from '../vault/issued-secrets-in-process.js';
 import type { IssuedSecret } from '../vault/test-vault.js';
 import type { KnownAwsKey } from './rds-token-verifier.js';
@@ -57,15 +56,12 @@ export async function startAwsCredentialsEndpoint(
     { kind: 'token', path: 'aws-credentials-endpoint (authorization)', value: authorization },
   ];
   registerIssuedSecretSource({ list: () => issued });
-  const sockets = new Set<Socket>();
   let served = 0;
-  let refused = 0;
-  let isDown = false;
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    if (isDown || request.headers.authorization !== authorization) {
-      refused++;
-      if (isDown) request.socket.destroy();
-      else response.writeHead(401).end();
+  let unauthorized = 0;
+  const server = await startSwitchableHttpServer((request, response) => {
+    if (request.headers.authorization !== authorization) {
+      unauthorized++;
+      response.writeHead(401).end();
       return;
     }
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
@@ -86,17 +82,9 @@ export async function startAwsCredentialsEndpoint(
       }),
     );
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const port = server.port;
   return {
+    ...server.switches,
     environment: {
       AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/v2/credentials`,
       AWS_CONTAINER_AUTHORIZATION_TOKEN: authorization,
@@ -107,18 +95,7 @@ export async function startAwsCredentialsEndpoint(
       return served;
     },
     get refused() {
-      return refused;
+      return unauthorized + server.resetWhileDown;
     },
-    down: () => {
-      isDown = true;
-    },
-    up: () => {
-      isDown = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
   };
 }

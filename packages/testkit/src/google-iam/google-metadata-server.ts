@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { startSwitchableHttpServer } from '../support/switchable-http-server.js';
 import { registerIssuedSecretSource } from '../vault/issued-secrets-in-process.js';
 import type { IssuedSecret } from '../vault/test-vault.js';
 
@@ -76,10 +75,8 @@ export async function startGoogleMetadataServer(
   const tokens = new Map<string, GoogleTokenInfo>();
   const secrets: IssuedSecret[] = [];
   registerIssuedSecretSource({ list: () => secrets });
-  const sockets = new Set<Socket>();
   let issued = 0;
-  let refused = 0;
-  let isDown = false;
+  let forbidden = 0;
 
   function answer(path: string, query: URLSearchParams): { status: number; type: string; body: string } {
     if (path === 'instance' || path === 'instance/')
@@ -102,48 +99,27 @@ export async function startGoogleMetadataServer(
     };
   }
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const server = await startSwitchableHttpServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://metadata');
-    if (isDown || request.headers['metadata-flavor'] !== 'Google' || !url.pathname.startsWith(BASE)) {
-      refused++;
-      if (isDown) request.socket.destroy();
-      else response.writeHead(403, { 'content-type': 'text/html' }).end('Forbidden');
+    if (request.headers['metadata-flavor'] !== 'Google' || !url.pathname.startsWith(BASE)) {
+      forbidden++;
+      response.writeHead(403, { 'content-type': 'text/html' }).end('Forbidden');
       return;
     }
     const { status, type, body } = answer(url.pathname.slice(BASE.length), url.searchParams);
     response.writeHead(status, { 'content-type': type, 'metadata-flavor': 'Google' }).end(body);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
-    environment: { GCE_METADATA_HOST: `127.0.0.1:${port}` },
+    ...server.switches,
+    environment: { GCE_METADATA_HOST: `127.0.0.1:${server.port}` },
     serviceAccount: email,
     tokenInfo: (token) => tokens.get(token),
     get issued() {
       return issued;
     },
     get refused() {
-      return refused;
+      return forbidden + server.resetWhileDown;
     },
-    down: () => {
-      isDown = true;
-    },
-    up: () => {
-      isDown = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
   };
 }
 
