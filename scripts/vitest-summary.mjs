@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 
 const totals = { passed: 0, failed: 0, skipped: 0, failedSuites: 0 };
+// Reports in which no test passed or failed: the run stopped before its tests (CI33: the oldest
+// peers' global setup failed, vitest wrote a report with no test, and the line read "0 failed").
+let emptyRuns = 0;
 let problem = '';
 // Failed tests are named here because CI shows only the tail of the log.
 const failures = [];
@@ -30,6 +33,10 @@ for (const arg of process.argv.slice(2).filter((arg) => !arg.startsWith('--'))) 
     failedSuites,
   };
   for (const key of Object.keys(totals)) totals[key] += run[key];
+  if (run.passed + run.failed === 0) {
+    emptyRuns += 1;
+    failures.push(`${label || file}: no test ran (${firstLine(report.testResults[0]?.message ?? 'no test file')})`);
+  }
   for (const suite of report.testResults) {
     const where = `${label || 'run'} ${suite.name.replace(`${process.cwd()}/`, '')}`;
     if (failedToRun(suite)) failures.push(`${where}: ${firstLine(suite.message)}`);
@@ -61,10 +68,12 @@ if (simArg !== undefined) {
 for (const failure of failures) console.log(`FAILED ${failure}`);
 if (totals.passed + totals.failed === 0) problem ||= 'no test ran';
 if (totals.failedSuites > 0) problem ||= `${totals.failedSuites} test files failed to run`;
+if (emptyRuns > 0) problem ||= `${emptyRuns} runs ran no test`;
 if (problem) console.log(`CI problem: ${problem}`);
-// A file that failed to run counts as one failure on the closing line: its tests never ran.
+// A file that failed to run, and a run that ran no test, count as one failure each on the closing
+// line: their tests never ran.
 console.log(
-  `${closingLabel}${totals.passed} passed, ${totals.failed + totals.failedSuites} failed, ${totals.skipped} skipped`,
+  `${closingLabel}${totals.passed} passed, ${totals.failed + totals.failedSuites + emptyRuns} failed, ${totals.skipped} skipped`,
 );
 process.exit(problem || totals.failed > 0 ? 1 : 0);
 

@@ -45,14 +45,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 /**
  * Brings every package's build (`packages/*\/dist`) up to date before any test runs: the consumer
- * test packs it, the start-up bench and the simulator's worker threads load it. Incremental: from
- * a fresh clone it compiles (~25 s), after `pnpm build` or an unchanged tree it checks (~0.5 s).
- * Without this, a test that needs the build depended on another having made it first.
+ * test packs it and the start-up bench loads it. Incremental: from a fresh clone it compiles
+ * (~25 s), after `pnpm build` or an unchanged tree it checks (~0.5 s). Without this, a test that
+ * needs the build depended on another having made it first. `DATAVERK_TEST_BUILD=skip` leaves it
+ * out (CI's peer-version runs: their tests run from the sources, and the oldest peers' types do
+ * not compile our packages). A failed build is reported and the run goes on: the tests that need
+ * the build fail on their own, naming it.
  */
 function buildPackages(): void {
+  if (process.env.DATAVERK_TEST_BUILD === 'skip') return;
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-  execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    console.log('[dataverk] pnpm build failed (above): the tests that load packages/*/dist will fail');
+  }
 }
 
 // Sets DATAVERK_TEST_BAO for the test workers (they inherit this process's environment).
